@@ -1,0 +1,45 @@
+"""Readers for run dumps: one module per format, a registry, and the ingest entry point."""
+
+from trajdiv.ingest._base import ReadContext, Reader
+from trajdiv.ingest._discover import ARCHIVE_LIMITS, ArchiveLimits, discover
+from trajdiv.ingest._ingest import (
+    CONFIG_FROM,
+    Dataset,
+    ManifestEntry,
+    Plan,
+    finalize_group,
+    group_runs,
+    label_usage,
+    plan_inputs,
+    read_runs,
+    read_source,
+)
+from trajdiv.ingest._jsonl import write_jsonl
+from trajdiv.ingest._labels import LabelFile
+from trajdiv.ingest._registry import ENTRY_POINT_GROUP, detect_reader, readers, register_reader
+from trajdiv.ingest._source import Source
+
+__all__ = [
+    "ARCHIVE_LIMITS",
+    "CONFIG_FROM",
+    "ENTRY_POINT_GROUP",
+    "ArchiveLimits",
+    "Dataset",
+    "LabelFile",
+    "ManifestEntry",
+    "Plan",
+    "ReadContext",
+    "Reader",
+    "Source",
+    "detect_reader",
+    "discover",
+    "finalize_group",
+    "group_runs",
+    "label_usage",
+    "plan_inputs",
+    "read_runs",
+    "read_source",
+    "readers",
+    "register_reader",
+    "write_jsonl",
+]

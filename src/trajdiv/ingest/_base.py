@@ -1,0 +1,156 @@
+"""The reader protocol, the context readers get, and typed field access with clear errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from trajdiv._errors import InputError
+from trajdiv.ingest._source import Source
+from trajdiv.model import Run
+
+__all__ = ["ReadContext", "Reader", "field_of", "opt_field", "tool_args_json"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadContext:
+    """What a reader may know beyond its own file: side files found in the same input."""
+
+    metadata: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """``metadata.yaml`` contents keyed by :meth:`Source.sibling_key` of the folder holding it."""
+
+    def metadata_for(self, source: Source) -> Mapping[str, str] | None:
+        """The ``metadata.yaml`` of the nearest folder above ``source``, if any."""
+        parts = source.folder_parts
+        base = source.archive or ""
+        for cut in range(len(parts), -1, -1):
+            key = base + "!" + "/".join(parts[:cut])
+            if key in self.metadata:
+                return self.metadata[key]
+        return None
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """A run-dump format.
+
+    ``sniff`` decides from the file name and its first bytes whether the format applies;
+    ``read`` yields the runs or raises :class:`~trajdiv.InputError` naming the file.
+    Third-party readers register through the ``trajdiv.readers`` entry-point group.
+    """
+
+    name: str
+    """Short identifier shown in the manifest and by ``trajdiv formats``."""
+    description: str
+    """One line for ``trajdiv formats``."""
+
+    def sniff(self, source: Source, head: bytes) -> bool:
+        """True if ``source`` looks like this format."""
+        ...
+
+    def read(self, source: Source, ctx: ReadContext) -> Iterator[Run]:
+        """The runs in ``source``."""
+        ...
+
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", list: "a list",
+               dict: "an object", bool: "true/false"}
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    if isinstance(t, tuple):
+        return " or ".join(_TYPE_NAMES.get(x, x.__name__) for x in t)
+    return _TYPE_NAMES.get(t, t.__name__)
+
+
+def field_of(obj: Any, key: str, typ: type[T] | tuple[type, ...], source: Source, where: str = "") -> T:
+    """``obj[key]``, checked to be of ``typ``; raises InputError naming the file and field."""
+    loc = f"{where}.{key}" if where else key
+    if not isinstance(obj, dict):
+        raise InputError(source.display, f"expected an object at {where or 'top level'}")
+    if key not in obj:
+        raise InputError(source.display, f"missing field '{loc}'")
+    val = obj[key]
+    if isinstance(val, bool) and typ in (int, float):
+        raise InputError(source.display, f"field '{loc}' should be {_type_name(typ)}, not true/false")
+    if typ is float and isinstance(val, int):
+        return float(val)  # type: ignore[return-value]
+    if not isinstance(val, typ):
+        raise InputError(
+            source.display,
+            f"field '{loc}' should be {_type_name(typ)}, not {type(val).__name__}",
+        )
+    return val  # type: ignore[return-value]
+
+
+def opt_field(obj: Any, key: str, typ: type[T] | tuple[type, ...], source: Source, where: str = "") -> T | None:
+    """Like :func:`field_of` but None when the key is absent or null."""
+    if not isinstance(obj, dict) or obj.get(key) is None:
+        return None
+    return field_of(obj, key, typ, source, where)
+
+
+def opt_number(obj: Any, key: str) -> float | None:
+    """A numeric field or None; wrong types are treated as absent (optional statistics only)."""
+    if not isinstance(obj, dict):
+        return None
+    v = obj.get(key)
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return float(v)
+
+
+def opt_int(obj: Any, key: str) -> int | None:
+    """An integer field or None (optional statistics only)."""
+    v = opt_number(obj, key)
+    return None if v is None else int(v)
+
+
+def tool_args_json(args: Any) -> str:
+    """Canonical JSON text of tool-call arguments (sorted keys); strings holding JSON are parsed."""
+    if isinstance(args, str):
+        try:
+            args = json.loads(args)
+        except json.JSONDecodeError:
+            return json.dumps(args)
+    return json.dumps(args, sort_keys=True, ensure_ascii=False)
+
+
+def tool_action_text(name: str, args_json: str) -> str:
+    """The action text of a tool call; a shell tool's action is its command."""
+    try:
+        args = json.loads(args_json)
+    except json.JSONDecodeError:
+        args = None
+    if isinstance(args, dict) and name in SHELL_TOOLS and isinstance(args.get("command"), str):
+        return str(args["command"])
+    return f"{name} {args_json}"
+
+
+SHELL_TOOLS = frozenset({"execute_bash", "bash", "shell", "run_shell", "terminal", "run_command"})
+"""Tool names whose ``command`` argument is a shell command (its verb is the shell verb)."""
+
+_TRAILING_NUM = re.compile(r"(?:^|[^0-9])(\d+)$")
+
+
+def trailing_number(name: str) -> int | None:
+    """The integer a name ends with (``run_03`` -> 3), or None."""
+    m = _TRAILING_NUM.search(name)
+    return int(m.group(1)) if m else None
+
+
+def parse_simple_yaml(text: str) -> dict[str, str]:
+    """Top-level ``key: value`` scalars of a small YAML file (enough for ``metadata.yaml``)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line or line[0] in " \t#-":
+            continue
+        key, sep, val = line.partition(":")
+        if sep:
+            out[key.strip()] = val.strip().strip("'\"")
+    return out

@@ -1,0 +1,363 @@
+"""From input paths to grouped, labelled runs and a manifest that accounts for every file.
+
+Grouping rule: runs belong to one group when they share the task id and the configuration label
+(``scaffold:model`` by default; see :data:`CONFIG_FROM`). This holds whether the runs sit in one
+file (``runs[]``), in one folder per run (``run1/``, ``run2/``), or in several dumps given on the
+command line. Within a group, runs are ordered by run index, then run id. The run index comes
+from the dump (``_run_03``, tau-bench ``trial``), else from the nearest enclosing folder named like
+``run3`` / ``run-3``; runs still without one are numbered in source order after the others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from trajdiv._errors import InputError, UsageError
+from trajdiv.ingest._base import ReadContext, Reader, parse_simple_yaml
+from trajdiv.ingest._discover import Skip, discover
+from trajdiv.ingest._labels import LabelFile, apply_labels, parse_label_file, sniff_label_file
+from trajdiv.ingest._registry import detect_reader
+from trajdiv.ingest._source import HEAD_BYTES, Source
+from trajdiv.model import Config, Run
+
+__all__ = [
+    "CONFIG_FROM",
+    "Dataset",
+    "ManifestEntry",
+    "Plan",
+    "finalize_group",
+    "plan_inputs",
+    "read_runs",
+    "read_source",
+]
+
+ConfigFrom = Literal["auto", "model", "dirname", "input"]
+CONFIG_FROM: tuple[str, ...] = ("auto", "model", "dirname", "input")
+"""How runs are labelled with a configuration: ``auto`` = ``scaffold:model``; ``model`` = the
+model name alone; ``dirname`` = the dump folder name; ``input`` = the name of the input argument
+the file was found under."""
+
+_DOC_NAMES = re.compile(
+    r"(?i)^(readme|license|licence|copying|notice|changelog|authors)(\..*)?$|\.(md|rst|txt|py|sh|"
+    r"png|jpe?g|svg|pdf|html|css|js|csv|parquet|ipynb|toml|cfg|ini|lock|log)$"
+)
+_RUN_FOLDER = re.compile(r"(?i)^(?:.*[-_])?run[-_]?(\d+)$")
+
+
+@dataclass(slots=True)
+class ManifestEntry:
+    """What happened to one input file."""
+
+    file: str
+    status: Literal["read", "skipped"]
+    role: str
+    """``trajectories``, ``labels``, ``metadata`` or ``none``."""
+    format: str | None = None
+    reason: str | None = None
+    kind: str | None = None
+    """For skipped files: ``error`` (unusable input) or ``not-a-dump`` (documentation, ...)."""
+    runs: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for ``manifest.json``."""
+        return {
+            "file": self.file,
+            "status": self.status,
+            "role": self.role,
+            "format": self.format,
+            "reason": self.reason,
+            "kind": self.kind,
+            "runs": self.runs,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(slots=True)
+class Plan:
+    """The classified inputs: trajectory files with their reader, label files, side files."""
+
+    work: list[tuple[Source, Reader]]
+    labels: list[LabelFile]
+    ctx: ReadContext
+    entries: dict[str, ManifestEntry]
+    """Manifest entries by display name, in input order (trajectory entries filled in later)."""
+    config_from: str = "auto"
+
+
+def _not_a_dump_reason(source: Source) -> str | None:
+    name = source.name
+    if any(p.startswith(".") for p in source.parts[1:]):
+        return "hidden file or folder"
+    if name.endswith(".jsonl") and "preds" in name:
+        return "SWE-bench predictions file (patches only, no steps)"
+    if _DOC_NAMES.search(name):
+        return "not a run dump (documentation, code or image)"
+    return None
+
+
+def plan_inputs(
+    inputs: Sequence[str | Path], config_from: str = "auto"
+) -> Plan:
+    """Discover and classify every input file. Raises UsageError for a missing input."""
+    if config_from not in CONFIG_FROM:
+        raise UsageError(f"--config-from must be one of {', '.join(CONFIG_FROM)}")
+    if not inputs:
+        raise UsageError("no input given")
+    sources, skips = discover(inputs)
+    entries: dict[str, ManifestEntry] = {}
+    for s in skips:
+        entries[s.display] = ManifestEntry(s.display, "skipped", "none", reason=s.reason, kind=s.kind)
+    work: list[tuple[Source, Reader]] = []
+    labels: list[LabelFile] = []
+    metadata: dict[str, dict[str, str]] = {}
+    for src in sources:
+        why_not = _not_a_dump_reason(src)
+        if why_not:
+            entries[src.display] = ManifestEntry(
+                src.display, "skipped", "none", reason=why_not, kind="not-a-dump"
+            )
+            continue
+        if src.name in ("metadata.yaml", "metadata.yml"):
+            try:
+                text = src.read_bytes().decode("utf-8", errors="replace")
+                metadata[src.sibling_key()] = parse_simple_yaml(text)
+                entries[src.display] = ManifestEntry(src.display, "read", "metadata", "metadata")
+            except InputError as exc:
+                entries[src.display] = ManifestEntry(
+                    src.display, "skipped", "metadata", reason=exc.reason, kind="error"
+                )
+            continue
+        try:
+            head = src.head(HEAD_BYTES)
+        except InputError as exc:
+            entries[src.display] = ManifestEntry(
+                src.display, "skipped", "none", reason=exc.reason, kind="error"
+            )
+            continue
+        if not head.strip():
+            entries[src.display] = ManifestEntry(
+                src.display, "skipped", "none", reason="empty file", kind="error"
+            )
+            continue
+        if sniff_label_file(src, head):
+            try:
+                labels.append(parse_label_file(src))
+                entries[src.display] = ManifestEntry(src.display, "read", "labels", "swe-bench-labels")
+            except InputError as exc:
+                entries[src.display] = ManifestEntry(
+                    src.display, "skipped", "labels", "swe-bench-labels", exc.reason, "error"
+                )
+            continue
+        reader = detect_reader(src, head)
+        if reader is None:
+            entries[src.display] = ManifestEntry(
+                src.display,
+                "skipped",
+                "none",
+                reason="unknown format: no reader recognises it (see `trajdiv formats`)",
+                kind="error",
+            )
+            continue
+        entries[src.display] = ManifestEntry(src.display, "read", "trajectories", reader.name)
+        work.append((src, reader))
+    return Plan(work, labels, ReadContext(metadata), entries, config_from)
+
+
+def _relabel_config(run: Run, source: Source, config_from: str) -> Run:
+    if config_from == "auto":
+        return run
+    c = run.config
+    if config_from == "model":
+        label = c.model
+    elif config_from == "dirname":
+        label = c.attr("dump") or (source.folder_parts[-1] if source.folder_parts else c.model)
+    else:
+        label = source.parts[0]
+    return replace(run, config=Config(model=c.model, scaffold=c.scaffold, attrs=c.attrs, label=label))
+
+
+def _run_index_from_folders(source: Source) -> int | None:
+    for part in reversed(source.folder_parts):
+        m = _RUN_FOLDER.match(part)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def read_source(
+    source: Source, reader: Reader, ctx: ReadContext, config_from: str = "auto"
+) -> tuple[list[Run], str | None, list[str]]:
+    """Read one trajectory file: ``(runs, skip reason or None, warnings)``.
+
+    Runs without steps are dropped with a warning; a file left with no run is skipped.
+    Never raises for bad input.
+    """
+    warnings: list[str] = []
+    try:
+        raw = list(reader.read(source, ctx))
+    except InputError as exc:
+        return [], exc.reason, []
+    except Exception as exc:  # a reader bug must not lose the rest of the input
+        return [], f"reader '{reader.name}' failed: {type(exc).__name__}: {exc}", []
+    runs: list[Run] = []
+    for run in raw:
+        if not run.steps:
+            warnings.append(f"run {run.run_id} has no steps; skipped")
+            continue
+        if run.run_index is None:
+            idx = _run_index_from_folders(source)
+            if idx is not None:
+                run = replace(run, run_index=idx)
+        runs.append(_relabel_config(run, source, config_from))
+    if not runs:
+        return [], "no run with at least one step" + (f" ({len(raw)} empty)" if raw else ""), warnings
+    return runs, None, warnings
+
+
+def finalize_group(
+    runs: list[Run], labels: list[LabelFile], scopes: dict[str, tuple[str, ...]]
+) -> tuple[list[Run], dict[str, int], list[tuple[str, str]]]:
+    """Order a group, fill run indices, drop duplicate run ids, and join labels.
+
+    ``scopes`` maps each source file to its ``(archive, *folders)`` scope. Returns the runs, the
+    number of runs each label file labelled, and ``(source file, warning)`` pairs.
+    """
+    warnings: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    kept: list[Run] = []
+    for run in sorted(runs, key=lambda r: (r.source, r.run_id)):
+        if run.run_id in seen:
+            warnings.append((run.source, f"duplicate run id {run.run_id}; later copy skipped"))
+            continue
+        seen.add(run.run_id)
+        kept.append(run)
+    indices = [r.run_index for r in kept]
+    if None in indices or len(set(indices)) != len(indices):
+        known = sorted({i for i in indices if i is not None})
+        if len(known) == len([i for i in indices if i is not None]):
+            nxt = (known[-1] if known else 0) + 1
+            fixed = []
+            for r in kept:
+                if r.run_index is None:
+                    r = replace(r, run_index=nxt)
+                    nxt += 1
+                fixed.append(r)
+            kept = fixed
+        else:  # clashing indices from different dumps: number them in source order
+            kept = [replace(r, run_index=i + 1) for i, r in enumerate(kept)]
+    kept.sort(key=lambda r: (r.run_index or 0, r.run_id))
+    labelled, used, label_warn = apply_labels(((r, scopes[r.source]) for r in kept), labels)
+    warnings.extend(label_warn)
+    return labelled, used, warnings
+
+
+@dataclass(slots=True)
+class Dataset:
+    """Runs read into memory with the manifest of every input file."""
+
+    runs: list[Run]
+    """All runs, ordered by configuration label, task id, run index."""
+    manifest: list[ManifestEntry]
+    """One entry per input file (and per archive member)."""
+
+    @property
+    def n_skipped_errors(self) -> int:
+        """Files skipped because they were unusable (not counting documentation and the like)."""
+        return sum(1 for e in self.manifest if e.status == "skipped" and e.kind == "error")
+
+
+def group_runs(runs: Iterable[Run]) -> dict[tuple[str, str], list[Run]]:
+    """Runs by ``(configuration label, task id)``."""
+    groups: dict[tuple[str, str], list[Run]] = defaultdict(list)
+    for r in runs:
+        groups[r.group_key].append(r)
+    return groups
+
+
+def label_usage(plan: Plan, used: dict[str, int]) -> None:
+    """Mark label files that labelled no run as skipped, with the pairing they were given."""
+    for lf in plan.labels:
+        entry = plan.entries[lf.display]
+        n = used.get(lf.display, 0)
+        entry.runs = n
+        if n == 0:
+            pairing = f"key '{lf.key}', run {lf.run_index}" if lf.key else "its folder"
+            entry.status = "skipped"
+            entry.kind = "error"
+            entry.reason = (
+                f"none of its {len(lf.labels)} labels matches a run read (paired by {pairing})"
+            )
+
+
+def read_runs(inputs: Sequence[str | Path], *, config_from: str = "auto", strict: bool = False) -> Dataset:
+    """Read every run under ``inputs`` into memory, grouped and labelled.
+
+    Parameters
+    ----------
+    inputs
+        Files, folders or archives; folders are walked recursively.
+    config_from
+        How runs are labelled with a configuration (see :data:`CONFIG_FROM`).
+    strict
+        Raise :class:`InputError` at the first unusable file instead of skipping it.
+
+    Examples
+    --------
+    >>> ds = read_runs(["../shared/realdata/tau-bench"])  # doctest: +SKIP
+    >>> len(ds.runs)  # doctest: +SKIP
+    40
+    """
+    plan = plan_inputs(inputs, config_from)
+    _raise_if_strict(plan, strict)
+    all_runs: list[Run] = []
+    scopes: dict[str, tuple[str, ...]] = {}
+    for src, reader in plan.work:
+        runs, reason, warns = read_source(src, reader, plan.ctx, config_from)
+        entry = plan.entries[src.display]
+        entry.warnings.extend(warns)
+        if reason is not None:
+            entry.status, entry.reason, entry.kind = "skipped", reason, "error"
+            if strict:
+                raise InputError(src.display, reason)
+            continue
+        entry.runs = len(runs)
+        scopes[src.display] = (src.archive or "", *src.folder_parts)
+        all_runs.extend(runs)
+    out: list[Run] = []
+    used_total: dict[str, int] = defaultdict(int)
+    groups = group_runs(all_runs)
+    for key in sorted(groups):
+        runs, used, warns = finalize_group(groups[key], plan.labels, scopes)
+        out.extend(runs)
+        for k, v in used.items():
+            used_total[k] += v
+        for src_name, w in warns:
+            plan.entries[src_name].warnings.append(w)
+    label_usage(plan, used_total)
+    # a file whose every run was a duplicate contributes nothing
+    counts: dict[str, int] = defaultdict(int)
+    for r in out:
+        counts[r.source] += 1
+    for src, _ in plan.work:
+        e = plan.entries[src.display]
+        if e.status == "read":
+            e.runs = counts.get(src.display, 0)
+            if e.runs == 0:
+                e.status, e.kind = "skipped", "error"
+                e.reason = "every run in it duplicates a run read from another file"
+    _raise_if_strict(plan, strict)
+    return Dataset(out, list(plan.entries.values()))
+
+
+def _raise_if_strict(plan: Plan, strict: bool) -> None:
+    if not strict:
+        return
+    for e in plan.entries.values():
+        if e.status == "skipped" and e.kind == "error":
+            raise InputError(e.file, e.reason or "unusable")

@@ -1,0 +1,171 @@
+"""Input files, wherever they live (a folder or an archive member), and safe JSON loading."""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from trajdiv._errors import InputError
+
+__all__ = ["MAX_FILE_BYTES", "Source", "load_json", "load_json_lines"]
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+"""Largest single input file trajdiv will read (bytes); larger files are skipped with a reason."""
+
+HEAD_BYTES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One input file: on disk, or a member of a ``.zip`` / ``.tar.gz`` archive.
+
+    Picklable, so worker processes can open it themselves.
+    """
+
+    display: str
+    """The name shown in messages and the manifest (``archive.zip!dir/file.json`` for members)."""
+    parts: tuple[str, ...]
+    """Path components from the input argument down to the file, used to derive names."""
+    size: int
+    """Size in bytes (uncompressed for archive members)."""
+    fs_path: str | None = None
+    """Path on disk for a plain file."""
+    archive: str | None = None
+    """Archive on disk holding the member."""
+    member: str | None = None
+    """Member name inside ``archive``."""
+
+    @property
+    def name(self) -> str:
+        """File name without folders."""
+        return self.parts[-1]
+
+    @property
+    def folder_parts(self) -> tuple[str, ...]:
+        """The folders above the file, outermost first."""
+        return self.parts[:-1]
+
+    def read_bytes(self) -> bytes:
+        """The whole content; raises :class:`InputError` if it cannot be read."""
+        if self.size > MAX_FILE_BYTES:
+            raise InputError(self.display, f"file is {self.size} bytes, over the {MAX_FILE_BYTES} limit")
+        try:
+            if self.fs_path is not None:
+                return Path(self.fs_path).read_bytes()
+            assert self.archive is not None and self.member is not None
+            return _read_member(self.archive, self.member, self.size)
+        except OSError as exc:
+            raise InputError(self.display, f"cannot read: {exc.strerror or exc}") from None
+
+    def head(self, n: int = HEAD_BYTES) -> bytes:
+        """The first ``n`` bytes (for format detection)."""
+        if self.fs_path is not None:
+            try:
+                with open(self.fs_path, "rb") as fh:
+                    return fh.read(n)
+            except OSError as exc:
+                raise InputError(self.display, f"cannot read: {exc.strerror or exc}") from None
+        return self.read_bytes()[:n]
+
+    def sibling_key(self) -> str:
+        """A stable identity for the file's folder (for grouping side files with data files)."""
+        base = self.archive or ""
+        return base + "!" + "/".join(self.folder_parts)
+
+
+def _read_member(archive: str, member: str, size: int) -> bytes:
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf, zf.open(member) as fh:
+            data = fh.read(size + 1)
+    else:
+        with tarfile.open(archive, "r:*") as tf:
+            fobj = tf.extractfile(member)
+            if fobj is None:
+                raise OSError(f"{member} is not a regular file")
+            data = fobj.read(size + 1)
+    if len(data) > size:
+        raise OSError("member is larger than its header says")
+    return data
+
+
+def _decode(data: bytes, display: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(display, "not valid UTF-16 text despite its byte-order mark") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            display, f"not UTF-8 text (invalid byte at offset {exc.start})"
+        ) from None
+
+
+def load_json(source: Source) -> Any:
+    """Parse a JSON file; every failure becomes an :class:`InputError` naming the file."""
+    data = source.read_bytes()
+    if not data.strip():
+        raise InputError(source.display, "empty file")
+    text = _decode(data, source.display)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            source.display, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        # CPython's decoder refuses nesting past the interpreter's recursion limit
+        raise InputError(source.display, "JSON nested too deeply to read") from None
+
+
+def load_json_lines(source: Source) -> list[Any]:
+    """Parse a JSON Lines file (one JSON value a line, blank lines allowed)."""
+    data = source.read_bytes()
+    if not data.strip():
+        raise InputError(source.display, "empty file")
+    text = _decode(data, source.display)
+    out: list[Any] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InputError(source.display, f"invalid JSON on line {lineno}: {exc.msg}") from None
+        except RecursionError:
+            raise InputError(source.display, "JSON nested too deeply to read") from None
+    return out
+
+
+def posix_parts(rel: str) -> tuple[str, ...]:
+    """Split an archive member name into components (no empty parts)."""
+    return tuple(p for p in PurePosixPath(rel).parts if p not in ("", "."))
+
+
+def fs_parts(root: Path, path: Path) -> tuple[str, ...]:
+    """Components from the input argument ``root`` (its own name included) down to ``path``."""
+    if path == root:
+        return (path.name,)
+    rel = path.relative_to(root)
+    return (root.resolve().name, *rel.parts) if root.name in ("", ".", "..") else (
+        root.name,
+        *rel.parts,
+    )
+
+
+def is_hidden(parts: tuple[str, ...]) -> bool:
+    """True for files under a dot-folder or named with a leading dot (``.git``, ``.DS_Store``)."""
+    return any(p.startswith(".") and p not in (".", "..") for p in parts)
+
+
+def file_size(path: str) -> int:
+    """Size of a file on disk in bytes."""
+    return os.stat(path).st_size
