@@ -1,0 +1,332 @@
+"""The public entry points behind each command: ``import trajdiv`` can do what the CLI does."""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from trajdiv._errors import UsageError
+from trajdiv.ingest._ingest import read_runs
+from trajdiv.ingest._jsonl import write_jsonl
+from trajdiv.pipeline._run import PipelineResult, run_pipeline
+from trajdiv.pipeline._settings import Settings
+from trajdiv.stats._compare import paired_difference
+from trajdiv.stats._power import benchmark_runs_needed, paired_power, paired_variance
+from trajdiv.stats._summary import summarize
+from trajdiv.tables import atomic_write_text, write_table
+
+__all__ = [
+    "AnalysisResult",
+    "Comparison",
+    "analyze",
+    "compare",
+    "demo_corpus",
+    "export_jsonl",
+    "ingest",
+    "power",
+]
+
+Progress = Callable[[str, int, int], None] | None
+
+
+def demo_corpus() -> Path:
+    """The bundled demo corpus (``data/demo`` of the source tree)."""
+    path = Path(__file__).resolve().parents[2] / "data" / "demo"
+    if not path.is_dir():
+        raise UsageError(
+            "no INPUT given and the demo corpus is not in this installation "
+            "(it lives in data/demo of the source tree); pass the dumps to analyse"
+        )
+    return path
+
+
+def ingest(
+    inputs: Sequence[str | Path],
+    out: Path,
+    *,
+    config_from: str = "auto",
+    strict: bool = False,
+    formats: tuple[str, ...] = ("parquet",),
+    jobs: int | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress = None,
+) -> PipelineResult:
+    """Read run dumps into ``out/runs.parquet``, ``out/steps.parquet`` and ``out/manifest.json``.
+
+    Examples
+    --------
+    >>> res = ingest(["../shared/realdata/tau-bench"], Path("out"))  # doctest: +SKIP
+    >>> res.n_runs, res.n_groups  # doctest: +SKIP
+    (40, 10)
+    """
+    return run_pipeline(
+        list(inputs), out, Settings(stages=("ingest",), config_from=config_from), jobs=jobs,
+        engine=engine, address=address, cache_dir=cache_dir, formats=formats, strict=strict,
+        progress=progress,
+    )
+
+
+@dataclass(slots=True)
+class AnalysisResult:
+    """Outputs of :func:`analyze` (and of the ``diverge``, ``graph`` and ``stats`` subsets)."""
+
+    pipeline: PipelineResult
+    summary: dict[str, Any] | None = None
+    plots: list[Path] = field(default_factory=list)
+    report: Path | None = None
+
+
+def analyze(
+    inputs: Sequence[str | Path],
+    out: Path,
+    settings: Settings | None = None,
+    *,
+    stats: bool = True,
+    plots: bool = True,
+    report: bool = True,
+    strict: bool = False,
+    formats: tuple[str, ...] = ("parquet",),
+    jobs: int | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    cache_dir: Path | None = None,
+    seed: int = 0,
+    n_boot: int = 2000,
+    progress: Progress = None,
+) -> AnalysisResult:
+    """Ingest, tokenize, find divergence, build graphs, compute statistics, plot and report.
+
+    With no ``inputs`` the bundled demo corpus is analysed. ``out/summary.json`` holds the
+    per-configuration figures; ``out/report.html`` is one self-contained page.
+    """
+    settings = settings or Settings()
+    inputs = list(inputs) or [demo_corpus()]
+    res = run_pipeline(list(inputs), out, settings, jobs=jobs, engine=engine, address=address,
+                       cache_dir=cache_dir, formats=formats, strict=strict, progress=progress)
+    result = AnalysisResult(pipeline=res)
+    if res.n_runs == 0 or not stats:
+        return result
+    summary, tables = summarize(out, seed=seed, n_boot=n_boot)
+    for name, df in tables.items():
+        write_table(df, out, name, _fmt_files(formats))
+    result.summary = summary
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    if plots and {"diverge", "graph"} <= set(settings.stages):
+        from trajdiv.plot import plot_all
+
+        result.plots = plot_all(out, summary)
+    if report and {"diverge", "graph"} <= set(settings.stages):
+        from trajdiv.report import write_report
+
+        result.report = write_report(out, summary, res)
+    return result
+
+
+def _fmt_files(formats: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple("json" if f == "json" else f for f in formats)
+
+
+def export_jsonl(inputs: Sequence[str | Path], path: Path, *, config_from: str = "auto") -> int:
+    """Write every run under ``inputs`` to trajdiv's JSONL export; returns the runs written."""
+    ds = read_runs(list(inputs), config_from=config_from)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_jsonl(ds.runs, path)
+
+
+def _task_rates(runs: pl.DataFrame, config: str) -> dict[str, tuple[float, int]]:
+    r = runs.filter((pl.col("config") == config) & pl.col("resolved").is_not_null())
+    agg = r.group_by("task_id").agg(pl.col("resolved").mean().alias("p"), pl.len().alias("n"))
+    return {t: (float(p), int(n)) for t, p, n in agg.sort("task_id").iter_rows()}
+
+
+def _match_config(configs: list[str], wanted: str) -> str:
+    if wanted in configs:
+        return wanted
+    hits = [c for c in configs if wanted.lower() in c.lower()]
+    if len(hits) == 1:
+        return hits[0]
+    listing = ", ".join(configs)
+    if not hits:
+        raise UsageError(f"no configuration matches {wanted!r}; configurations: {listing}")
+    raise UsageError(f"{wanted!r} matches several configurations: {', '.join(hits)}")
+
+
+def power(
+    inputs: Sequence[str | Path],
+    *,
+    diff: float = 0.05,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    runs_per_task: int | None = None,
+    n_tasks: int | None = None,
+    a: str | None = None,
+    b: str | None = None,
+    s2_delta: float | None = None,
+    config_from: str = "auto",
+) -> dict[str, Any]:
+    """Runs per task and tasks needed to detect a pass@1 difference of ``diff`` (a fraction).
+
+    With two configurations (``a``, ``b``) their shared tasks give s2_delta and w (paired
+    design, Miller 2024); with one, w comes from its success rates and s2_delta from the user
+    (default 0, the best case). Also reports whole-benchmark runs needed from the single-run sd.
+    """
+    if not 0 < diff < 1:
+        raise UsageError("--diff is a difference in pass@1 as a fraction, in (0, 1)")
+    with tempfile.TemporaryDirectory() as tmp:
+        res = run_pipeline(list(inputs), Path(tmp), Settings(stages=("ingest",), config_from=config_from), jobs=1)
+        if res.n_runs == 0:
+            raise UsageError("no run could be read from the inputs")
+        runs = res.frame("runs")
+    configs = sorted(runs["config"].unique().to_list())
+    out: dict[str, Any] = {"diff": diff, "alpha": alpha, "power": power, "configs": []}
+    if a is not None and b is not None:
+        ca, cb = _match_config(configs, a), _match_config(configs, b)
+        ra, rb = _task_rates(runs, ca), _task_rates(runs, cb)
+        shared = sorted(set(ra) & set(rb))
+        if len(shared) < 2:
+            raise UsageError(f"{ca} and {cb} share {len(shared)} labelled task(s); need 2 or more")
+        n = runs_per_task or min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared))
+        var = paired_variance([ra[t][0] for t in shared], [rb[t][0] for t in shared],
+                              min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared)))
+        if s2_delta is not None:
+            var = type(var)(s2_delta, var.w, var.n_tasks)
+        pw = paired_power(var, diff, n, n_tasks, alpha, power)
+        out["paired"] = {"a": ca, "b": cb, "shared_tasks": len(shared), "s2_delta": var.s2_delta,
+                         "w": var.w, **_power_dict(pw)}
+    for cfg in configs:
+        rates = _task_rates(runs, cfg)
+        if len(rates) < 2:
+            continue
+        ps = [p for p, _ in rates.values()]
+        n_obs = min(n for _, n in rates.values())
+        bias = n_obs / (n_obs - 1) if n_obs > 1 else 1.0
+        w = 2 * bias * sum(p * (1 - p) for p in ps) / len(ps)
+        from trajdiv.stats._power import PairedVariance
+
+        pw = paired_power(PairedVariance(s2_delta or 0.0, w, len(ps)), diff,
+                          runs_per_task or n_obs, n_tasks, alpha, power)
+        sd_single = math.sqrt(sum(p * (1 - p) for p in ps)) / len(ps)
+        entry = {"config": cfg, "n_tasks": len(ps), "runs_per_task_observed": n_obs,
+                 "assumed_s2_delta": s2_delta or 0.0, "w": w, **_power_dict(pw),
+                 "single_run_sd_points": 100 * sd_single,
+                 "benchmark_runs_needed": benchmark_runs_needed(100 * sd_single, 100 * diff, alpha, power)
+                 if sd_single > 0 else 1}
+        out["configs"].append(entry)
+    return out
+
+
+def _power_dict(pw: Any) -> dict[str, Any]:
+    return {"runs_per_task": pw.runs_per_task, "n_tasks": pw.n_tasks,
+            "min_detectable_diff": pw.min_detectable_diff, "tasks_needed": pw.tasks_needed,
+            "runs_needed": pw.runs_needed}
+
+
+@dataclass(slots=True)
+class Comparison:
+    """Result of :func:`compare`."""
+
+    a: str
+    b: str
+    data: dict[str, Any]
+    verdict: str
+
+
+def compare(
+    a: str,
+    b: str,
+    inputs: Sequence[str | Path] = (),
+    *,
+    out: Path | None = None,
+    alpha: float = 0.05,
+    seed: int = 0,
+    jobs: int | None = None,
+    cache_dir: Path | None = None,
+    config_from: str = "auto",
+) -> Comparison:
+    """Paired comparison of configuration A with B on the tasks they share.
+
+    ``a`` and ``b`` are two dump paths, or two configuration labels (or unique substrings of
+    them) inside ``inputs``.
+    """
+    if not inputs:
+        if not (Path(a).exists() and Path(b).exists()):
+            raise UsageError("give A and B as two dumps, or as configuration labels with --input")
+        inputs = [a, b]
+        config_from = "input"
+        a, b = Path(a).name, Path(b).name
+    with tempfile.TemporaryDirectory() as tmp:
+        where = out or Path(tmp)
+        res = run_pipeline(list(inputs), where, Settings(config_from=config_from), jobs=jobs,
+                           cache_dir=cache_dir)
+        runs = res.frame("runs")
+        groups = res.frame("divergence_groups")
+    configs = sorted(runs["config"].unique().to_list())
+    ca, cb = _match_config(configs, a), _match_config(configs, b)
+    if ca == cb:
+        raise UsageError(f"A and B are the same configuration ({ca})")
+    ra, rb = _task_rates(runs, ca), _task_rates(runs, cb)
+    shared = sorted(set(ra) & set(rb))
+    if not shared:
+        raise UsageError(f"{ca} and {cb} share no labelled task")
+    single = all(ra[t][1] == 1 and rb[t][1] == 1 for t in shared)
+    pd_ = paired_difference([ra[t][0] for t in shared], [rb[t][0] for t in shared], single, seed)
+    from trajdiv.stats._consistency import cv_pct
+
+    def cv_mean(cfg: str) -> float | None:
+        vals = []
+        for t in shared:
+            cv = cv_pct(runs.filter((pl.col("config") == cfg) & (pl.col("task_id") == t))["n_steps"].to_list())
+            if cv is not None:
+                vals.append(cv)
+        return sum(vals) / len(vals) if vals else None
+
+    def div_mean(cfg: str) -> float | None:
+        g = groups.filter((pl.col("config") == cfg) & pl.col("task_id").is_in(shared))
+        v = g["first_div_step_phase"].drop_nulls()
+        return float(v.mean()) if v.len() else None  # type: ignore[arg-type]
+
+    n = min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared))
+    data: dict[str, Any] = {
+        "a": ca, "b": cb, "shared_tasks": len(shared), "runs_per_task": n,
+        "pass1_a": sum(ra[t][0] for t in shared) / len(shared),
+        "pass1_b": sum(rb[t][0] for t in shared) / len(shared),
+        "diff": pd_.diff, "se": pd_.se, "ci95": list(pd_.ci95) if pd_.ci95 else None,
+        "p_value": pd_.p_value, "method": pd_.method,
+        "cv_steps_a": cv_mean(ca), "cv_steps_b": cv_mean(cb),
+        "first_div_step_phase_a": div_mean(ca), "first_div_step_phase_b": div_mean(cb),
+    }
+    if len(shared) >= 2 and n >= 2 and pd_.diff != 0:
+        var = paired_variance([ra[t][0] for t in shared], [rb[t][0] for t in shared], n)
+        pw = paired_power(var, abs(pd_.diff), n, alpha=alpha)
+        data["runs_needed_for_this_diff"] = pw.runs_needed
+        data["min_detectable_diff"] = pw.min_detectable_diff
+    data["verdict"] = _verdict(data, alpha)
+    if out is not None:
+        atomic_write_text(out / "compare.json", json.dumps(data, indent=1) + "\n")
+    return Comparison(ca, cb, data, data["verdict"])
+
+
+def _verdict(d: dict[str, Any], alpha: float) -> str:
+    pts = 100 * d["diff"]
+    ci = d["ci95"]
+    ci_txt = f" (95% CI {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})" if ci else ""
+    head = (f"{d['a']} minus {d['b']}: {pts:+.1f} points of pass@1 over {d['shared_tasks']} shared "
+            f"tasks{ci_txt}, p = {d['p_value']:.3g} ({d['method']}).")
+    if d["p_value"] < alpha and (ci is None or ci[0] > 0 or ci[1] < 0):
+        return head + " The difference is larger than run-to-run noise."
+    more = ""
+    if d.get("runs_needed_for_this_diff"):
+        more = (f" Telling a difference of this size apart at power 0.8 needs about "
+                f"{d['runs_needed_for_this_diff']} runs per task on these tasks.")
+    elif "runs_needed_for_this_diff" in d:
+        more = " No number of runs per task settles it on these tasks: add tasks."
+    return head + " The difference is not distinguishable from run-to-run noise." + more

@@ -1,0 +1,267 @@
+"""Abstraction levels of an action, from the exact text to the phase of work it belongs to.
+
+Levels, finest to coarsest:
+
+``exact``
+    the action text, stripped.
+``normalized``
+    whitespace folded, leading ``cd DIR &&`` removed, heredoc bodies, quoted literals, paths,
+    hashes and numbers masked (``S``, ``PATH``, ``HASH``, ``N``); tool calls become
+    ``tool:command`` plus their argument names.
+``verb``
+    the command or tool: first shell word (``grep``, ``sed``, ``python``; ``git diff``;
+    ``python -m pytest`` -> ``pytest``), or ``tool:command`` (``str_replace_editor:view``).
+``category``
+    the first shell word grouped as in "Consistency Amplifies" (arXiv 2603.25764): ls, find,
+    grep (grep/rg), cd, cat (cat/head/tail/less), sed (sed/awk), echo> (echo with redirection),
+    patch, python, pytest, other. Unlike ``verb``, a leading ``cd`` counts as the word.
+``phase``
+    EXPLORE / LOCATE / UNDERSTAND / EDIT / VERIFY / SUBMIT / OTHER, by the rules table
+    (``phase_rules.toml``, replaceable with ``--phase-rules``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import json
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from trajdiv._errors import UsageError
+from trajdiv.ingest._base import SHELL_TOOLS
+from trajdiv.model import Step
+
+__all__ = [
+    "LEVELS",
+    "PHASES",
+    "PhaseRules",
+    "abstract_steps",
+    "action_category",
+    "action_verb",
+    "load_phase_rules",
+    "normalize_action",
+    "shell_verb",
+]
+
+LEVELS: tuple[str, ...] = ("exact", "normalized", "verb", "category", "phase")
+"""Abstraction levels, finest first."""
+
+PHASES: tuple[str, ...] = ("EXPLORE", "LOCATE", "UNDERSTAND", "EDIT", "VERIFY", "SUBMIT", "OTHER")
+
+_CD_PREFIX = re.compile(r"^\s*cd\s+(?:\"[^\"]*\"|'[^']*'|\S+)\s*(?:&&|;)\s*")
+_HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1(.*?)\n.*?\n\s*\2\b", re.DOTALL)
+_QUOTED = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'")
+_HASH = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,64}\b")
+_PATH = re.compile(r"(?<![\w=])(?:~|\.{1,2})?(?:/[\w.\-+@%]+)+/?|\b[\w\-]+(?:/[\w.\-]+)+|\b[\w\-]+\.(?:py|txt|md|rst|json|ya?ml|toml|cfg|ini|c|h|js|ts|sh|html|csv|log)\b")
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\s*([^\s|;&<>()]+)")
+_ENV_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_WRAPPERS = frozenset({"sudo", "time", "nohup", "env", "command", "exec", "xargs"})
+_PY = re.compile(r"^python(?:\d+(?:\.\d+)*)?$")
+
+_CATEGORY = {
+    "ls": "ls", "find": "find", "grep": "grep", "rg": "grep", "egrep": "grep", "cd": "cd",
+    "cat": "cat", "head": "cat", "tail": "cat", "less": "cat", "sed": "sed", "awk": "sed",
+    "patch": "patch", "python": "python", "pytest": "pytest",
+}
+
+
+def _strip_cd(text: str) -> str:
+    while True:
+        m = _CD_PREFIX.match(text)
+        if not m:
+            return text
+        text = text[m.end() :]
+
+
+def _first_words(cmd: str, n: int = 4) -> list[str]:
+    words: list[str] = []
+    pos = 0
+    while len(words) < n:
+        m = _WORD.match(cmd, pos)
+        if not m:
+            break
+        words.append(m.group(1))
+        pos = m.end()
+        nxt = cmd[pos : pos + 1]
+        if nxt and nxt in "|;&<>()\n":
+            break
+    return words
+
+
+def shell_verb(cmd: str, strip_cd: bool = True) -> str:
+    """The command word of a shell action (see the module docstring).
+
+    Examples
+    --------
+    >>> shell_verb("cd /testbed && python -m pytest tests/ -x")
+    'pytest'
+    >>> shell_verb("git diff HEAD")
+    'git diff'
+    """
+    text = _strip_cd(cmd.strip()) if strip_cd else cmd.strip()
+    words = _first_words(text)
+    while words and (_ENV_ASSIGN.match(words[0]) or words[0] in _WRAPPERS):
+        words.pop(0)
+        if words and words[0].isdigit():  # "timeout 30 cmd" style arguments
+            words.pop(0)
+    if words and words[0] == "timeout":
+        words = words[2:] if len(words) > 2 else words[1:]
+    if not words:
+        return ""
+    verb = words[0].rsplit("/", 1)[-1]
+    if _PY.match(verb):
+        if len(words) > 2 and words[1] == "-m":
+            return "pytest" if words[2] == "pytest" else f"python -m {words[2]}"
+        if len(words) > 1 and words[1] == "-c":
+            return "python -c"
+        return "python"
+    if verb in ("pip3", "pip"):
+        return "pip"
+    if verb == "git" and len(words) > 1:
+        return f"git {words[1]}"
+    return verb
+
+
+def _tool_command(tool: str, args_json: str | None) -> tuple[str, list[str]]:
+    try:
+        args = json.loads(args_json) if args_json else {}
+    except json.JSONDecodeError:
+        args = {}
+    if not isinstance(args, dict):
+        return tool, []
+    cmd = args.get("command")
+    keys = sorted(k for k in args if k != "command")
+    if isinstance(cmd, str) and tool not in SHELL_TOOLS and len(cmd) < 40 and " " not in cmd:
+        return f"{tool}:{cmd}", keys
+    return tool, keys
+
+
+def _is_shell(step: Step) -> bool:
+    return step.tool_name is None or step.tool_name in SHELL_TOOLS
+
+
+def action_verb(step: Step) -> str:
+    """The ``verb`` level of a step."""
+    if _is_shell(step):
+        return shell_verb(step.action)
+    return _tool_command(step.tool_name or "", step.tool_args)[0]
+
+
+def action_category(step: Step) -> str:
+    """The ``category`` level of a step (first shell word grouped; see module docstring)."""
+    if not _is_shell(step):
+        return "other"
+    text = step.action.strip()
+    word = shell_verb(text, strip_cd=False)
+    if word.startswith("echo") and ">" in text.split("|", 1)[0]:
+        return "echo>"
+    if word == "git apply":
+        return "patch"
+    if word.startswith("python -m") or word in ("python -c",):
+        word = "python"
+    return _CATEGORY.get(word, "other")
+
+
+def normalize_action(action: str) -> str:
+    """The ``normalized`` level of a shell action (see the module docstring).
+
+    Examples
+    --------
+    >>> normalize_action("cd /testbed && grep -n 'def foo' astropy/io/ascii/html.py | head -20")
+    'grep -n S PATH | head -N'
+    """
+    text = _strip_cd(action.strip())
+    text = _HEREDOC.sub(lambda m: f"<<{m.group(2)}{m.group(3)} BODY", text)
+    text = _QUOTED.sub("S", text)
+    text = _HASH.sub("HASH", text)
+    text = _PATH.sub("PATH", text)
+    text = _NUMBER.sub("N", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    phase: str
+    verbs: tuple[str, ...]
+    regex: re.Pattern[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseRules:
+    """An ordered list of verb/regex rules mapping actions to phases (first match wins)."""
+
+    rules: tuple[_Rule, ...]
+    source: str
+
+    def phase(self, verb: str, action: str) -> str:
+        """Phase of an action with the given verb and exact text."""
+        for r in self.rules:
+            if r.verbs and not any(fnmatch.fnmatchcase(verb, p) for p in r.verbs):
+                continue
+            if r.regex is not None and not r.regex.search(action):
+                continue
+            return r.phase
+        return "OTHER"
+
+
+@functools.cache
+def load_phase_rules(path: str | None = None) -> PhaseRules:
+    """The phase rules from a TOML file, or the built-in table when ``path`` is None."""
+    try:
+        if path is None:
+            text = resources.files("trajdiv.align").joinpath("phase_rules.toml").read_text("utf-8")
+            src = "built-in"
+        else:
+            text = Path(path).read_text("utf-8")
+            src = path
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read phase rules: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: phase rules are not valid TOML: {exc}") from None
+    raw = data.get("rule")
+    if not isinstance(raw, list) or not raw:
+        raise UsageError(f"{path or 'built-in'}: phase rules need one or more [[rule]] tables")
+    rules = []
+    for i, r in enumerate(raw):
+        phase = r.get("phase") if isinstance(r, dict) else None
+        if not isinstance(phase, str) or not phase:
+            raise UsageError(f"{src}: rule {i + 1} has no phase")
+        verbs = r.get("verbs", [])
+        if not isinstance(verbs, list) or not all(isinstance(v, str) for v in verbs):
+            raise UsageError(f"{src}: rule {i + 1}: verbs must be a list of strings")
+        regex = r.get("regex")
+        try:
+            pattern = re.compile(regex) if isinstance(regex, str) else None
+        except re.error as exc:
+            raise UsageError(f"{src}: rule {i + 1}: bad regex: {exc}") from None
+        if not verbs and pattern is None:
+            raise UsageError(f"{src}: rule {i + 1} needs verbs or a regex")
+        rules.append(_Rule(phase, tuple(verbs), pattern))
+    return PhaseRules(tuple(rules), src)
+
+
+def abstract_steps(steps: Sequence[Step], rules: PhaseRules | None = None) -> dict[str, list[str]]:
+    """Each step's action at every level of :data:`LEVELS`."""
+    rules = rules or load_phase_rules()
+    out: dict[str, list[str]] = {lvl: [] for lvl in LEVELS}
+    for s in steps:
+        verb = action_verb(s)
+        if _is_shell(s):
+            norm = normalize_action(s.action)
+        else:
+            tool, keys = _tool_command(s.tool_name or "", s.tool_args)
+            norm = " ".join([tool, *keys])
+        out["exact"].append(s.action.strip())
+        out["normalized"].append(norm)
+        out["verb"].append(verb)
+        out["category"].append(action_category(s))
+        out["phase"].append(rules.phase(verb, s.action.strip()))
+    return out

@@ -1,0 +1,153 @@
+"""Options shared by several commands, defined once, and the error-to-exit-code wrapper."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from trajdiv._errors import TrajdivError
+from trajdiv.align._abstraction import LEVELS
+from trajdiv.ingest._ingest import CONFIG_FROM
+from trajdiv.pipeline._engine import ENGINES, default_jobs
+from trajdiv.pipeline._settings import Settings
+from trajdiv.tables import TABLE_FORMATS
+from trajdiv.tokens._encoding import DEFAULT_ENCODING
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_NOTHING_READ",
+    "EXIT_OK",
+    "EXIT_PARTIAL",
+    "add_analysis_options",
+    "add_input_options",
+    "cache_dir_from",
+    "exit_code_for",
+    "guarded",
+    "progress_printer",
+    "settings_from",
+]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+"""A usage or input error stopped the command (message on stderr)."""
+EXIT_PARTIAL = 3
+"""Output written, but some input files were skipped (see manifest.json)."""
+EXIT_NOTHING_READ = 4
+"""No run could be read from the inputs."""
+
+
+def default_cache_dir() -> Path:
+    """``$TRAJDIV_CACHE_DIR``, else ``$XDG_CACHE_HOME/trajdiv``, else ``~/.cache/trajdiv``."""
+    env = os.environ.get("TRAJDIV_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "trajdiv"
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    fmts = tuple(f.strip() for f in text.split(",") if f.strip())
+    bad = [f for f in fmts if f not in TABLE_FORMATS]
+    if bad or not fmts:
+        raise argparse.ArgumentTypeError(f"formats are a comma list of {', '.join(TABLE_FORMATS)}")
+    return fmts
+
+
+def add_input_options(p: argparse.ArgumentParser, *, out_required: bool = True) -> None:
+    """INPUT..., -o OUT, and the reading options."""
+    p.add_argument("inputs", nargs="*" if not out_required else "+", metavar="INPUT",
+                   help="run dumps: files, folders (walked recursively) or .zip/.tar.gz archives")
+    p.add_argument("-o", "--out", type=Path, required=out_required,
+                   help="output folder (created if missing)")
+    p.add_argument("--config-from", choices=CONFIG_FROM, default="auto",
+                   help="how runs are labelled with a configuration: auto = scaffold:model; model; "
+                   "dirname = the dump folder name; input = the INPUT argument's name")
+    p.add_argument("--strict", action="store_true", help="stop at the first unusable file")
+    p.add_argument("--table-format", type=_formats, default=("parquet",), metavar="FMTS",
+                   help="comma list of table formats: parquet (always written), csv, json (JSON Lines)")
+    p.add_argument("-j", "--jobs", type=int, default=default_jobs(),
+                   help="worker processes (default: the machine's cores); output is identical for any value")
+    p.add_argument("--engine", choices=ENGINES, default="local",
+                   help="local process pool, or ray (needs trajdiv[ray]; see --address)")
+    p.add_argument("--address", default=None, help="Ray cluster address for --engine ray")
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="cache of parsed files, token ids and group results "
+                   "(default: $TRAJDIV_CACHE_DIR or ~/.cache/trajdiv)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output")
+
+
+def add_analysis_options(p: argparse.ArgumentParser, *, graph: bool = True) -> None:
+    """Tokenizer, abstraction and clustering options."""
+    p.add_argument("--encoding", default=DEFAULT_ENCODING,
+                   help="tiktoken encoding (default cl100k_base, bundled offline)")
+    p.add_argument("--fuzzy", type=float, default=None, metavar="THRESHOLD",
+                   help="treat normalized actions as equal when their rapidfuzz ratio >= THRESHOLD (0-100)")
+    p.add_argument("--phase-rules", default=None, metavar="FILE",
+                   help="TOML file replacing the built-in verb-to-phase rules")
+    if graph:
+        p.add_argument("--level", choices=LEVELS, default="verb",
+                       help="abstraction level of the branching graphs and strategy clusters")
+        p.add_argument("--cluster-threshold", type=float, default=0.5,
+                       help="average-linkage distance up to which strategy clusters merge (0-1)")
+
+
+def settings_from(args: argparse.Namespace, stages: tuple[str, ...]) -> Settings:
+    """Settings from parsed options."""
+    return Settings(
+        stages=stages,
+        encoding=getattr(args, "encoding", DEFAULT_ENCODING),
+        level=getattr(args, "level", "verb"),
+        cluster_threshold=getattr(args, "cluster_threshold", 0.5),
+        fuzzy=getattr(args, "fuzzy", None),
+        phase_rules=getattr(args, "phase_rules", None),
+        config_from=args.config_from,
+    )
+
+
+def cache_dir_from(args: argparse.Namespace) -> Path | None:
+    """The cache folder, or None with --no-cache."""
+    if args.no_cache:
+        return None
+    return args.cache_dir or default_cache_dir()
+
+
+def progress_printer(quiet: bool) -> Callable[[str, int, int], None] | None:
+    """A one-line progress display on a terminal; None when output is not one."""
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def show(stage: str, done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\r{stage:8s} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def exit_code_for(n_runs: int, n_skipped_errors: int) -> int:
+    """0 when every file was read, 3 when some were skipped, 4 when no run was read."""
+    if n_runs == 0:
+        return EXIT_NOTHING_READ
+    return EXIT_PARTIAL if n_skipped_errors else EXIT_OK
+
+
+def guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn library errors into a one-line message and exit code 1."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except TrajdivError as exc:
+            print(f"trajdiv: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        except KeyboardInterrupt:
+            print("trajdiv: interrupted; outputs already written are complete", file=sys.stderr)
+            return 130
+
+    return run

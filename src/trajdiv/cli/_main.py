@@ -1,0 +1,314 @@
+"""The ``trajdiv`` command: a thin layer over :mod:`trajdiv`'s public functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from trajdiv import _api
+from trajdiv.cli._common import (
+    EXIT_OK,
+    add_analysis_options,
+    add_input_options,
+    cache_dir_from,
+    exit_code_for,
+    guarded,
+    progress_printer,
+    settings_from,
+)
+from trajdiv.pipeline._run import PipelineResult
+
+__all__ = ["build_parser", "main"]
+
+_EPILOG = """exit codes: 0 every input file read; 3 output written but some files skipped (see
+manifest.json); 4 no run could be read; 1 error (message on stderr); 2 bad command line."""
+
+
+def _report_ingest(res: PipelineResult, quiet: bool) -> int:
+    skipped = [e for e in res.manifest if e.status == "skipped" and e.kind == "error"]
+    for e in skipped:
+        print(f"trajdiv: skipped {e.file}: {e.reason}", file=sys.stderr)
+    if not quiet:
+        print(f"{res.n_runs} runs in {res.n_groups} groups from "
+              f"{sum(e.status == 'read' for e in res.manifest)} files; "
+              f"{len(skipped)} skipped; tables in {res.out_dir}")
+    return exit_code_for(res.n_runs, len(skipped))
+
+
+@guarded
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    res = _api.ingest(args.inputs, args.out, config_from=args.config_from, strict=args.strict,
+                      formats=args.table_format, jobs=args.jobs, engine=args.engine,
+                      address=args.address, cache_dir=cache_dir_from(args),
+                      progress=progress_printer(args.quiet))
+    if args.export_jsonl:
+        n = _api.export_jsonl(args.inputs, args.out / "runs.jsonl", config_from=args.config_from)
+        if not args.quiet:
+            print(f"{n} runs exported to {args.out / 'runs.jsonl'}")
+    return _report_ingest(res, args.quiet)
+
+
+def _run_stages(args: argparse.Namespace, stages: tuple[str, ...], stats: bool, extras: bool) -> int:
+    res = _api.analyze(
+        args.inputs, args.out, settings_from(args, stages), stats=stats, plots=extras,
+        report=extras, strict=args.strict, formats=args.table_format, jobs=args.jobs,
+        engine=args.engine, address=args.address, cache_dir=cache_dir_from(args),
+        seed=getattr(args, "seed", 0), n_boot=getattr(args, "bootstrap", 2000),
+        progress=progress_printer(args.quiet),
+    )
+    code = _report_ingest(res.pipeline, args.quiet)
+    if res.summary and not args.quiet:
+        print(summary_table(res.summary))
+        if res.report:
+            print(f"report: {res.report}")
+    return code
+
+
+@guarded
+def _cmd_diverge(args: argparse.Namespace) -> int:
+    return _run_stages(args, ("ingest", "diverge"), stats=False, extras=False)
+
+
+@guarded
+def _cmd_graph(args: argparse.Namespace) -> int:
+    return _run_stages(args, ("ingest", "diverge", "graph"), stats=False, extras=False)
+
+
+@guarded
+def _cmd_stats(args: argparse.Namespace) -> int:
+    return _run_stages(args, ("ingest", "diverge", "graph"), stats=True, extras=False)
+
+
+@guarded
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    return _run_stages(args, ("ingest", "diverge", "graph"), stats=True, extras=True)
+
+
+@guarded
+def _cmd_power(args: argparse.Namespace) -> int:
+    res = _api.power(args.inputs, diff=args.diff / 100.0, alpha=args.alpha, power=args.power,
+                     runs_per_task=args.runs, n_tasks=args.tasks, a=args.a, b=args.b,
+                     s2_delta=args.s2_delta, config_from=args.config_from)
+    if args.json:
+        print(json.dumps(res, indent=1))
+        return EXIT_OK
+    d = 100 * res["diff"]
+    if "paired" in res:
+        p = res["paired"]
+        print(f"paired: {p['a']} vs {p['b']} on {p['shared_tasks']} shared tasks "
+              f"(s2_delta {p['s2_delta']:.4f}, w {p['w']:.4f})")
+        print(_power_line(p, d))
+    for c in res["configs"]:
+        print(f"{c['config']}: {c['n_tasks']} tasks, {c['runs_per_task_observed']} runs per task, "
+              f"single-run pass@1 sd {c['single_run_sd_points']:.2f} points")
+        print("  " + _power_line(c, d))
+        print(f"  whole-benchmark runs per agent to detect {d:g} points: {c['benchmark_runs_needed']}")
+    return EXIT_OK
+
+
+def _power_line(p: dict[str, Any], d: float) -> str:
+    runs = p["runs_needed"]
+    runs_txt = f"{runs} runs per task" if runs else "no number of runs per task (add tasks)"
+    return (f"to detect {d:g} points (alpha {0.05:g}, power 0.8): {p['tasks_needed']} tasks at "
+            f"{p['runs_per_task']} runs each, or {runs_txt} on {p['n_tasks']} tasks; minimum "
+            f"detectable now {100 * p['min_detectable_diff']:.1f} points")
+
+
+@guarded
+def _cmd_compare(args: argparse.Namespace) -> int:
+    res = _api.compare(args.a, args.b, args.input or (), out=args.out, alpha=args.alpha,
+                       seed=args.seed, jobs=args.jobs, cache_dir=None if args.no_cache else args.cache_dir,
+                       config_from=args.config_from)
+    if args.json:
+        print(json.dumps(res.data, indent=1))
+    else:
+        d = res.data
+        print(f"A = {d['a']}\nB = {d['b']}")
+        print(f"pass@1 A {d['pass1_a']:.3f}, B {d['pass1_b']:.3f} on {d['shared_tasks']} shared tasks, "
+              f"{d['runs_per_task']} runs per task or more")
+        if d["cv_steps_a"] is not None and d["cv_steps_b"] is not None:
+            print(f"CV of steps: A {d['cv_steps_a']:.1f}%, B {d['cv_steps_b']:.1f}%")
+        if d["first_div_step_phase_a"] is not None and d["first_div_step_phase_b"] is not None:
+            print(f"first divergence (phase level): A step {d['first_div_step_phase_a']:.2f}, "
+                  f"B step {d['first_div_step_phase_b']:.2f}")
+        print(res.verdict)
+    return EXIT_OK
+
+
+@guarded
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from trajdiv.plot import PLOT_KINDS, plot_one
+
+    paths = plot_one(args.kind, args.results, args.out or args.results / "plots",
+                     task=args.task, config=args.config)
+    if not args.quiet:
+        for p in paths:
+            print(p)
+    _ = PLOT_KINDS
+    return EXIT_OK
+
+
+@guarded
+def _cmd_export(args: argparse.Namespace) -> int:
+    n = _api.export_jsonl(args.inputs, args.out, config_from=args.config_from)
+    print(f"{n} runs written to {args.out}")
+    return EXIT_OK if n else 4
+
+
+def _cmd_formats(args: argparse.Namespace) -> int:
+    from trajdiv.ingest import readers
+
+    for r in readers():
+        print(f"{r.name:20s} {r.description}")
+    print(f"{'swe-bench-labels':20s} outcome labels: harness reports <key>.<run>.json, "
+          "results/results.json, report.json")
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    import trajdiv.stats  # noqa: F401 - registers the statistics tables
+    from trajdiv.tables import SCHEMAS, schema_markdown
+
+    names = [args.table] if args.table else list(SCHEMAS)
+    bad = [n for n in names if n not in SCHEMAS]
+    if bad:
+        print(f"trajdiv: error: no table {bad[0]!r}; tables: {', '.join(SCHEMAS)}", file=sys.stderr)
+        return 1
+    print(schema_markdown(names))
+    return EXIT_OK
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    """The closing table printed after an analysis: one line per configuration."""
+    head = (f"{'configuration':48s} {'runs':>5s} {'pass@1':>14s} {'1-run range':>12s} "
+            f"{'pass@k':>7s} {'pass^k':>7s} {'CV steps':>8s} {'div step':>8s} {'div tok%':>8s}")
+    lines = [head, "-" * len(head)]
+    for c in summary["configs"]:
+        p1 = c.get("pass1")
+        p1s = f"{p1['mean']:.3f}±{p1['se']:.3f}" if p1 and p1.get("se") is not None else (
+            f"{p1['mean']:.3f}" if p1 else "-")
+        sr = c.get("single_run_pass1")
+        srs = f"{sr['min']:.2f}-{sr['max']:.2f}" if sr else "-"
+        pk = c.get("pass_at_k") or {}
+        ph = c.get("pass_hat_k") or {}
+        kmax = max((int(k) for k in pk), default=0)
+        fd = (c.get("first_divergence") or {}).get("phase", {}).get("mean_step")
+        tok = (c.get("first_divergence") or {}).get("token_pct_median")
+        cv = c.get("cv_steps_mean_pct")
+        lines.append(
+            f"{c['config'][:48]:48s} {c['n_runs']:5d} {p1s:>14s} {srs:>12s} "
+            f"{(f'{pk[str(kmax)]:.2f}' if kmax else '-'):>7s} {(f'{ph[str(kmax)]:.2f}' if kmax else '-'):>7s} "
+            f"{(f'{cv:.1f}%' if cv is not None else '-'):>8s} {(f'{fd:.2f}' if fd is not None else '-'):>8s} "
+            f"{(f'{tok:.2f}' if tok is not None else '-'):>8s}"
+        )
+    lines.append("pass@k / pass^k at the largest k; div step = mean first divergence step (phase "
+                 "level); div tok% = median first token divergence, % of the shorter stream")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``trajdiv`` command."""
+    p = argparse.ArgumentParser(
+        prog="trajdiv",
+        description="Where repeated agent runs diverge, which strategies they branch into, and "
+        "whether differences between runs are real.",
+        epilog=_EPILOG,
+    )
+    p.add_argument("--version", action="version", version=f"trajdiv {_version()}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cmd(name: str, help_: str, fn: Any) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_, description=help_, epilog=_EPILOG)
+        sp.set_defaults(func=fn)
+        return sp
+
+    sp = cmd("ingest", "read run dumps into runs.parquet, steps.parquet and manifest.json", _cmd_ingest)
+    add_input_options(sp)
+    sp.add_argument("--export-jsonl", action="store_true", help="also write OUT/runs.jsonl (trajdiv's export)")
+
+    sp = cmd("diverge", "first divergence of repeated runs, token and step level", _cmd_diverge)
+    add_input_options(sp)
+    add_analysis_options(sp, graph=False)
+
+    sp = cmd("graph", "branching graphs, strategy clusters and branching factor", _cmd_graph)
+    add_input_options(sp)
+    add_analysis_options(sp)
+
+    for name, help_, fn in (
+        ("stats", "pass@1 with error bars, pass@k, pass^k, consistency, relations: summary.json", _cmd_stats),
+        ("analyze", "everything: tables, summary.json, plots and report.html (no INPUT: demo corpus)",
+         _cmd_analyze),
+    ):
+        sp = cmd(name, help_, fn)
+        add_input_options(sp, out_required=True)
+        if name == "analyze":
+            sp.set_defaults(inputs=[])
+        add_analysis_options(sp)
+        sp.add_argument("--seed", type=int, default=0, help="seed of bootstrap and permutation tests")
+        sp.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples over tasks")
+
+    sp = cmd("power", "runs per task and tasks needed to detect a difference in pass@1", _cmd_power)
+    sp.add_argument("inputs", nargs="+", metavar="INPUT")
+    sp.add_argument("--diff", type=float, default=5.0, help="difference to detect, in points (default 5)")
+    sp.add_argument("--alpha", type=float, default=0.05, help="test level (default 0.05)")
+    sp.add_argument("--power", type=float, default=0.8, help="power 1 - beta (default 0.8)")
+    sp.add_argument("--runs", type=int, default=None, help="runs per task to plan for (default: as observed)")
+    sp.add_argument("--tasks", type=int, default=None, help="tasks to plan for (default: as observed)")
+    sp.add_argument("--a", default=None, help="configuration A for a paired design")
+    sp.add_argument("--b", default=None, help="configuration B for a paired design")
+    sp.add_argument("--s2-delta", type=float, default=None,
+                    help="variance over tasks of the true per-task difference (default: estimated "
+                    "for a pair, 0 for one configuration)")
+    sp.add_argument("--config-from", default="auto", choices=("auto", "model", "dirname", "input"))
+    sp.add_argument("--json", action="store_true", help="print JSON")
+
+    sp = cmd("compare", "paired comparison of two configurations on their shared tasks", _cmd_compare)
+    sp.add_argument("a", metavar="A", help="a dump, or a configuration label (or unique part of one)")
+    sp.add_argument("b", metavar="B", help="a dump, or a configuration label")
+    sp.add_argument("-i", "--input", action="append", default=None, metavar="INPUT",
+                    help="dumps holding both configurations (repeatable); omit when A and B are dumps")
+    sp.add_argument("-o", "--out", type=Path, default=None, help="also write tables and compare.json here")
+    sp.add_argument("--alpha", type=float, default=0.05)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("-j", "--jobs", type=int, default=None)
+    sp.add_argument("--cache-dir", type=Path, default=None)
+    sp.add_argument("--no-cache", action="store_true")
+    sp.add_argument("--config-from", default="auto", choices=("auto", "model", "dirname", "input"))
+    sp.add_argument("--json", action="store_true", help="print JSON")
+
+    sp = cmd("plot", "draw one plot from the output folder of `trajdiv analyze`", _cmd_plot)
+    sp.add_argument("kind", metavar="KIND", help="divergence, agreement, graph, passk, cv, spread, steps")
+    sp.add_argument("results", type=Path, metavar="RESULTS", help="output folder of `trajdiv analyze`")
+    sp.add_argument("-o", "--out", type=Path, default=None, help="folder for the PNG and SVG")
+    sp.add_argument("--task", default=None, help="task for the graph plot (default: the first)")
+    sp.add_argument("--config", default=None, help="configuration for the graph plot")
+    sp.add_argument("-q", "--quiet", action="store_true")
+
+    sp = cmd("export", "write runs to trajdiv's JSONL export (reads back exactly)", _cmd_export)
+    sp.add_argument("inputs", nargs="+", metavar="INPUT")
+    sp.add_argument("-o", "--out", type=Path, required=True, help="the .jsonl file to write")
+    sp.add_argument("--config-from", default="auto", choices=("auto", "model", "dirname", "input"))
+
+    cmd("formats", "list the dump formats trajdiv reads", _cmd_formats)
+    sp = cmd("schema", "print the columns of the tables trajdiv writes", _cmd_schema)
+    sp.add_argument("table", nargs="?", default=None)
+    return p
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trajdiv")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``trajdiv`` command."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code

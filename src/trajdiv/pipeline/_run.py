@@ -1,0 +1,470 @@
+"""The streaming pipeline: read files, spill runs by group, analyse groups, write tables.
+
+Memory holds at most the groups in flight: pass 1 parses each file once and spills its runs to
+disk (``pickle``, in the cache folder when there is one); pass 2 loads one group at a time in a
+worker, and its rows are appended to the tables in part files that are joined at the end.
+
+Caching. A file's parsed runs are kept under ``<cache>/sources/`` keyed by a hash of its bytes,
+its path, its reader and the settings that shape runs; a group's results are kept under
+``<cache>/groups/`` keyed by the hashes of its runs, the label files and the analysis settings.
+A re-run on an unchanged dump therefore parses nothing and analyses nothing; after new runs are
+added, only the files and groups that changed are redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from trajdiv._errors import UsageError
+from trajdiv.graph._branching import build_branch_graph
+from trajdiv.ingest._base import ReadContext
+from trajdiv.ingest._ingest import ManifestEntry, Plan, finalize_group, label_usage, plan_inputs, read_source
+from trajdiv.ingest._labels import LabelFile
+from trajdiv.ingest._registry import readers
+from trajdiv.ingest._source import Source
+from trajdiv.model import Run
+from trajdiv.pipeline._engine import default_jobs, map_ordered
+from trajdiv.pipeline._group import GroupResult, analyze_group, safe_name
+from trajdiv.pipeline._settings import Settings
+from trajdiv.tables import atomic_write_text, frame
+from trajdiv.tokens._tokenize import TokenCache
+
+__all__ = ["PipelineResult", "run_pipeline"]
+
+_VERSION = b"trajdiv-pipeline-1"
+_GROUP_TABLES = (
+    "runs",
+    "steps",
+    "divergence_pairs",
+    "divergence_groups",
+    "agreement_curve",
+    "strategies",
+    "graph_summary",
+    "branching_factor",
+)
+_FLUSH_ROWS = 20_000
+
+
+@dataclass(slots=True)
+class _RunRef:
+    group: tuple[str, str]
+    run_id: str
+    digest: str
+    spill: str
+    offset: int
+    scope: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _SourceIndex:
+    display: str
+    refs: list[_RunRef]
+    reason: str | None
+    warnings: list[str]
+    cached: bool = False
+
+
+@dataclass(slots=True)
+class PipelineResult:
+    """What a pipeline run produced."""
+
+    out_dir: Path
+    manifest: list[ManifestEntry]
+    tables: dict[str, Path] = field(default_factory=dict)
+    """Parquet file of each table written."""
+    n_runs: int = 0
+    n_groups: int = 0
+    groups_from_cache: int = 0
+    sources_from_cache: int = 0
+    drill: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def n_skipped_errors(self) -> int:
+        """Input files skipped because they were unusable."""
+        return sum(1 for e in self.manifest if e.status == "skipped" and e.kind == "error")
+
+    def frame(self, name: str) -> pl.DataFrame:
+        """A written table, read back."""
+        return pl.read_parquet(self.tables[name])
+
+
+# worker-side state, set once per worker by _init
+_W: dict[str, Any] = {}
+
+
+def _init(
+    settings: Settings,
+    ctx: ReadContext,
+    labels: list[LabelFile],
+    cache_dir: str | None,
+    spill_dir: str,
+) -> None:
+    _W.update(
+        settings=settings,
+        ctx=ctx,
+        labels=labels,
+        cache_dir=cache_dir,
+        spill_dir=spill_dir,
+        readers={r.name: r for r in readers()},
+        tokens=(TokenCache(Path(cache_dir), settings.encoding) if cache_dir else None)
+        if {"diverge", "graph"} & set(settings.stages)
+        else None,
+    )
+
+
+def _run_digest(run: Run) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(json.dumps(run.to_dict(), sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def _load_source(item: tuple[Source, str]) -> _SourceIndex:
+    source, reader_name = item
+    settings: Settings = _W["settings"]
+    ctx: ReadContext = _W["ctx"]
+    cache_dir: str | None = _W["cache_dir"]
+    try:
+        data = source.read_bytes()
+    except Exception as exc:
+        return _SourceIndex(source.display, [], getattr(exc, "reason", str(exc)), [])
+    h = hashlib.blake2b(digest_size=20)
+    for piece in (_VERSION, source.display.encode(), reader_name.encode(),
+                  settings.config_from.encode(),
+                  json.dumps(ctx.metadata_for(source), sort_keys=True).encode(), data):
+        h.update(len(piece).to_bytes(8, "little"))
+        h.update(piece)
+    key = h.hexdigest()
+    del data
+    base = Path(cache_dir) / "sources" if cache_dir else Path(_W["spill_dir"])
+    idx_path = base / key[:2] / f"{key}.idx"
+    if cache_dir and idx_path.exists():
+        try:
+            with open(idx_path, "rb") as fh:
+                cached: _SourceIndex = pickle.load(fh)
+            if all(Path(r.spill).exists() for r in cached.refs[:1]):
+                cached.cached = True
+                return cached
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            pass  # damaged entry: parse again
+    runs, reason, warnings = read_source(source, _W["readers"][reader_name], ctx, settings.config_from)
+    idx = _SourceIndex(source.display, [], reason, warnings)
+    if runs:
+        spill = base / key[:2] / f"{key}.runs"
+        spill.parent.mkdir(parents=True, exist_ok=True)
+        tmp = spill.with_name(f".{spill.name}.{os.getpid()}.tmp")
+        scope = (source.archive or "", *source.folder_parts)
+        with open(tmp, "wb") as fh:
+            for run in runs:
+                off = fh.tell()
+                pickle.dump(run, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                idx.refs.append(_RunRef(run.group_key, run.run_id, _run_digest(run), str(spill), off, scope))
+        os.replace(tmp, spill)
+    if cache_dir:
+        idx_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = idx_path.with_name(f".{idx_path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(idx, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, idx_path)
+    return idx
+
+
+def _load_runs(refs: list[_RunRef]) -> list[Run]:
+    runs = []
+    handles: dict[str, Any] = {}
+    try:
+        for ref in refs:
+            fh = handles.get(ref.spill)
+            if fh is None:
+                fh = handles[ref.spill] = open(ref.spill, "rb")  # noqa: SIM115 - closed below
+            fh.seek(ref.offset)
+            runs.append(pickle.load(fh))
+    finally:
+        for fh in handles.values():
+            fh.close()
+    return runs
+
+
+@dataclass(slots=True)
+class _GroupOut:
+    result: GroupResult
+    used: dict[str, int]
+    warnings: list[tuple[str, str]]
+    n_runs: int
+    sources: list[str]
+
+
+def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
+    key, refs = item
+    cache_dir = _W["cache_dir"]
+    path = Path(cache_dir) / "groups" / key[:2] / f"{key}.pkl" if cache_dir else None
+    if path is not None and path.exists():
+        try:
+            with open(path, "rb") as fh:
+                out: _GroupOut = pickle.load(fh)
+            return out
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            pass
+    runs = _load_runs(refs)
+    scopes = {r.source: ref.scope for r, ref in zip(runs, refs, strict=True)}
+    runs, used, warnings = finalize_group(runs, _W["labels"], scopes)
+    result = analyze_group(runs, _W["settings"], _W["tokens"])
+    out = _GroupOut(result, used, warnings, len(runs), sorted({r.source for r in runs}))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    return out
+
+
+class _TableSink:
+    """Appends rows per table to numbered parquet parts; joins them at the end."""
+
+    def __init__(self, parts_dir: Path) -> None:
+        self.parts_dir = parts_dir
+        self.buffers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.parts: dict[str, list[Path]] = defaultdict(list)
+
+    def add(self, name: str, rows: list[dict[str, Any]]) -> None:
+        buf = self.buffers[name]
+        buf.extend(rows)
+        if len(buf) >= _FLUSH_ROWS:
+            self.flush(name)
+
+    def flush(self, name: str) -> None:
+        rows = self.buffers.pop(name, [])
+        if not rows:
+            return
+        d = self.parts_dir / name
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / f"part-{len(self.parts[name]):06d}.parquet"
+        frame(name, rows).write_parquet(path)
+        self.parts[name].append(path)
+
+    def finish(self, out_dir: Path, formats: tuple[str, ...], names: tuple[str, ...]) -> dict[str, Path]:
+        written = {}
+        for name in names:
+            self.flush(name)
+            parts = self.parts.get(name, [])
+            if parts:
+                df = pl.concat([pl.scan_parquet(p) for p in parts]) if len(parts) > 1 else pl.scan_parquet(parts[0])
+            else:
+                df = frame(name, []).lazy()
+            written[name] = _sink(df, out_dir, name, formats)
+        return written
+
+
+def _sink(lf: pl.LazyFrame, out_dir: Path, name: str, formats: tuple[str, ...]) -> Path:
+    """Write a (possibly large) table in each format from its parts, each file atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for fmt in formats:
+        path = out_dir / f"{name}.{'jsonl' if fmt == 'json' else fmt}"
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=out_dir)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            if fmt == "parquet":
+                lf.sink_parquet(tmp, compression="zstd", row_group_size=50_000, maintain_order=True)
+            elif fmt == "csv":
+                lf.sink_csv(tmp, maintain_order=True)
+            elif fmt == "json":
+                lf.sink_ndjson(tmp, maintain_order=True)
+            else:
+                raise UsageError(f"unknown table format {fmt!r} (use parquet, csv, json)")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return out_dir / f"{name}.parquet"
+
+
+def run_pipeline(
+    inputs: list[str | Path],
+    out_dir: Path,
+    settings: Settings | None = None,
+    *,
+    jobs: int | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    cache_dir: Path | None = None,
+    formats: tuple[str, ...] = ("parquet",),
+    strict: bool = False,
+    drill_limit: int = 40,
+    progress: Callable[[str, int, int], None] | None = None,
+    plan: Plan | None = None,
+) -> PipelineResult:
+    """Run the per-group stages of ``settings`` over ``inputs`` and write the tables.
+
+    Returns a :class:`PipelineResult`; ``manifest.json`` in ``out_dir`` accounts for every file.
+    """
+    settings = settings or Settings()
+    jobs = jobs or default_jobs()
+    if "parquet" not in formats:
+        formats = ("parquet", *formats)
+    plan = plan or plan_inputs(inputs, settings.config_from)
+    if strict:
+        _raise_first_error(plan.entries.values())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp_root = Path(tempfile.mkdtemp(prefix=".trajdiv-", dir=out_dir))
+    try:
+        return _run(plan, out_dir, tmp_root, settings, jobs, engine, address, cache_dir,
+                    formats, strict, drill_limit, progress)
+    finally:
+        shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+def _raise_first_error(entries: Any) -> None:
+    from trajdiv._errors import InputError
+
+    for e in entries:
+        if e.status == "skipped" and e.kind == "error":
+            raise InputError(e.file, e.reason or "unusable")
+
+
+def _run(
+    plan: Plan,
+    out_dir: Path,
+    tmp_root: Path,
+    settings: Settings,
+    jobs: int,
+    engine: str,
+    address: str | None,
+    cache_dir: Path | None,
+    formats: tuple[str, ...],
+    strict: bool,
+    drill_limit: int,
+    progress: Callable[[str, int, int], None] | None,
+) -> PipelineResult:
+    cache = str(cache_dir) if cache_dir else None
+    spill_dir = tmp_root / "spill"
+    init_args = (settings, plan.ctx, plan.labels, cache, str(spill_dir))
+    res = PipelineResult(out_dir=out_dir, manifest=[])
+
+    # pass 1: parse (or find in the cache) every trajectory file
+    refs_by_group: dict[tuple[str, str], list[_RunRef]] = defaultdict(list)
+    work = [(src, reader.name) for src, reader in plan.work]
+    for k, idx in enumerate(
+        map_ordered(_load_source, work, jobs=jobs, engine=engine, address=address,
+                    init=_init, init_args=init_args), start=1
+    ):
+        entry = plan.entries[idx.display]
+        entry.warnings.extend(idx.warnings)
+        res.sources_from_cache += idx.cached
+        if idx.reason is not None:
+            entry.status, entry.reason, entry.kind = "skipped", idx.reason, "error"
+            if strict:
+                _raise_first_error([entry])
+        for ref in idx.refs:
+            refs_by_group[ref.group].append(ref)
+        if progress:
+            progress("read", k, len(work))
+
+    # pass 2: one group at a time, tasks together so graphs across configurations can be drawn
+    label_digest = hashlib.blake2b(
+        pickle.dumps(sorted((lf.display, sorted(lf.labels.items()), lf.scope, lf.key, lf.run_index)
+                            for lf in plan.labels)), digest_size=16
+    ).hexdigest()
+    sdig = settings.digest()
+    order = sorted(refs_by_group, key=lambda g: (g[1], g[0]))
+
+    def items() -> Iterator[tuple[str, list[_RunRef]]]:
+        for g in order:
+            refs = sorted(refs_by_group[g], key=lambda r: (r.digest, r.spill, r.offset))
+            h = hashlib.blake2b(digest_size=20)
+            h.update(_VERSION + sdig.encode() + label_digest.encode())
+            for r in refs:
+                h.update(r.digest.encode())
+            yield h.hexdigest(), refs
+
+    sink = _TableSink(tmp_root / "parts")
+    used_total: dict[str, int] = defaultdict(int)
+    run_counts: dict[str, int] = defaultdict(int)
+    across: list[GroupResult] = []
+    for k, gout in enumerate(
+        map_ordered(_process_group, items(), jobs=jobs, engine=engine, address=address,
+                    init=_init, init_args=init_args), start=1
+    ):
+        r = gout.result
+        res.n_groups += 1
+        res.n_runs += gout.n_runs
+        for name, rows in r.tables.items():
+            sink.add(name, rows)
+        for key_, v in gout.used.items():
+            used_total[key_] += v
+        for src, w in gout.warnings:
+            plan.entries[src].warnings.append(w)
+        for row in r.tables["runs"]:
+            run_counts[row["source_file"]] += 1
+        if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
+            atomic_write_text(out_dir / r.graph_file, r.graph_json)
+            atomic_write_text(out_dir / r.graph_file.replace(".json", ".graphml"), r.graph_graphml)
+        if r.drill is not None and len(res.drill) < drill_limit:
+            res.drill.append({"config": r.config, "task_id": r.task_id, **r.drill})
+        if across and across[0].task_id != r.task_id:
+            _write_across(across, out_dir)
+            across = []
+        if r.seqs:
+            across.append(r)
+        if progress:
+            progress("analyse", k, len(order))
+    _write_across(across, out_dir)
+
+    # manifest: label files that labelled nothing, files whose runs were all duplicates
+    label_usage(plan, used_total)
+    for src, _ in plan.work:
+        e = plan.entries[src.display]
+        e.runs = run_counts.get(src.display, 0)
+        if e.status == "read" and e.runs == 0:
+            e.status, e.kind = "skipped", "error"
+            e.reason = "every run in it duplicates a run read from another file"
+    res.manifest = list(plan.entries.values())
+    names = tuple(n for n in _GROUP_TABLES if n in sink.parts or n in sink.buffers or n in ("runs", "steps"))
+    res.tables = sink.finish(out_dir, formats, names)
+    write_manifest(out_dir, res)
+    return res
+
+
+def _write_across(groups: list[GroupResult], out_dir: Path) -> None:
+    if len(groups) < 2:
+        return
+    run_ids, seqs, outcomes, configs = [], [], [], []
+    for g in groups:
+        run_ids += [f"{g.config}/{rid}" for rid in g.run_ids]
+        seqs += g.seqs
+        outcomes += g.outcomes
+        configs += [g.config] * len(g.run_ids)
+    bg = build_branch_graph(run_ids, seqs, outcomes, level="verb", configs=configs)
+    base = out_dir / "graphs" / "_across" / safe_name(groups[0].task_id)
+    atomic_write_text(base.with_suffix(".json"), bg.to_json())
+    atomic_write_text(base.with_suffix(".graphml"), bg.to_graphml())
+
+
+def write_manifest(out_dir: Path, res: PipelineResult) -> None:
+    """``manifest.json``: every input file, read or skipped with its reason, and the totals."""
+    entries = [e.to_dict() for e in res.manifest]
+    summary = {
+        "files": len(entries),
+        "read": sum(e["status"] == "read" for e in entries),
+        "skipped_error": sum(e["status"] == "skipped" and e["kind"] == "error" for e in entries),
+        "skipped_not_a_dump": sum(e["status"] == "skipped" and e["kind"] != "error" for e in entries),
+        "runs": res.n_runs,
+        "groups": res.n_groups,
+    }
+    atomic_write_text(
+        out_dir / "manifest.json",
+        json.dumps({"summary": summary, "files": entries}, indent=1, ensure_ascii=False) + "\n",
+    )
+
+

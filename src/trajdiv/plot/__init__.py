@@ -1,0 +1,1 @@
+"""Plots (placeholder module replaced below)."""

@@ -1,0 +1,373 @@
+"""Per-configuration summary of every statistic, from the tables the pipeline wrote."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from trajdiv.stats._consistency import cv_pct, mean_pairwise_jsd, outcome_consistency, resource_consistency
+from trajdiv.stats._outcome import (
+    bootstrap_curve,
+    pass1_clustered,
+    per_run_index_pass1,
+    single_run_spread,
+)
+from trajdiv.stats._power import benchmark_runs_needed, paired_power, paired_variance
+from trajdiv.stats._relations import incoherence, spearman, stratified_correlation
+from trajdiv.tables import F64, I64, Str, register_schema
+
+__all__ = ["SUMMARY_VERSION", "consistent_wrong", "summarize"]
+
+SUMMARY_VERSION = 1
+
+register_schema(
+    "stats_tasks",
+    {
+        "config": (Str, "configuration label"),
+        "task_id": (Str, "task id"),
+        "n_runs": (I64, "runs"),
+        "n_labelled": (I64, "runs with an outcome label"),
+        "n_resolved": (I64, "runs resolved"),
+        "success_rate": (F64, "n_resolved / n_labelled"),
+        "cv_steps_pct": (F64, "CV of steps per run (ddof=1), %"),
+        "cv_agent_tokens_pct": (F64, "CV of agent-output tokens per run, %"),
+        "cv_total_tokens_pct": (F64, "CV of total tokens per run, %"),
+        "cv_cost_pct": (F64, "CV of cost per run, %"),
+        "outcome_consistency": (F64, "HAL (2p-1)^2"),
+        "resource_consistency_cost": (F64, "HAL exp(-CV) of cost"),
+        "resource_consistency_time": (F64, "HAL exp(-CV) of wall-clock time"),
+        "resource_consistency_calls": (F64, "HAL exp(-CV) of model calls (steps when calls unknown)"),
+        "action_jsd": (F64, "mean pairwise Jensen-Shannon divergence of verb counts (base 2)"),
+        "all_distinct": (pl.Boolean, "every run took a different exact action sequence"),
+    },
+)
+register_schema(
+    "pass_k",
+    {
+        "config": (Str, "configuration label"),
+        "k": (I64, "k"),
+        "n_tasks": (I64, "tasks with at least k labelled runs"),
+        "pass_at_k": (F64, "unbiased pass@k (Chen et al. 2021)"),
+        "pass_at_k_low": (F64, "2.5% bootstrap percentile over tasks"),
+        "pass_at_k_high": (F64, "97.5% bootstrap percentile"),
+        "pass_hat_k": (F64, "pass^k (Yao et al. 2024)"),
+        "pass_hat_k_low": (F64, "2.5% bootstrap percentile"),
+        "pass_hat_k_high": (F64, "97.5% bootstrap percentile"),
+    },
+)
+register_schema(
+    "single_run",
+    {
+        "config": (Str, "configuration label"),
+        "run_index": (I64, "run index"),
+        "n_tasks": (I64, "tasks with a labelled run of this index"),
+        "pass1": (F64, "pass@1 of this run index alone"),
+    },
+)
+
+
+def _r(x: float | None, nd: int = 6) -> float | None:
+    return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), nd)
+
+
+def consistent_wrong(strat: pl.DataFrame) -> dict[str, Any]:
+    """Whether a configuration's failures repeat one approach.
+
+    ``share_tasks_one_failing_strategy``: among tasks with two or more failing runs, the share
+    whose failing runs all sit in one strategy cluster. ``share_failures_in_shared_cluster``:
+    the share of failing runs whose strategy cluster holds at least one other failing run.
+    ``share_failures_on_all_fail_tasks``: the label-free structural proxy ("Consistency
+    Amplifies"), the share of failing runs on tasks where every run fails.
+    """
+    fails = strat.filter(pl.col("resolved") == False)  # noqa: E712 - polars expression
+    n_fail = fails.height
+    per_task = fails.group_by("task_id").agg(pl.len().alias("n"), pl.col("strategy").n_unique().alias("k"))
+    multi = per_task.filter(pl.col("n") >= 2)
+    cluster_sizes = fails.group_by("task_id", "strategy").agg(pl.len().alias("m"))
+    in_shared = int(cluster_sizes.filter(pl.col("m") >= 2)["m"].sum()) if cluster_sizes.height else 0
+    lab = strat.filter(pl.col("resolved").is_not_null())
+    task_all_fail = lab.group_by("task_id").agg((~pl.col("resolved")).all().alias("all_fail"))
+    on_all_fail = fails.join(task_all_fail.filter(pl.col("all_fail")), on="task_id").height
+    return {
+        "failing_runs": n_fail,
+        "tasks_with_failure": per_task.height,
+        "tasks_with_2plus_failures": multi.height,
+        "share_tasks_one_failing_strategy": _r(
+            float((multi["k"] == 1).mean()) if multi.height else None
+        ),
+        "share_failures_in_shared_cluster": _r(in_shared / n_fail if n_fail else None),
+        "failures_on_all_fail_tasks": on_all_fail,
+        "share_failures_on_all_fail_tasks": _r(on_all_fail / n_fail if n_fail else None),
+    }
+
+
+def summarize(
+    out_dir: Path, *, seed: int = 0, n_boot: int = 2000, diffs: tuple[float, ...] = (1.0, 2.0, 5.0)
+) -> tuple[dict[str, Any], dict[str, pl.DataFrame]]:
+    """Compute the statistics from the tables in ``out_dir``; returns (summary, tables)."""
+    runs = pl.read_parquet(out_dir / "runs.parquet")
+    has = set(runs.columns)
+    groups = _read_opt(out_dir / "divergence_groups.parquet")
+    strat = _read_opt(out_dir / "strategies.parquet")
+    gsum = _read_opt(out_dir / "graph_summary.parquet")
+    verbs = None
+    if (out_dir / "steps.parquet").exists() and "verb" in pl.read_parquet_schema(out_dir / "steps.parquet"):
+        verbs = (
+            pl.scan_parquet(out_dir / "steps.parquet")
+            .group_by("config", "task_id", "run_id", "verb")
+            .agg(pl.len().alias("n"))
+            .sort("config", "task_id", "run_id", "verb")
+            .collect()
+        )
+    configs_out = []
+    task_rows: list[dict[str, Any]] = []
+    passk_rows: list[dict[str, Any]] = []
+    single_rows: list[dict[str, Any]] = []
+    task_p: dict[str, dict[str, tuple[float, int]]] = {}
+    task_cv: dict[str, dict[str, float | None]] = {}
+    for cfg in sorted(runs["config"].unique().to_list()):
+        r = runs.filter(pl.col("config") == cfg).sort("task_id", "run_index", "run_id")
+        entry: dict[str, Any] = {
+            "config": cfg,
+            "model": r["model"][0],
+            "scaffold": r["scaffold"][0],
+            "n_tasks": r["task_id"].n_unique(),
+            "n_runs": r.height,
+            "n_labelled_runs": int(r["resolved"].is_not_null().sum()),
+        }
+        # per task
+        outcomes: list[list[bool]] = []
+        nc: list[tuple[int, int]] = []
+        idx_rows: list[tuple[str, int, bool]] = []
+        task_p[cfg], task_cv[cfg] = {}, {}
+        jsd_by_task: dict[str, float | None] = {}
+        if verbs is not None:
+            v = verbs.filter(pl.col("config") == cfg)
+            for (task,), tv in v.group_by("task_id", maintain_order=True):
+                counts = [Counter(dict(zip(g["verb"], g["n"], strict=True)))
+                          for _, g in tv.group_by("run_id", maintain_order=True)]
+                jsd_by_task[str(task)] = mean_pairwise_jsd(counts)
+        distinct = {}
+        if groups is not None and "n_distinct_exact" in groups.columns:
+            for row in groups.filter(pl.col("config") == cfg).iter_rows(named=True):
+                distinct[row["task_id"]] = row["n_distinct_exact"] == row["n_runs"] and row["n_runs"] > 1
+        for (task,), t in r.group_by("task_id", maintain_order=True):
+            task = str(task)
+            lab = [bool(x) for x in t["resolved"].to_list() if x is not None]
+            for ri, ok in zip(t["run_index"], t["resolved"], strict=True):
+                if ok is not None:
+                    idx_rows.append((task, int(ri), bool(ok)))
+            p = sum(lab) / len(lab) if lab else None
+            if lab:
+                outcomes.append(lab)
+                nc.append((len(lab), sum(lab)))
+                task_p[cfg][task] = (p or 0.0, len(lab))
+            calls = t["api_calls"].to_list() if t["api_calls"].null_count() == 0 else t["n_steps"].to_list()
+            cvs = cv_pct(t["n_steps"].to_list())
+            task_cv[cfg][task] = cvs
+            task_rows.append(
+                {
+                    "config": cfg,
+                    "task_id": task,
+                    "n_runs": t.height,
+                    "n_labelled": len(lab),
+                    "n_resolved": sum(lab),
+                    "success_rate": p,
+                    "cv_steps_pct": cvs,
+                    "cv_agent_tokens_pct": cv_pct(t["agent_tokens"].to_list()) if "agent_tokens" in has else None,
+                    "cv_total_tokens_pct": cv_pct(t["total_tokens"].to_list()) if "total_tokens" in has else None,
+                    "cv_cost_pct": cv_pct(t["cost"].to_list()),
+                    "outcome_consistency": None if p is None else outcome_consistency(p),
+                    "resource_consistency_cost": resource_consistency(t["cost"].to_list()),
+                    "resource_consistency_time": resource_consistency(t["duration_s"].to_list()),
+                    "resource_consistency_calls": resource_consistency(calls),
+                    "action_jsd": jsd_by_task.get(task),
+                    "all_distinct": distinct.get(task),
+                }
+            )
+        trows = [x for x in task_rows if x["config"] == cfg]
+
+        def mean_of(col: str, rows: list[dict[str, Any]] = trows) -> float | None:
+            xs = [x[col] for x in rows if x[col] is not None]
+            return _r(float(np.mean(xs))) if xs else None
+
+        entry.update(
+            {
+                "cv_steps_mean_pct": mean_of("cv_steps_pct"),
+                "cv_agent_tokens_mean_pct": mean_of("cv_agent_tokens_pct"),
+                "cv_total_tokens_mean_pct": mean_of("cv_total_tokens_pct"),
+                "cv_cost_mean_pct": mean_of("cv_cost_pct"),
+                "share_tasks_all_distinct": mean_of("all_distinct"),
+                "hal": {
+                    "outcome_consistency": mean_of("outcome_consistency"),
+                    "resource_consistency_cost": mean_of("resource_consistency_cost"),
+                    "resource_consistency_time": mean_of("resource_consistency_time"),
+                    "resource_consistency_calls": mean_of("resource_consistency_calls"),
+                    "action_jsd": mean_of("action_jsd"),
+                },
+            }
+        )
+        if outcomes:
+            ps = [sum(o) / len(o) for o in outcomes]
+            p1 = pass1_clustered(ps)
+            spread = single_run_spread(outcomes)
+            kmax = max(n for n, _ in nc)
+            at = bootstrap_curve(nc, "pass_at_k", range(1, kmax + 1), n_boot=n_boot, seed=seed)
+            hat = bootstrap_curve(nc, "pass_hat_k", range(1, kmax + 1), n_boot=n_boot, seed=seed)
+            for k in sorted(at):
+                passk_rows.append(
+                    {"config": cfg, "k": k, "n_tasks": at[k][3], "pass_at_k": at[k][0],
+                     "pass_at_k_low": at[k][1], "pass_at_k_high": at[k][2], "pass_hat_k": hat[k][0],
+                     "pass_hat_k_low": hat[k][1], "pass_hat_k_high": hat[k][2]}
+                )
+            by_idx = per_run_index_pass1(idx_rows)
+            for k, v in by_idx.items():
+                single_rows.append({"config": cfg, "run_index": k,
+                                    "n_tasks": sum(1 for x in idx_rows if x[1] == k), "pass1": v})
+            sigma_pts = 100 * spread.sd
+            entry.update(
+                {
+                    "n_tasks_labelled": len(outcomes),
+                    "pass1": {"mean": _r(p1.mean), "se": _r(p1.se),
+                              "ci95": None if p1.ci95 is None else [_r(p1.ci95[0]), _r(p1.ci95[1])]},
+                    "pass1_by_run_index": {str(k): _r(v) for k, v in by_idx.items()},
+                    "single_run_pass1": {"min": _r(spread.min), "max": _r(spread.max), "sd": _r(spread.sd),
+                                         "mean": _r(spread.mean), "range_points": _r(spread.range_points),
+                                         "n_selections": spread.n_selections},
+                    "pass_at_k": {str(k): _r(v[0]) for k, v in at.items()},
+                    "pass_at_k_ci95": {str(k): [_r(v[1]), _r(v[2])] for k, v in at.items()},
+                    "pass_hat_k": {str(k): _r(v[0]) for k, v in hat.items()},
+                    "pass_hat_k_ci95": {str(k): [_r(v[1]), _r(v[2])] for k, v in hat.items()},
+                    "incoherence": _r(incoherence(ps)),
+                    "power": {
+                        "single_run_sd_points": _r(sigma_pts),
+                        "benchmark_runs_needed": {
+                            f"{d:g}": (benchmark_runs_needed(sigma_pts, d) if sigma_pts > 0 else 1)
+                            for d in diffs
+                        },
+                    },
+                }
+            )
+            # relations within this configuration
+            cv_s = [(task_cv[cfg][t], task_p[cfg][t][0]) for t in task_p[cfg] if task_cv[cfg].get(t) is not None]
+            rel = spearman([a for a, _ in cv_s], [b for _, b in cv_s], seed=seed)
+            entry["cv_vs_success"] = _rel(rel)
+            if "div_token_pct_median" in has:
+                rr = r.filter(pl.col("resolved").is_not_null() & pl.col("div_token_pct_median").is_not_null())
+                x = rr["div_token_pct_median"].to_list()
+                y = [float(v) for v in rr["resolved"].to_list()]
+                pooled = stratified_correlation(x, y, ["all"] * len(x), seed=seed)
+                within = stratified_correlation(x, y, rr["task_id"].to_list(), seed=seed)
+                entry["divergence_vs_success"] = {
+                    "measure": "run's median first token divergence, % of shorter stream",
+                    "pooled": _rel(pooled, "correlation over all runs, permutation over runs"),
+                    "within_task": _rel(within),
+                }
+        if groups is not None:
+            entry["first_divergence"] = _divergence_summary(groups.filter(pl.col("config") == cfg))
+        if strat is not None and gsum is not None:
+            g = gsum.filter(pl.col("config") == cfg)
+            s = strat.filter(pl.col("config") == cfg)
+            entry["strategies"] = {
+                "level": g["level"][0] if g.height else None,
+                "mean_n_strategies": _r(g["n_strategies"].mean()) if g.height else None,
+                "mean_entropy_bits": _r(g["strategy_entropy_bits"].mean()) if g.height else None,
+                "consistent_wrong": consistent_wrong(s),
+            }
+        configs_out.append(entry)
+    summary = {
+        "version": SUMMARY_VERSION,
+        "configs": configs_out,
+        "across_configs": _across(task_p, task_cv),
+        "definitions": DEFINITIONS,
+    }
+    tables = {
+        "stats_tasks": _frame("stats_tasks", task_rows),
+        "pass_k": _frame("pass_k", passk_rows),
+        "single_run": _frame("single_run", single_rows),
+    }
+    return summary, tables
+
+
+def _frame(name: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
+    from trajdiv.tables import frame
+
+    return frame(name, rows)
+
+
+def _read_opt(path: Path) -> pl.DataFrame | None:
+    return pl.read_parquet(path) if path.exists() else None
+
+
+def _rel(rel: Any, method: str | None = None) -> dict[str, Any]:
+    return {"estimate": _r(rel.estimate), "p_value": _r(rel.p_value), "n": rel.n,
+            "method": method or rel.method}
+
+
+def _divergence_summary(g: pl.DataFrame) -> dict[str, Any]:
+    from trajdiv.align._abstraction import LEVELS
+
+    out: dict[str, Any] = {}
+    for lvl in LEVELS:
+        col = g[f"first_div_step_{lvl}"].drop_nulls()
+        out[lvl] = {
+            "mean_step": _r(col.mean()) if col.len() else None,
+            "median_step": _r(col.median()) if col.len() else None,
+            "groups_diverging": col.len(),
+        }
+    tok = g["token_div_pct_median"].drop_nulls()
+    out["token_pct_median"] = _r(tok.median()) if tok.len() else None
+    out["token_pct_of_mean_median"] = _r(g["token_div_pct_mean_median"].drop_nulls().median()) if tok.len() else None
+    return out
+
+
+def _across(
+    task_p: dict[str, dict[str, tuple[float, int]]], task_cv: dict[str, dict[str, float | None]]
+) -> list[dict[str, Any]]:
+    out = []
+    for a, b in itertools.combinations(sorted(task_p), 2):
+        shared = sorted(set(task_p[a]) & set(task_p[b]))
+        if not shared:
+            continue
+        decided = agree = 0
+        for t in shared:
+            ca, cb = task_cv[a].get(t), task_cv[b].get(t)
+            pa, pb = task_p[a][t][0], task_p[b][t][0]
+            if ca is None or cb is None or ca == cb or pa == pb:
+                continue
+            decided += 1
+            agree += (ca < cb) == (pa > pb)
+        item: dict[str, Any] = {
+            "a": a,
+            "b": b,
+            "shared_tasks": len(shared),
+            "tasks_decided": decided,
+            "share_lower_cv_higher_success": _r(agree / decided) if decided else None,
+        }
+        n = min(min(task_p[a][t][1] for t in shared), min(task_p[b][t][1] for t in shared))
+        if len(shared) >= 2 and n >= 1:
+            var = paired_variance([task_p[a][t][0] for t in shared], [task_p[b][t][0] for t in shared], n)
+            pw = paired_power(var, 0.05, runs_per_task=n)
+            item["power"] = {"runs_per_task": n, "s2_delta": _r(var.s2_delta), "w": _r(var.w),
+                             "min_detectable_diff": _r(pw.min_detectable_diff)}
+        out.append(item)
+    return out
+
+
+DEFINITIONS = {
+    "pass1": "mean over tasks of the task success rate; se = sd over tasks (ddof=1) / sqrt(T) "
+    "(tasks as clusters, Miller 2024); ci95 = mean +- 1.96 se",
+    "pass_at_k": "mean over tasks of 1 - C(n-c,k)/C(n,k) (Chen et al. 2021); tasks with n < k left out",
+    "pass_hat_k": "mean over tasks of C(c,k)/C(n,k) (Yao et al. 2024)",
+    "single_run_pass1": "pass@1 from one run per task over all selections of that run (exact)",
+    "cv": "sample sd (ddof=1) / mean * 100 over a task's runs; mean over tasks",
+    "incoherence": "sum p(1-p) / sum (1-p) over tasks (Brier-form variance share of error)",
+    "hal": "HAL reliability: (2p-1)^2, exp(-CV) of cost/time/calls, mean pairwise JSD of verb counts",
+    "first_divergence": "first step at which not all runs of a group agree, per abstraction level",
+    "consistent_wrong": "see trajdiv.stats.consistent_wrong",
+}

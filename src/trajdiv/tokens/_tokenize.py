@@ -1,0 +1,159 @@
+"""Token streams of runs, with an on-disk cache keyed by text hash and encoding.
+
+Per run, trajdiv tokenizes the agent's own output (each step's thought and action, in order) and,
+separately, the observations; the full stream is the two interleaved. Each step's pieces are
+encoded on their own (``thought + "\\n" + action + "\\n"`` and ``observation + "\\n"``), so token
+counts add up exactly across steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from trajdiv.model import Run
+from trajdiv.tokens._encoding import DEFAULT_ENCODING, get_encoding
+
+__all__ = ["RunTokens", "TokenCache", "agent_piece", "tokenize_runs"]
+
+_CACHE_VERSION = b"trajdiv-tokens-1"
+
+
+def agent_piece(thought: str, action: str) -> str:
+    """The agent-output text of one step."""
+    return f"{thought}\n{action}\n" if thought else f"{action}\n"
+
+
+@dataclass(frozen=True, slots=True)
+class RunTokens:
+    """Token ids and counts of one run."""
+
+    agent_ids: npt.NDArray[np.uint32]
+    """Token ids of the agent-output stream (all steps, in order)."""
+    agent_per_step: npt.NDArray[np.int64]
+    """Agent-output tokens of each step."""
+    obs_per_step: npt.NDArray[np.int64]
+    """Observation tokens of each step."""
+
+    @property
+    def agent_total(self) -> int:
+        """Agent-output tokens of the run."""
+        return int(self.agent_per_step.sum())
+
+    @property
+    def total(self) -> int:
+        """Agent output plus observations."""
+        return int(self.agent_per_step.sum() + self.obs_per_step.sum())
+
+
+class TokenCache:
+    """Tokenizes runs, reusing ids cached on disk under ``directory`` (None: no disk cache).
+
+    ``encode_calls`` counts the texts actually sent to the tokenizer (for tests and benchmarks).
+    """
+
+    def __init__(self, directory: Path | None, encoding: str = DEFAULT_ENCODING) -> None:
+        self.directory = directory
+        self.encoding_name = encoding
+        self.encoding = get_encoding(encoding)
+        self.encode_calls = 0
+
+    def _key(self, run: Run) -> str:
+        h = hashlib.blake2b(digest_size=20)
+        h.update(_CACHE_VERSION)
+        h.update(self.encoding_name.encode())
+        for s in run.steps:
+            for text in (s.thought, s.action, s.observation):
+                b = text.encode("utf-8", "surrogatepass")
+                h.update(len(b).to_bytes(8, "little"))
+                h.update(b)
+        return h.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        assert self.directory is not None
+        return self.directory / "tokens" / key[:2] / f"{key}.npy"
+
+    def run_tokens(self, run: Run) -> RunTokens:
+        """Tokens of one run (from the cache when present)."""
+        return self.many([run])[0]
+
+    def many(self, runs: list[Run]) -> list[RunTokens]:
+        """Tokens of several runs; the misses are encoded in one batch."""
+        out: list[RunTokens | None] = [None] * len(runs)
+        misses: list[int] = []
+        keys = [self._key(r) for r in runs]
+        for i, key in enumerate(keys):
+            if self.directory is not None:
+                path = self._path(key)
+                if path.exists():
+                    try:
+                        out[i] = _unpack(np.load(path, allow_pickle=False))
+                        continue
+                    except (OSError, ValueError):
+                        pass  # a damaged cache entry is simply recomputed
+            misses.append(i)
+        if misses:
+            texts: list[str] = []
+            for i in misses:
+                steps = runs[i].steps
+                texts.extend(agent_piece(s.thought, s.action) for s in steps)
+                texts.extend(f"{s.observation}\n" for s in steps)
+            self.encode_calls += len(texts)
+            encoded = self.encoding.encode_ordinary_batch(texts, num_threads=1)
+            pos = 0
+            for i in misses:
+                n = len(runs[i].steps)
+                agent = encoded[pos : pos + n]
+                obs = encoded[pos + n : pos + 2 * n]
+                pos += 2 * n
+                rt = RunTokens(
+                    agent_ids=np.concatenate(
+                        [np.asarray(p, dtype=np.uint32) for p in agent] or [np.empty(0, np.uint32)]
+                    ).astype(np.uint32, copy=False),
+                    agent_per_step=np.array([len(p) for p in agent], dtype=np.int64),
+                    obs_per_step=np.array([len(p) for p in obs], dtype=np.int64),
+                )
+                out[i] = rt
+                if self.directory is not None:
+                    _save(self._path(keys[i]), rt)
+        return [r for r in out if r is not None]
+
+
+def _pack(rt: RunTokens) -> npt.NDArray[np.uint32]:
+    n = len(rt.agent_per_step)
+    return np.concatenate(
+        [
+            np.array([n], dtype=np.uint32),
+            rt.agent_per_step.astype(np.uint32),
+            rt.obs_per_step.astype(np.uint32),
+            rt.agent_ids,
+        ]
+    )
+
+
+def _unpack(arr: npt.NDArray[np.uint32]) -> RunTokens:
+    n = int(arr[0])
+    agent = arr[1 : 1 + n].astype(np.int64)
+    obs = arr[1 + n : 1 + 2 * n].astype(np.int64)
+    ids = arr[1 + 2 * n :]
+    if len(ids) != int(agent.sum()):
+        raise ValueError("cache entry does not match its own counts")
+    return RunTokens(agent_ids=ids, agent_per_step=agent, obs_per_step=obs)
+
+
+def _save(path: Path, rt: RunTokens) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.save(fh, _pack(rt), allow_pickle=False)
+    os.replace(tmp, path)
+
+
+def tokenize_runs(runs: list[Run], cache: TokenCache) -> list[RunTokens]:
+    """Tokens of ``runs`` through ``cache`` (a thin alias kept for the public API)."""
+    return cache.many(runs)
