@@ -69,8 +69,15 @@ def ingest(
     (40, 10)
     """
     return run_pipeline(
-        list(inputs), out, Settings(stages=("ingest",), config_from=config_from), jobs=jobs,
-        engine=engine, address=address, cache_dir=cache_dir, formats=formats, strict=strict,
+        list(inputs),
+        out,
+        Settings(stages=("ingest",), config_from=config_from),
+        jobs=jobs,
+        engine=engine,
+        address=address,
+        cache_dir=cache_dir,
+        formats=formats,
+        strict=strict,
         progress=progress,
     )
 
@@ -110,8 +117,18 @@ def analyze(
     """
     settings = settings or Settings()
     inputs = list(inputs) or [demo_corpus()]
-    res = run_pipeline(list(inputs), out, settings, jobs=jobs, engine=engine, address=address,
-                       cache_dir=cache_dir, formats=formats, strict=strict, progress=progress)
+    res = run_pipeline(
+        list(inputs),
+        out,
+        settings,
+        jobs=jobs,
+        engine=engine,
+        address=address,
+        cache_dir=cache_dir,
+        formats=formats,
+        strict=strict,
+        progress=progress,
+    )
     result = AnalysisResult(pipeline=res)
     if res.n_runs == 0 or not stats:
         return result
@@ -182,7 +199,9 @@ def power(
     if not 0 < diff < 1:
         raise UsageError("--diff is a difference in pass@1 as a fraction, in (0, 1)")
     with tempfile.TemporaryDirectory() as tmp:
-        res = run_pipeline(list(inputs), Path(tmp), Settings(stages=("ingest",), config_from=config_from), jobs=1)
+        res = run_pipeline(
+            list(inputs), Path(tmp), Settings(stages=("ingest",), config_from=config_from), jobs=1
+        )
         if res.n_runs == 0:
             raise UsageError("no run could be read from the inputs")
         runs = res.frame("runs")
@@ -195,13 +214,22 @@ def power(
         if len(shared) < 2:
             raise UsageError(f"{ca} and {cb} share {len(shared)} labelled task(s); need 2 or more")
         n = runs_per_task or min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared))
-        var = paired_variance([ra[t][0] for t in shared], [rb[t][0] for t in shared],
-                              min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared)))
+        var = paired_variance(
+            [ra[t][0] for t in shared],
+            [rb[t][0] for t in shared],
+            min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared)),
+        )
         if s2_delta is not None:
             var = type(var)(s2_delta, var.w, var.n_tasks)
         pw = paired_power(var, diff, n, n_tasks, alpha, power)
-        out["paired"] = {"a": ca, "b": cb, "shared_tasks": len(shared), "s2_delta": var.s2_delta,
-                         "w": var.w, **_power_dict(pw)}
+        out["paired"] = {
+            "a": ca,
+            "b": cb,
+            "shared_tasks": len(shared),
+            "s2_delta": var.s2_delta,
+            "w": var.w,
+            **_power_dict(pw),
+        }
     for cfg in configs:
         rates = _task_rates(runs, cfg)
         if len(rates) < 2:
@@ -212,22 +240,39 @@ def power(
         w = 2 * bias * sum(p * (1 - p) for p in ps) / len(ps)
         from trajdiv.stats._power import PairedVariance
 
-        pw = paired_power(PairedVariance(s2_delta or 0.0, w, len(ps)), diff,
-                          runs_per_task or n_obs, n_tasks, alpha, power)
+        pw = paired_power(
+            PairedVariance(s2_delta or 0.0, w, len(ps)),
+            diff,
+            runs_per_task or n_obs,
+            n_tasks,
+            alpha,
+            power,
+        )
         sd_single = math.sqrt(sum(p * (1 - p) for p in ps)) / len(ps)
-        entry = {"config": cfg, "n_tasks": len(ps), "runs_per_task_observed": n_obs,
-                 "assumed_s2_delta": s2_delta or 0.0, "w": w, **_power_dict(pw),
-                 "single_run_sd_points": 100 * sd_single,
-                 "benchmark_runs_needed": benchmark_runs_needed(100 * sd_single, 100 * diff, alpha, power)
-                 if sd_single > 0 else 1}
+        entry = {
+            "config": cfg,
+            "n_tasks": len(ps),
+            "runs_per_task_observed": n_obs,
+            "assumed_s2_delta": s2_delta or 0.0,
+            "w": w,
+            **_power_dict(pw),
+            "single_run_sd_points": 100 * sd_single,
+            "benchmark_runs_needed": benchmark_runs_needed(100 * sd_single, 100 * diff, alpha, power)
+            if sd_single > 0
+            else 1,
+        }
         out["configs"].append(entry)
     return out
 
 
 def _power_dict(pw: Any) -> dict[str, Any]:
-    return {"runs_per_task": pw.runs_per_task, "n_tasks": pw.n_tasks,
-            "min_detectable_diff": pw.min_detectable_diff, "tasks_needed": pw.tasks_needed,
-            "runs_needed": pw.runs_needed}
+    return {
+        "runs_per_task": pw.runs_per_task,
+        "n_tasks": pw.n_tasks,
+        "min_detectable_diff": pw.min_detectable_diff,
+        "tasks_needed": pw.tasks_needed,
+        "runs_needed": pw.runs_needed,
+    }
 
 
 @dataclass(slots=True)
@@ -265,8 +310,9 @@ def compare(
         a, b = Path(a).name, Path(b).name
     with tempfile.TemporaryDirectory() as tmp:
         where = out or Path(tmp)
-        res = run_pipeline(list(inputs), where, Settings(config_from=config_from), jobs=jobs,
-                           cache_dir=cache_dir)
+        res = run_pipeline(
+            list(inputs), where, Settings(config_from=config_from), jobs=jobs, cache_dir=cache_dir
+        )
         runs = res.frame("runs")
         groups = res.frame("divergence_groups")
     configs = sorted(runs["config"].unique().to_list())
@@ -284,7 +330,9 @@ def compare(
     def cv_mean(cfg: str) -> float | None:
         vals = []
         for t in shared:
-            cv = cv_pct(runs.filter((pl.col("config") == cfg) & (pl.col("task_id") == t))["n_steps"].to_list())
+            cv = cv_pct(
+                runs.filter((pl.col("config") == cfg) & (pl.col("task_id") == t))["n_steps"].to_list()
+            )
             if cv is not None:
                 vals.append(cv)
         return sum(vals) / len(vals) if vals else None
@@ -296,13 +344,21 @@ def compare(
 
     n = min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared))
     data: dict[str, Any] = {
-        "a": ca, "b": cb, "shared_tasks": len(shared), "runs_per_task": n,
+        "a": ca,
+        "b": cb,
+        "shared_tasks": len(shared),
+        "runs_per_task": n,
         "pass1_a": sum(ra[t][0] for t in shared) / len(shared),
         "pass1_b": sum(rb[t][0] for t in shared) / len(shared),
-        "diff": pd_.diff, "se": pd_.se, "ci95": list(pd_.ci95) if pd_.ci95 else None,
-        "p_value": pd_.p_value, "method": pd_.method,
-        "cv_steps_a": cv_mean(ca), "cv_steps_b": cv_mean(cb),
-        "first_div_step_phase_a": div_mean(ca), "first_div_step_phase_b": div_mean(cb),
+        "diff": pd_.diff,
+        "se": pd_.se,
+        "ci95": list(pd_.ci95) if pd_.ci95 else None,
+        "p_value": pd_.p_value,
+        "method": pd_.method,
+        "cv_steps_a": cv_mean(ca),
+        "cv_steps_b": cv_mean(cb),
+        "first_div_step_phase_a": div_mean(ca),
+        "first_div_step_phase_b": div_mean(cb),
     }
     if len(shared) >= 2 and n >= 2 and pd_.diff != 0:
         var = paired_variance([ra[t][0] for t in shared], [rb[t][0] for t in shared], n)
@@ -319,14 +375,18 @@ def _verdict(d: dict[str, Any], alpha: float) -> str:
     pts = 100 * d["diff"]
     ci = d["ci95"]
     ci_txt = f" (95% CI {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})" if ci else ""
-    head = (f"{d['a']} minus {d['b']}: {pts:+.1f} points of pass@1 over {d['shared_tasks']} shared "
-            f"tasks{ci_txt}, p = {d['p_value']:.3g} ({d['method']}).")
+    head = (
+        f"{d['a']} minus {d['b']}: {pts:+.1f} points of pass@1 over {d['shared_tasks']} shared "
+        f"tasks{ci_txt}, p = {d['p_value']:.3g} ({d['method']})."
+    )
     if d["p_value"] < alpha and (ci is None or ci[0] > 0 or ci[1] < 0):
         return head + " The difference is larger than run-to-run noise."
     more = ""
     if d.get("runs_needed_for_this_diff"):
-        more = (f" Telling a difference of this size apart at power 0.8 needs about "
-                f"{d['runs_needed_for_this_diff']} runs per task on these tasks.")
+        more = (
+            f" Telling a difference of this size apart at power 0.8 needs about "
+            f"{d['runs_needed_for_this_diff']} runs per task on these tasks."
+        )
     elif "runs_needed_for_this_diff" in d:
         more = " No number of runs per task settles it on these tasks: add tasks."
     return head + " The difference is not distinguishable from run-to-run noise." + more

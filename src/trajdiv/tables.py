@@ -80,7 +80,10 @@ SCHEMAS["runs"].update(
             F64,
             "median over the run's pairs of the first token divergence, % of the shorter stream",
         ),
-        "div_step_verb_median": (F64, "median over the run's pairs of the first divergence step (verb)"),
+        "div_step_verb_median": (
+            F64,
+            "median over the run's pairs of the first divergence step (verb)",
+        ),
     }
 )
 SCHEMAS["steps"].update(
@@ -108,7 +111,10 @@ SCHEMAS["divergence_pairs"] = {
     "token_div_pct_shorter": (F64, "token_div_index as % of the shorter stream"),
     "token_div_pct_mean": (F64, "token_div_index as % of the mean stream length"),
     **{
-        f"step_div_{lvl}": (I64, f"1-based first differing step at the {lvl} level; null if identical")
+        f"step_div_{lvl}": (
+            I64,
+            f"1-based first differing step at the {lvl} level; null if identical",
+        )
         for lvl in _LEVELS
     },
     "step_similarity_normalized": (F64, "normalized edit similarity of the normalized actions"),
@@ -122,16 +128,25 @@ SCHEMAS["divergence_groups"] = {
     "n_labelled": (I64, "runs with an outcome label"),
     "n_resolved": (I64, "runs resolved"),
     **{
-        f"first_div_step_{lvl}": (I64, f"first step at which not all runs agree ({lvl}); null if all agree")
+        f"first_div_step_{lvl}": (
+            I64,
+            f"first step at which not all runs agree ({lvl}); null if all agree",
+        )
         for lvl in _LEVELS
     },
     **{
-        f"majority_split_step_{lvl}": (I64, f"first step where the largest agreeing subset < half ({lvl})")
+        f"majority_split_step_{lvl}": (
+            I64,
+            f"first step where the largest agreeing subset < half ({lvl})",
+        )
         for lvl in _LEVELS
     },
     "token_div_index_min": (I64, "earliest pairwise first token divergence"),
     "token_div_pct_median": (F64, "median over pairs of token divergence % of the shorter stream"),
-    "token_div_pct_mean_median": (F64, "median over pairs of token divergence % of the mean length"),
+    "token_div_pct_mean_median": (
+        F64,
+        "median over pairs of token divergence % of the mean length",
+    ),
     "n_distinct_exact": (I64, "distinct exact action sequences among the runs"),
 }
 SCHEMAS["agreement_curve"] = {
@@ -220,7 +235,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def write_table(df: pl.DataFrame, out_dir: Path, name: str, formats: Sequence[str] = ("parquet",)) -> list[Path]:
+def write_table(
+    df: pl.DataFrame, out_dir: Path, name: str, formats: Sequence[str] = ("parquet",)
+) -> list[Path]:
     """Write ``df`` as ``out_dir/name.<fmt>`` for each format, each file atomically."""
     paths = []
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,9 @@ _CD_PREFIX = re.compile(r"^\s*cd\s+(?:\"[^\"]*\"|'[^']*'|\S+)\s*(?:&&|;)\s*")
 _HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1(.*?)\n.*?\n\s*\2\b", re.DOTALL)
 _QUOTED = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'")
 _HASH = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,64}\b")
-_PATH = re.compile(r"(?<![\w=])(?:~|\.{1,2})?(?:/[\w.\-+@%]+)+/?|\b[\w\-]+(?:/[\w.\-]+)+|\b[\w\-]+\.(?:py|txt|md|rst|json|ya?ml|toml|cfg|ini|c|h|js|ts|sh|html|csv|log)\b")
+_PATH = re.compile(
+    r"(?<![\w=])(?:~|\.{1,2})?(?:/[\w.\-+@%]+)+/?|\b[\w\-]+(?:/[\w.\-]+)+|\b[\w\-]+\.(?:py|txt|md|rst|json|ya?ml|toml|cfg|ini|c|h|js|ts|sh|html|csv|log)\b"
+)
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\s*([^\s|;&<>()]+)")
@@ -66,9 +68,21 @@ _WRAPPERS = frozenset({"sudo", "time", "nohup", "env", "command", "exec", "xargs
 _PY = re.compile(r"^python(?:\d+(?:\.\d+)*)?$")
 
 _CATEGORY = {
-    "ls": "ls", "find": "find", "grep": "grep", "rg": "grep", "egrep": "grep", "cd": "cd",
-    "cat": "cat", "head": "cat", "tail": "cat", "less": "cat", "sed": "sed", "awk": "sed",
-    "patch": "patch", "python": "python", "pytest": "pytest",
+    "ls": "ls",
+    "find": "find",
+    "grep": "grep",
+    "rg": "grep",
+    "egrep": "grep",
+    "cd": "cd",
+    "cat": "cat",
+    "head": "cat",
+    "tail": "cat",
+    "less": "cat",
+    "sed": "sed",
+    "awk": "sed",
+    "patch": "patch",
+    "python": "python",
+    "pytest": "pytest",
 }
 
 

@@ -32,7 +32,7 @@ class Alignment:
     @property
     def matches(self) -> list[tuple[int, int]]:
         """Pairs ``(i, j)`` of 0-based step indices aligned as equal."""
-        out = []
+        out: list[tuple[int, int]] = []
         for tag, a0, a1, b0, _ in self.ops:
             if tag == "equal":
                 out.extend((a0 + k, b0 + k) for k in range(a1 - a0))
@@ -40,8 +40,8 @@ class Alignment:
 
 
 def align_steps(
-    a: Sequence[Hashable],
-    b: Sequence[Hashable],
+    a: Sequence[Hashable] | npt.NDArray[np.int64],
+    b: Sequence[Hashable] | npt.NDArray[np.int64],
     tokens_a: npt.NDArray[np.int64] | None = None,
     tokens_b: npt.NDArray[np.int64] | None = None,
 ) -> Alignment:

@@ -2,7 +2,8 @@
 
 import sys
 
-from trajdiv.cli._main import build_parser, main as _main, summary_table
+from trajdiv.cli._main import build_parser, summary_table
+from trajdiv.cli._main import main as _main
 
 __all__ = ["build_parser", "main", "summary_table"]
 

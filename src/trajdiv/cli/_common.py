@@ -58,41 +58,86 @@ def _formats(text: str) -> tuple[str, ...]:
 
 def add_input_options(p: argparse.ArgumentParser, *, out_required: bool = True) -> None:
     """INPUT..., -o OUT, and the reading options."""
-    p.add_argument("inputs", nargs="*" if not out_required else "+", metavar="INPUT",
-                   help="run dumps: files, folders (walked recursively) or .zip/.tar.gz archives")
-    p.add_argument("-o", "--out", type=Path, required=out_required,
-                   help="output folder (created if missing)")
-    p.add_argument("--config-from", choices=CONFIG_FROM, default="auto",
-                   help="how runs are labelled with a configuration: auto = scaffold:model; model; "
-                   "dirname = the dump folder name; input = the INPUT argument's name")
+    p.add_argument(
+        "inputs",
+        nargs="*" if not out_required else "+",
+        metavar="INPUT",
+        help="run dumps: files, folders (walked recursively) or .zip/.tar.gz archives",
+    )
+    p.add_argument("-o", "--out", type=Path, required=out_required, help="output folder (created if missing)")
+    p.add_argument(
+        "--config-from",
+        choices=CONFIG_FROM,
+        default="auto",
+        help="how runs are labelled with a configuration: auto = scaffold:model; model; "
+        "dirname = the dump folder name; input = the INPUT argument's name",
+    )
     p.add_argument("--strict", action="store_true", help="stop at the first unusable file")
-    p.add_argument("--table-format", type=_formats, default=("parquet",), metavar="FMTS",
-                   help="comma list of table formats: parquet (always written), csv, json (JSON Lines)")
-    p.add_argument("-j", "--jobs", type=int, default=default_jobs(),
-                   help="worker processes (default: the machine's cores); output is identical for any value")
-    p.add_argument("--engine", choices=ENGINES, default="local",
-                   help="local process pool, or ray (needs trajdiv[ray]; see --address)")
+    p.add_argument(
+        "--table-format",
+        type=_formats,
+        default=("parquet",),
+        metavar="FMTS",
+        help="comma list of table formats: parquet (always written), csv, json (JSON Lines)",
+    )
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        help="worker processes (default: the machine's cores); output is identical for any value",
+    )
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local process pool, or ray (needs trajdiv[ray]; see --address)",
+    )
     p.add_argument("--address", default=None, help="Ray cluster address for --engine ray")
-    p.add_argument("--cache-dir", type=Path, default=None,
-                   help="cache of parsed files, token ids and group results "
-                   "(default: $TRAJDIV_CACHE_DIR or ~/.cache/trajdiv)")
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="cache of parsed files, token ids and group results "
+        "(default: $TRAJDIV_CACHE_DIR or ~/.cache/trajdiv)",
+    )
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output")
 
 
 def add_analysis_options(p: argparse.ArgumentParser, *, graph: bool = True) -> None:
     """Tokenizer, abstraction and clustering options."""
-    p.add_argument("--encoding", default=DEFAULT_ENCODING,
-                   help="tiktoken encoding (default cl100k_base, bundled offline)")
-    p.add_argument("--fuzzy", type=float, default=None, metavar="THRESHOLD",
-                   help="treat normalized actions as equal when their rapidfuzz ratio >= THRESHOLD (0-100)")
-    p.add_argument("--phase-rules", default=None, metavar="FILE",
-                   help="TOML file replacing the built-in verb-to-phase rules")
+    p.add_argument(
+        "--encoding",
+        default=DEFAULT_ENCODING,
+        help="tiktoken encoding (default cl100k_base, bundled offline)",
+    )
+    p.add_argument(
+        "--fuzzy",
+        type=float,
+        default=None,
+        metavar="THRESHOLD",
+        help="treat normalized actions as equal when their rapidfuzz ratio >= THRESHOLD (0-100)",
+    )
+    p.add_argument(
+        "--phase-rules",
+        default=None,
+        metavar="FILE",
+        help="TOML file replacing the built-in verb-to-phase rules",
+    )
     if graph:
-        p.add_argument("--level", choices=LEVELS, default="verb",
-                       help="abstraction level of the branching graphs and strategy clusters")
-        p.add_argument("--cluster-threshold", type=float, default=0.5,
-                       help="average-linkage distance up to which strategy clusters merge (0-1)")
+        p.add_argument(
+            "--level",
+            choices=LEVELS,
+            default="verb",
+            help="abstraction level of the branching graphs and strategy clusters",
+        )
+        p.add_argument(
+            "--cluster-threshold",
+            type=float,
+            default=0.5,
+            help="average-linkage distance up to which strategy clusters merge (0-1)",
+        )
 
 
 def settings_from(args: argparse.Namespace, stages: tuple[str, ...]) -> Settings:

@@ -32,18 +32,28 @@ def _report_ingest(res: PipelineResult, quiet: bool) -> int:
     for e in skipped:
         print(f"trajdiv: skipped {e.file}: {e.reason}", file=sys.stderr)
     if not quiet:
-        print(f"{res.n_runs} runs in {res.n_groups} groups from "
-              f"{sum(e.status == 'read' for e in res.manifest)} files; "
-              f"{len(skipped)} skipped; tables in {res.out_dir}")
+        print(
+            f"{res.n_runs} runs in {res.n_groups} groups from "
+            f"{sum(e.status == 'read' for e in res.manifest)} files; "
+            f"{len(skipped)} skipped; tables in {res.out_dir}"
+        )
     return exit_code_for(res.n_runs, len(skipped))
 
 
 @guarded
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    res = _api.ingest(args.inputs, args.out, config_from=args.config_from, strict=args.strict,
-                      formats=args.table_format, jobs=args.jobs, engine=args.engine,
-                      address=args.address, cache_dir=cache_dir_from(args),
-                      progress=progress_printer(args.quiet))
+    res = _api.ingest(
+        args.inputs,
+        args.out,
+        config_from=args.config_from,
+        strict=args.strict,
+        formats=args.table_format,
+        jobs=args.jobs,
+        engine=args.engine,
+        address=args.address,
+        cache_dir=cache_dir_from(args),
+        progress=progress_printer(args.quiet),
+    )
     if args.export_jsonl:
         n = _api.export_jsonl(args.inputs, args.out / "runs.jsonl", config_from=args.config_from)
         if not args.quiet:
@@ -53,10 +63,20 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 def _run_stages(args: argparse.Namespace, stages: tuple[str, ...], stats: bool, extras: bool) -> int:
     res = _api.analyze(
-        args.inputs, args.out, settings_from(args, stages), stats=stats, plots=extras,
-        report=extras, strict=args.strict, formats=args.table_format, jobs=args.jobs,
-        engine=args.engine, address=args.address, cache_dir=cache_dir_from(args),
-        seed=getattr(args, "seed", 0), n_boot=getattr(args, "bootstrap", 2000),
+        args.inputs,
+        args.out,
+        settings_from(args, stages),
+        stats=stats,
+        plots=extras,
+        report=extras,
+        strict=args.strict,
+        formats=args.table_format,
+        jobs=args.jobs,
+        engine=args.engine,
+        address=args.address,
+        cache_dir=cache_dir_from(args),
+        seed=getattr(args, "seed", 0),
+        n_boot=getattr(args, "bootstrap", 2000),
         progress=progress_printer(args.quiet),
     )
     code = _report_ingest(res.pipeline, args.quiet)
@@ -89,21 +109,34 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 @guarded
 def _cmd_power(args: argparse.Namespace) -> int:
-    res = _api.power(args.inputs, diff=args.diff / 100.0, alpha=args.alpha, power=args.power,
-                     runs_per_task=args.runs, n_tasks=args.tasks, a=args.a, b=args.b,
-                     s2_delta=args.s2_delta, config_from=args.config_from)
+    res = _api.power(
+        args.inputs,
+        diff=args.diff / 100.0,
+        alpha=args.alpha,
+        power=args.power,
+        runs_per_task=args.runs,
+        n_tasks=args.tasks,
+        a=args.a,
+        b=args.b,
+        s2_delta=args.s2_delta,
+        config_from=args.config_from,
+    )
     if args.json:
         print(json.dumps(res, indent=1))
         return EXIT_OK
     d = 100 * res["diff"]
     if "paired" in res:
         p = res["paired"]
-        print(f"paired: {p['a']} vs {p['b']} on {p['shared_tasks']} shared tasks "
-              f"(s2_delta {p['s2_delta']:.4f}, w {p['w']:.4f})")
+        print(
+            f"paired: {p['a']} vs {p['b']} on {p['shared_tasks']} shared tasks "
+            f"(s2_delta {p['s2_delta']:.4f}, w {p['w']:.4f})"
+        )
         print(_power_line(p, d))
     for c in res["configs"]:
-        print(f"{c['config']}: {c['n_tasks']} tasks, {c['runs_per_task_observed']} runs per task, "
-              f"single-run pass@1 sd {c['single_run_sd_points']:.2f} points")
+        print(
+            f"{c['config']}: {c['n_tasks']} tasks, {c['runs_per_task_observed']} runs per task, "
+            f"single-run pass@1 sd {c['single_run_sd_points']:.2f} points"
+        )
         print("  " + _power_line(c, d))
         print(f"  whole-benchmark runs per agent to detect {d:g} points: {c['benchmark_runs_needed']}")
     return EXIT_OK
@@ -112,28 +145,42 @@ def _cmd_power(args: argparse.Namespace) -> int:
 def _power_line(p: dict[str, Any], d: float) -> str:
     runs = p["runs_needed"]
     runs_txt = f"{runs} runs per task" if runs else "no number of runs per task (add tasks)"
-    return (f"to detect {d:g} points (alpha {0.05:g}, power 0.8): {p['tasks_needed']} tasks at "
-            f"{p['runs_per_task']} runs each, or {runs_txt} on {p['n_tasks']} tasks; minimum "
-            f"detectable now {100 * p['min_detectable_diff']:.1f} points")
+    return (
+        f"to detect {d:g} points (alpha {0.05:g}, power 0.8): {p['tasks_needed']} tasks at "
+        f"{p['runs_per_task']} runs each, or {runs_txt} on {p['n_tasks']} tasks; minimum "
+        f"detectable now {100 * p['min_detectable_diff']:.1f} points"
+    )
 
 
 @guarded
 def _cmd_compare(args: argparse.Namespace) -> int:
-    res = _api.compare(args.a, args.b, args.input or (), out=args.out, alpha=args.alpha,
-                       seed=args.seed, jobs=args.jobs, cache_dir=None if args.no_cache else args.cache_dir,
-                       config_from=args.config_from)
+    res = _api.compare(
+        args.a,
+        args.b,
+        args.input or (),
+        out=args.out,
+        alpha=args.alpha,
+        seed=args.seed,
+        jobs=args.jobs,
+        cache_dir=None if args.no_cache else args.cache_dir,
+        config_from=args.config_from,
+    )
     if args.json:
         print(json.dumps(res.data, indent=1))
     else:
         d = res.data
         print(f"A = {d['a']}\nB = {d['b']}")
-        print(f"pass@1 A {d['pass1_a']:.3f}, B {d['pass1_b']:.3f} on {d['shared_tasks']} shared tasks, "
-              f"{d['runs_per_task']} runs per task or more")
+        print(
+            f"pass@1 A {d['pass1_a']:.3f}, B {d['pass1_b']:.3f} on {d['shared_tasks']} shared tasks, "
+            f"{d['runs_per_task']} runs per task or more"
+        )
         if d["cv_steps_a"] is not None and d["cv_steps_b"] is not None:
             print(f"CV of steps: A {d['cv_steps_a']:.1f}%, B {d['cv_steps_b']:.1f}%")
         if d["first_div_step_phase_a"] is not None and d["first_div_step_phase_b"] is not None:
-            print(f"first divergence (phase level): A step {d['first_div_step_phase_a']:.2f}, "
-                  f"B step {d['first_div_step_phase_b']:.2f}")
+            print(
+                f"first divergence (phase level): A step {d['first_div_step_phase_a']:.2f}, "
+                f"B step {d['first_div_step_phase_b']:.2f}"
+            )
         print(res.verdict)
     return EXIT_OK
 
@@ -142,8 +189,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_plot(args: argparse.Namespace) -> int:
     from trajdiv.plot import PLOT_KINDS, plot_one
 
-    paths = plot_one(args.kind, args.results, args.out or args.results / "plots",
-                     task=args.task, config=args.config)
+    paths = plot_one(
+        args.kind,
+        args.results,
+        args.out or args.results / "plots",
+        task=args.task,
+        config=args.config,
+    )
     if not args.quiet:
         for p in paths:
             print(p)
@@ -163,8 +215,10 @@ def _cmd_formats(args: argparse.Namespace) -> int:
 
     for r in readers():
         print(f"{r.name:20s} {r.description}")
-    print(f"{'swe-bench-labels':20s} outcome labels: harness reports <key>.<run>.json, "
-          "results/results.json, report.json")
+    print(
+        f"{'swe-bench-labels':20s} outcome labels: harness reports <key>.<run>.json, "
+        "results/results.json, report.json"
+    )
     return EXIT_OK
 
 
@@ -183,13 +237,18 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 def summary_table(summary: dict[str, Any]) -> str:
     """The closing table printed after an analysis: one line per configuration."""
-    head = (f"{'configuration':48s} {'runs':>5s} {'pass@1':>14s} {'1-run range':>12s} "
-            f"{'pass@k':>7s} {'pass^k':>7s} {'CV steps':>8s} {'div step':>8s} {'div tok%':>8s}")
+    head = (
+        f"{'configuration':48s} {'runs':>5s} {'pass@1':>14s} {'1-run range':>12s} "
+        f"{'pass@k':>7s} {'pass^k':>7s} {'CV steps':>8s} {'div step':>8s} {'div tok%':>8s}"
+    )
     lines = [head, "-" * len(head)]
     for c in summary["configs"]:
         p1 = c.get("pass1")
-        p1s = f"{p1['mean']:.3f}±{p1['se']:.3f}" if p1 and p1.get("se") is not None else (
-            f"{p1['mean']:.3f}" if p1 else "-")
+        p1s = (
+            f"{p1['mean']:.3f}±{p1['se']:.3f}"
+            if p1 and p1.get("se") is not None
+            else (f"{p1['mean']:.3f}" if p1 else "-")
+        )
         sr = c.get("single_run_pass1")
         srs = f"{sr['min']:.2f}-{sr['max']:.2f}" if sr else "-"
         pk = c.get("pass_at_k") or {}
@@ -204,8 +263,10 @@ def summary_table(summary: dict[str, Any]) -> str:
             f"{(f'{cv:.1f}%' if cv is not None else '-'):>8s} {(f'{fd:.2f}' if fd is not None else '-'):>8s} "
             f"{(f'{tok:.2f}' if tok is not None else '-'):>8s}"
         )
-    lines.append("pass@k / pass^k at the largest k; div step = mean first divergence step (phase "
-                 "level); div tok% = median first token divergence, % of the shorter stream")
+    lines.append(
+        "pass@k / pass^k at the largest k; div step = mean first divergence step (phase "
+        "level); div tok% = median first token divergence, % of the shorter stream"
+    )
     return "\n".join(lines)
 
 
@@ -227,7 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("ingest", "read run dumps into runs.parquet, steps.parquet and manifest.json", _cmd_ingest)
     add_input_options(sp)
-    sp.add_argument("--export-jsonl", action="store_true", help="also write OUT/runs.jsonl (trajdiv's export)")
+    sp.add_argument(
+        "--export-jsonl", action="store_true", help="also write OUT/runs.jsonl (trajdiv's export)"
+    )
 
     sp = cmd("diverge", "first divergence of repeated runs, token and step level", _cmd_diverge)
     add_input_options(sp)
@@ -238,9 +301,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_analysis_options(sp)
 
     for name, help_, fn in (
-        ("stats", "pass@1 with error bars, pass@k, pass^k, consistency, relations: summary.json", _cmd_stats),
-        ("analyze", "everything: tables, summary.json, plots and report.html (no INPUT: demo corpus)",
-         _cmd_analyze),
+        (
+            "stats",
+            "pass@1 with error bars, pass@k, pass^k, consistency, relations: summary.json",
+            _cmd_stats,
+        ),
+        (
+            "analyze",
+            "everything: tables, summary.json, plots and report.html (no INPUT: demo corpus)",
+            _cmd_analyze,
+        ),
     ):
         sp = cmd(name, help_, fn)
         add_input_options(sp, out_required=True)
@@ -259,17 +329,27 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--tasks", type=int, default=None, help="tasks to plan for (default: as observed)")
     sp.add_argument("--a", default=None, help="configuration A for a paired design")
     sp.add_argument("--b", default=None, help="configuration B for a paired design")
-    sp.add_argument("--s2-delta", type=float, default=None,
-                    help="variance over tasks of the true per-task difference (default: estimated "
-                    "for a pair, 0 for one configuration)")
+    sp.add_argument(
+        "--s2-delta",
+        type=float,
+        default=None,
+        help="variance over tasks of the true per-task difference (default: estimated "
+        "for a pair, 0 for one configuration)",
+    )
     sp.add_argument("--config-from", default="auto", choices=("auto", "model", "dirname", "input"))
     sp.add_argument("--json", action="store_true", help="print JSON")
 
     sp = cmd("compare", "paired comparison of two configurations on their shared tasks", _cmd_compare)
     sp.add_argument("a", metavar="A", help="a dump, or a configuration label (or unique part of one)")
     sp.add_argument("b", metavar="B", help="a dump, or a configuration label")
-    sp.add_argument("-i", "--input", action="append", default=None, metavar="INPUT",
-                    help="dumps holding both configurations (repeatable); omit when A and B are dumps")
+    sp.add_argument(
+        "-i",
+        "--input",
+        action="append",
+        default=None,
+        metavar="INPUT",
+        help="dumps holding both configurations (repeatable); omit when A and B are dumps",
+    )
     sp.add_argument("-o", "--out", type=Path, default=None, help="also write tables and compare.json here")
     sp.add_argument("--alpha", type=float, default=0.05)
     sp.add_argument("--seed", type=int, default=0)

@@ -52,7 +52,9 @@ def first_step_divergence(a: npt.NDArray[np.integer], b: npt.NDArray[np.integer]
     return None if idx is None else idx + 1
 
 
-def pairwise_step_divergence(seqs: Sequence[npt.NDArray[np.integer]]) -> dict[tuple[int, int], int | None]:
+def pairwise_step_divergence(
+    seqs: Sequence[npt.NDArray[np.integer]],
+) -> dict[tuple[int, int], int | None]:
     """First step divergence of every pair ``(i, j)``, ``i < j``."""
     n = len(seqs)
     return {(i, j): first_step_divergence(seqs[i], seqs[j]) for i in range(n) for j in range(i + 1, n)}
@@ -68,9 +70,7 @@ def agreement_curve(pair_steps: dict[tuple[int, int], int | None], max_step: int
     """For s = 1..max_step, the share of run pairs still identical through step s."""
     if not pair_steps:
         return []
-    div = np.array(
-        [np.inf if v is None else v for v in pair_steps.values()], dtype=np.float64
-    )
+    div = np.array([np.inf if v is None else v for v in pair_steps.values()], dtype=np.float64)
     steps = np.arange(1, max_step + 1, dtype=np.float64)
     return [float(x) for x in (div[None, :] > steps[:, None]).mean(axis=1)]
 

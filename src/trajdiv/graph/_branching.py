@@ -109,9 +109,7 @@ def build_branch_graph(
     ref = medoid(seqs)
     ref_seq = list(seqs[ref])
     node_runs: dict[str, list[int]] = {"root": list(range(len(seqs)))}
-    node_meta: dict[str, dict[str, object]] = {
-        "root": {"label": "START", "depth": 0, "on_reference": True}
-    }
+    node_meta: dict[str, dict[str, object]] = {"root": {"label": "START", "depth": 0, "on_reference": True}}
     for j, lab in enumerate(ref_seq):
         node_meta[f"r{j + 1}"] = {"label": lab, "depth": j + 1, "on_reference": True}
         node_runs[f"r{j + 1}"] = []
@@ -146,8 +144,12 @@ def build_branch_graph(
         members = node_runs[node]
         if not members and node != "root":
             continue  # a reference node no run passes cannot happen, kept for safety
-        g.add_node(node, **node_meta[node], **_attrs(members, run_ids, outcomes, configs),
-                   n_end=ends.get(node, 0))
+        g.add_node(
+            node,
+            **node_meta[node],
+            **_attrs(members, run_ids, outcomes, configs),
+            n_end=ends.get(node, 0),
+        )
     for (u, v), members in edge_runs.items():
         g.add_edge(u, v, **_attrs(members, run_ids, outcomes, configs))
     return BranchGraph(graph=g, level=level, reference_run=run_ids[ref])

@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from trajdiv._errors import InputError
-from trajdiv.ingest._base import ReadContext, field_of, opt_field, opt_int, opt_number, trailing_number
+from trajdiv.ingest._base import (
+    ReadContext,
+    field_of,
+    opt_field,
+    opt_int,
+    opt_number,
+    trailing_number,
+)
 from trajdiv.ingest._source import Source, load_json
 from trajdiv.model import Config, Run, Step
 

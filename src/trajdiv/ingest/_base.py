@@ -58,8 +58,14 @@ class Reader(Protocol):
         ...
 
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", list: "a list",
-               dict: "an object", bool: "true/false"}
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    list: "a list",
+    dict: "an object",
+    bool: "true/false",
+}
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
@@ -88,7 +94,9 @@ def field_of(obj: Any, key: str, typ: type[T] | tuple[type, ...], source: Source
     return val  # type: ignore[return-value]
 
 
-def opt_field(obj: Any, key: str, typ: type[T] | tuple[type, ...], source: Source, where: str = "") -> T | None:
+def opt_field(
+    obj: Any, key: str, typ: type[T] | tuple[type, ...], source: Source, where: str = ""
+) -> T | None:
     """Like :func:`field_of` but None when the key is absent or null."""
     if not isinstance(obj, dict) or obj.get(key) is None:
         return None

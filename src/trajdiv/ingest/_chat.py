@@ -71,9 +71,7 @@ def steps_from_chat(messages: Any, source: Source, where: str = "messages") -> l
         for k, call in enumerate(calls):
             fn = call.get("function") if isinstance(call, dict) else None
             if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
-                raise InputError(
-                    source.display, f"{where}[{pos}].tool_calls[{k}] has no function name"
-                )
+                raise InputError(source.display, f"{where}[{pos}].tool_calls[{k}] has no function name")
             args = tool_args_json(fn.get("arguments", {}))
             steps.append(
                 Step(

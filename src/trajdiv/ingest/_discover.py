@@ -133,6 +133,7 @@ def discover(
         if not root.exists():
             raise UsageError(f"{raw}: no such file or folder")
         root_name = root.resolve().name if root.name in ("", ".", "..") else root.name
+        files: list[tuple[Path, tuple[str, ...]]]
         if root.is_file():
             files = [(root, (root_name,))]
         else:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from trajdiv._errors import InputError, UsageError
 from trajdiv.ingest._base import ReadContext, Reader, parse_simple_yaml
-from trajdiv.ingest._discover import Skip, discover
+from trajdiv.ingest._discover import discover
 from trajdiv.ingest._labels import LabelFile, apply_labels, parse_label_file, sniff_label_file
 from trajdiv.ingest._registry import detect_reader
 from trajdiv.ingest._source import HEAD_BYTES, Source
@@ -101,9 +101,7 @@ def _not_a_dump_reason(source: Source) -> str | None:
     return None
 
 
-def plan_inputs(
-    inputs: Sequence[str | Path], config_from: str = "auto"
-) -> Plan:
+def plan_inputs(inputs: Sequence[str | Path], config_from: str = "auto") -> Plan:
     """Discover and classify every input file. Raises UsageError for a missing input."""
     if config_from not in CONFIG_FROM:
         raise UsageError(f"--config-from must be one of {', '.join(CONFIG_FROM)}")
@@ -216,7 +214,11 @@ def read_source(
                 run = replace(run, run_index=idx)
         runs.append(_relabel_config(run, source, config_from))
     if not runs:
-        return [], "no run with at least one step" + (f" ({len(raw)} empty)" if raw else ""), warnings
+        return (
+            [],
+            "no run with at least one step" + (f" ({len(raw)} empty)" if raw else ""),
+            warnings,
+        )
     return runs, None, warnings
 
 
@@ -290,9 +292,7 @@ def label_usage(plan: Plan, used: dict[str, int]) -> None:
             pairing = f"key '{lf.key}', run {lf.run_index}" if lf.key else "its folder"
             entry.status = "skipped"
             entry.kind = "error"
-            entry.reason = (
-                f"none of its {len(lf.labels)} labels matches a run read (paired by {pairing})"
-            )
+            entry.reason = f"none of its {len(lf.labels)} labels matches a run read (paired by {pairing})"
 
 
 def read_runs(inputs: Sequence[str | Path], *, config_from: str = "auto", strict: bool = False) -> Dataset:
@@ -318,9 +318,9 @@ def read_runs(inputs: Sequence[str | Path], *, config_from: str = "auto", strict
     all_runs: list[Run] = []
     scopes: dict[str, tuple[str, ...]] = {}
     for src, reader in plan.work:
-        runs, reason, warns = read_source(src, reader, plan.ctx, config_from)
+        runs, reason, read_warns = read_source(src, reader, plan.ctx, config_from)
         entry = plan.entries[src.display]
-        entry.warnings.extend(warns)
+        entry.warnings.extend(read_warns)
         if reason is not None:
             entry.status, entry.reason, entry.kind = "skipped", reason, "error"
             if strict:

@@ -43,7 +43,7 @@ class JsonlReader:
     """Reader for trajdiv's JSONL export."""
 
     name = "trajdiv-jsonl"
-    description = "trajdiv's own JSONL export (header line {\"trajdiv_export\": 1})"
+    description = 'trajdiv\'s own JSONL export (header line {"trajdiv_export": 1})'
 
     def sniff(self, source: Source, head: bytes) -> bool:
         return head.lstrip().startswith(b'{"trajdiv_export"')

@@ -70,8 +70,10 @@ def sniff_label_file(source: Source, head: bytes) -> bool:
     if source.name == "report.json":
         return True
     stripped = head.lstrip()
-    return stripped.startswith(b"{") and any(m in head for m in _HEAD_MARKERS) and not (
-        b'"runs"' in head or b'"trajectory"' in head or b'"messages"' in head
+    return (
+        stripped.startswith(b"{")
+        and any(m in head for m in _HEAD_MARKERS)
+        and not (b'"runs"' in head or b'"trajectory"' in head or b'"messages"' in head)
     )
 
 
@@ -156,7 +158,10 @@ def apply_labels(
                 best, verdict = lf, lf.labels[run.task_id]
             elif lf.specificity == best.specificity and lf.labels[run.task_id] != verdict:
                 warnings.append(
-                    (run.source, f"{run.run_id}: {best.display} and {lf.display} disagree; unlabelled")
+                    (
+                        run.source,
+                        f"{run.run_id}: {best.display} and {lf.display} disagree; unlabelled",
+                    )
                 )
                 best = None
                 break

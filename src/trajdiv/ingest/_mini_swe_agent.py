@@ -87,7 +87,13 @@ class MiniSweAgentReader:
             if isinstance(nxt, dict) and nxt.get("role") == "user":
                 obs, rc = _observation(content_text(nxt.get("content")))
             steps.append(
-                Step(index=len(steps) + 1, thought=thought, action=action, observation=obs, returncode=rc)
+                Step(
+                    index=len(steps) + 1,
+                    thought=thought,
+                    action=action,
+                    observation=obs,
+                    returncode=rc,
+                )
             )
         folder = source.folder_parts[-1] if source.folder_parts else ""
         meta = ctx.metadata_for(source) or {}

@@ -73,8 +73,10 @@ class OpenHandsReader:
         if not source.name.endswith(".json"):
             return False
         starts = head.lstrip().startswith(b'{"messages"')
-        return starts or (b'"fncall_messages"' in head) or (
-            "trajs" in source.folder_parts[-2:-1] and b'"messages"' in head
+        return (
+            starts
+            or (b'"fncall_messages"' in head)
+            or ("trajs" in source.folder_parts[-2:-1] and b'"messages"' in head)
         )
 
     def read(self, source: Source, ctx: ReadContext) -> Iterator[Run]:
@@ -127,5 +129,3 @@ def _with_exit_code(step: Step) -> Step:
         observation=step.observation,
         returncode=int(m.group(1)),
     )
-
-

@@ -104,9 +104,7 @@ def _decode(data: bytes, display: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            display, f"not UTF-8 text (invalid byte at offset {exc.start})"
-        ) from None
+        raise InputError(display, f"not UTF-8 text (invalid byte at offset {exc.start})") from None
 
 
 def load_json(source: Source) -> Any:
@@ -155,9 +153,13 @@ def fs_parts(root: Path, path: Path) -> tuple[str, ...]:
     if path == root:
         return (path.name,)
     rel = path.relative_to(root)
-    return (root.resolve().name, *rel.parts) if root.name in ("", ".", "..") else (
-        root.name,
-        *rel.parts,
+    return (
+        (root.resolve().name, *rel.parts)
+        if root.name in ("", ".", "..")
+        else (
+            root.name,
+            *rel.parts,
+        )
     )
 
 

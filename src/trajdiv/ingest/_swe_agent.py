@@ -48,8 +48,10 @@ class SweAgentReader:
     def sniff(self, source: Source, head: bytes) -> bool:
         if source.name.endswith(".traj"):
             return True
-        return source.name.endswith(".json") and b'"trajectory"' in head and (
-            b'"environment"' in head or b'"history"' in head
+        return (
+            source.name.endswith(".json")
+            and b'"trajectory"' in head
+            and (b'"environment"' in head or b'"history"' in head)
         )
 
     def read(self, source: Source, ctx: ReadContext) -> Iterator[Run]:
@@ -58,8 +60,10 @@ class SweAgentReader:
         info = opt_field(obj, "info", dict, source) or {}
         folder = source.folder_parts[-1] if source.folder_parts else ""
         meta = ctx.metadata_for(source)
-        model = _model_from_replay(obj) or (meta or {}).get("model") or (
-            folder.split("__", 1)[0] if folder else "unknown"
+        model = (
+            _model_from_replay(obj)
+            or (meta or {}).get("model")
+            or (folder.split("__", 1)[0] if folder else "unknown")
         )
         attrs = [("dump", folder)]
         m = _TEMP.search(folder)

@@ -19,9 +19,7 @@ __all__ = ["TauBenchReader", "model_from_tau_name"]
 
 _HEAD = re.compile(rb'^\s*\[\s*\{\s*"task_id"')
 _DOMAINS = ("airline", "retail")
-_OFFICIAL = re.compile(
-    r"^(?:tool-calling|act|react|few-shot)-(?P<model>.+?)-(?P<temp>[0-9.]+)_range_"
-)
+_OFFICIAL = re.compile(r"^(?:tool-calling|act|react|few-shot)-(?P<model>.+?)-(?P<temp>[0-9.]+)_range_")
 
 
 def model_from_tau_name(stem: str) -> tuple[str, list[tuple[str, str]]]:
@@ -56,7 +54,7 @@ class TauBenchReader:
         config = Config(model=model, scaffold="tau-bench", attrs=(("dump", stem), *attrs))
         for i, e in enumerate(obj):
             w = f"[{i}]"
-            task = field_of(e, "task_id", (int, str), source, w)
+            task: int | str = field_of(e, "task_id", (int, str), source, w)
             trial = field_of(e, "trial", int, source, w)
             reward = field_of(e, "reward", float, source, w)
             steps = steps_from_chat(field_of(e, "traj", list, source, w), source, f"{w}.traj")

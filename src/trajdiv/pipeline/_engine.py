@@ -92,13 +92,14 @@ def _map_ray(
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
 
-    @ray.remote
-    def task(item: Any, init_fn: Any, args: Any) -> Any:
+    def run_one(item: Any, init_fn: Any, args: Any) -> Any:
         key = "ray-init"
         if init_fn is not None and _STATE.get(key) != args:
             init_fn(*args)
             _STATE[key] = args
         return fn(item)
+
+    task: Any = ray.remote(run_one)
 
     pending: deque[Any] = deque()
     for item in items:

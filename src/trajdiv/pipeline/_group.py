@@ -10,7 +10,6 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-
 from trajdiv.align._abstraction import LEVELS, abstract_steps, load_phase_rules
 from trajdiv.align._alignment import align_steps, canonical_ids
 from trajdiv.diverge._first import (
@@ -95,7 +94,7 @@ def analyze_group(runs: list[Run], settings: Settings, cache: TokenCache | None)
     config, task = runs[0].config.label, runs[0].task_id
     res = GroupResult(config=config, task_id=task)
     run_rows = [run_row(r) for r in runs]
-    step_rows = [
+    step_rows: list[dict[str, Any]] = [
         {
             "config": config,
             "task_id": task,
@@ -122,26 +121,24 @@ def analyze_group(runs: list[Run], settings: Settings, cache: TokenCache | None)
     k = 0
     for r, lv, tk in zip(runs, levels, toks, strict=True):
         for i in range(len(r.steps)):
-            row = step_rows[k]
+            srow = step_rows[k]
             for lvl in ("normalized", "verb", "category", "phase"):
-                row[lvl] = lv[lvl][i]
-            row["agent_tokens"] = int(tk.agent_per_step[i])
-            row["obs_tokens"] = int(tk.obs_per_step[i])
+                srow[lvl] = lv[lvl][i]
+            srow["agent_tokens"] = int(tk.agent_per_step[i])
+            srow["obs_tokens"] = int(tk.obs_per_step[i])
             k += 1
-    for row, tk in zip(run_rows, toks, strict=True):
-        row["agent_tokens"] = tk.agent_total
-        row["total_tokens"] = tk.total
+    for rrow, tk in zip(run_rows, toks, strict=True):
+        rrow["agent_tokens"] = tk.agent_total
+        rrow["total_tokens"] = tk.total
     ids = {
-        lvl: canonical_ids(
-            [lv[lvl] for lv in levels], settings.fuzzy if lvl == "normalized" else None
-        )
+        lvl: canonical_ids([lv[lvl] for lv in levels], settings.fuzzy if lvl == "normalized" else None)
         for lvl in LEVELS
     }
 
     # pairwise and group divergence
     n = len(runs)
     pair_steps = {lvl: pairwise_step_divergence(ids[lvl]) for lvl in LEVELS}
-    pair_rows = []
+    pair_rows: list[dict[str, Any]] = []
     run_tok_pcts: list[list[float | None]] = [[] for _ in runs]
     run_step_divs: list[list[float | None]] = [[] for _ in runs]
     for i in range(n):
@@ -153,7 +150,7 @@ def analyze_group(runs: list[Run], settings: Settings, cache: TokenCache | None)
             sim_norm = align_steps(ids["normalized"][i], ids["normalized"][j])
             al = align_steps(ids["exact"][i], ids["exact"][j], a.agent_per_step, b.agent_per_step)
             sim_verb = align_steps(ids["verb"][i], ids["verb"][j]).step_similarity
-            row = {
+            row: dict[str, Any] = {
                 "config": config,
                 "task_id": task,
                 "run_a": runs[i].run_id,
@@ -177,9 +174,9 @@ def analyze_group(runs: list[Run], settings: Settings, cache: TokenCache | None)
             for x in (i, j):
                 run_tok_pcts[x].append(pct_short)
                 run_step_divs[x].append(None if sv is None else float(sv))
-    for x, row in enumerate(run_rows):
-        row["div_token_pct_median"] = _median(run_tok_pcts[x])
-        row["div_step_verb_median"] = _median(run_step_divs[x])
+    for x, rrow in enumerate(run_rows):
+        rrow["div_token_pct_median"] = _median(run_tok_pcts[x])
+        rrow["div_step_verb_median"] = _median(run_step_divs[x])
     max_len = max(len(r.steps) for r in runs)
     group_row: dict[str, Any] = {
         "config": config,
@@ -201,11 +198,21 @@ def analyze_group(runs: list[Run], settings: Settings, cache: TokenCache | None)
         group_row[f"majority_split_step_{lvl}"] = majority_split_step(ids[lvl])
         for s, share in enumerate(agreement_curve(pair_steps[lvl], max_len), start=1):
             curve_rows.append(
-                {"config": config, "task_id": task, "level": lvl, "step": s,
-                 "share_identical": share, "n_pairs": len(pair_steps[lvl])}
+                {
+                    "config": config,
+                    "task_id": task,
+                    "level": lvl,
+                    "step": s,
+                    "share_identical": share,
+                    "n_pairs": len(pair_steps[lvl]),
+                }
             )
     res.tables.update(
-        {"divergence_pairs": pair_rows, "divergence_groups": [group_row], "agreement_curve": curve_rows}
+        {
+            "divergence_pairs": pair_rows,
+            "divergence_groups": [group_row],
+            "agreement_curve": curve_rows,
+        }
     )
     res.drill = _drill(runs, levels, pair_steps["normalized"], toks)
 
@@ -234,10 +241,7 @@ def _graph_tables(
     for lab, o in zip(strat.labels, outcomes, strict=True):
         if o is not None:
             per.setdefault(lab, []).append(o)
-    success = {
-        str(k): (sum(per[k]) / len(per[k]) if per.get(k) else None)
-        for k in sorted(set(strat.labels))
-    }
+    success = {str(k): (sum(per[k]) / len(per[k]) if per.get(k) else None) for k in sorted(set(strat.labels))}
     fname = f"graphs/{safe_name(res.config)}/{safe_name(res.task_id)}"
     res.graph_json = bg.to_json()
     res.graph_graphml = bg.to_graphml()
@@ -260,15 +264,28 @@ def _graph_tables(
         }
     ]
     res.tables["strategies"] = [
-        {"config": res.config, "task_id": res.task_id, "run_id": r.run_id,
-         "run_index": r.run_index, "strategy": lab, "resolved": r.outcome.resolved, "level": lvl}
+        {
+            "config": res.config,
+            "task_id": res.task_id,
+            "run_id": r.run_id,
+            "run_index": r.run_index,
+            "strategy": lab,
+            "resolved": r.outcome.resolved,
+            "level": lvl,
+        }
         for r, lab in zip(runs, strat.labels, strict=True)
     ]
     for row, lab in zip(run_rows, strat.labels, strict=True):
         row["strategy"] = lab
     res.tables["branching_factor"] = [
-        {"config": res.config, "task_id": res.task_id, "level": lvl, "depth": d,
-         "n_runs": m, "branching_factor": bf}
+        {
+            "config": res.config,
+            "task_id": res.task_id,
+            "level": lvl,
+            "depth": d,
+            "n_runs": m,
+            "branching_factor": bf,
+        }
         for d, m, bf in branching_factor(seqs)
     ]
     res.seqs, res.run_ids, res.outcomes = seqs, run_ids, outcomes
@@ -303,5 +320,3 @@ def _drill(
             }
         )
     return {"first_div_step_normalized": first_div, "runs": cols}
-
-

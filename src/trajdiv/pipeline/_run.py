@@ -30,7 +30,14 @@ import polars as pl
 from trajdiv._errors import UsageError
 from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._base import ReadContext
-from trajdiv.ingest._ingest import ManifestEntry, Plan, finalize_group, label_usage, plan_inputs, read_source
+from trajdiv.ingest._ingest import (
+    ManifestEntry,
+    Plan,
+    finalize_group,
+    label_usage,
+    plan_inputs,
+    read_source,
+)
 from trajdiv.ingest._labels import LabelFile
 from trajdiv.ingest._registry import readers
 from trajdiv.ingest._source import Source
@@ -140,9 +147,14 @@ def _load_source(item: tuple[Source, str]) -> _SourceIndex:
     except Exception as exc:
         return _SourceIndex(source.display, [], getattr(exc, "reason", str(exc)), [])
     h = hashlib.blake2b(digest_size=20)
-    for piece in (_VERSION, source.display.encode(), reader_name.encode(),
-                  settings.config_from.encode(),
-                  json.dumps(ctx.metadata_for(source), sort_keys=True).encode(), data):
+    for piece in (
+        _VERSION,
+        source.display.encode(),
+        reader_name.encode(),
+        settings.config_from.encode(),
+        json.dumps(ctx.metadata_for(source), sort_keys=True).encode(),
+        data,
+    ):
         h.update(len(piece).to_bytes(8, "little"))
         h.update(piece)
     key = h.hexdigest()
@@ -260,7 +272,11 @@ class _TableSink:
             self.flush(name)
             parts = self.parts.get(name, [])
             if parts:
-                df = pl.concat([pl.scan_parquet(p) for p in parts]) if len(parts) > 1 else pl.scan_parquet(parts[0])
+                df = (
+                    pl.concat([pl.scan_parquet(p) for p in parts])
+                    if len(parts) > 1
+                    else pl.scan_parquet(parts[0])
+                )
             else:
                 df = frame(name, []).lazy()
             written[name] = _sink(df, out_dir, name, formats)
@@ -319,8 +335,20 @@ def run_pipeline(
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp_root = Path(tempfile.mkdtemp(prefix=".trajdiv-", dir=out_dir))
     try:
-        return _run(plan, out_dir, tmp_root, settings, jobs, engine, address, cache_dir,
-                    formats, strict, drill_limit, progress)
+        return _run(
+            plan,
+            out_dir,
+            tmp_root,
+            settings,
+            jobs,
+            engine,
+            address,
+            cache_dir,
+            formats,
+            strict,
+            drill_limit,
+            progress,
+        )
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
 
@@ -356,8 +384,16 @@ def _run(
     refs_by_group: dict[tuple[str, str], list[_RunRef]] = defaultdict(list)
     work = [(src, reader.name) for src, reader in plan.work]
     for k, idx in enumerate(
-        map_ordered(_load_source, work, jobs=jobs, engine=engine, address=address,
-                    init=_init, init_args=init_args), start=1
+        map_ordered(
+            _load_source,
+            work,
+            jobs=jobs,
+            engine=engine,
+            address=address,
+            init=_init,
+            init_args=init_args,
+        ),
+        start=1,
     ):
         entry = plan.entries[idx.display]
         entry.warnings.extend(idx.warnings)
@@ -373,8 +409,12 @@ def _run(
 
     # pass 2: one group at a time, tasks together so graphs across configurations can be drawn
     label_digest = hashlib.blake2b(
-        pickle.dumps(sorted((lf.display, sorted(lf.labels.items()), lf.scope, lf.key, lf.run_index)
-                            for lf in plan.labels)), digest_size=16
+        pickle.dumps(
+            sorted(
+                (lf.display, sorted(lf.labels.items()), lf.scope, lf.key, lf.run_index) for lf in plan.labels
+            )
+        ),
+        digest_size=16,
     ).hexdigest()
     sdig = settings.digest()
     order = sorted(refs_by_group, key=lambda g: (g[1], g[0]))
@@ -393,8 +433,16 @@ def _run(
     run_counts: dict[str, int] = defaultdict(int)
     across: list[GroupResult] = []
     for k, gout in enumerate(
-        map_ordered(_process_group, items(), jobs=jobs, engine=engine, address=address,
-                    init=_init, init_args=init_args), start=1
+        map_ordered(
+            _process_group,
+            items(),
+            jobs=jobs,
+            engine=engine,
+            address=address,
+            init=_init,
+            init_args=init_args,
+        ),
+        start=1,
     ):
         r = gout.result
         res.n_groups += 1
@@ -403,8 +451,8 @@ def _run(
             sink.add(name, rows)
         for key_, v in gout.used.items():
             used_total[key_] += v
-        for src, w in gout.warnings:
-            plan.entries[src].warnings.append(w)
+        for src_name, w in gout.warnings:
+            plan.entries[src_name].warnings.append(w)
         for row in r.tables["runs"]:
             run_counts[row["source_file"]] += 1
         if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
@@ -466,5 +514,3 @@ def write_manifest(out_dir: Path, res: PipelineResult) -> None:
         out_dir / "manifest.json",
         json.dumps({"summary": summary, "files": entries}, indent=1, ensure_ascii=False) + "\n",
     )
-
-

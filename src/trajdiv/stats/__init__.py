@@ -26,7 +26,13 @@ from trajdiv.stats._power import (
     paired_power,
     paired_variance,
 )
-from trajdiv.stats._relations import Relation, incoherence, rankdata, spearman, stratified_correlation
+from trajdiv.stats._relations import (
+    Relation,
+    incoherence,
+    rankdata,
+    spearman,
+    stratified_correlation,
+)
 from trajdiv.stats._summary import SUMMARY_VERSION, consistent_wrong, summarize
 
 __all__ = [

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from trajdiv.stats._outcome import Z95
 
 __all__ = ["PairedDiff", "mcnemar_exact", "paired_difference", "sign_flip_p"]
 
 
-def sign_flip_p(d: Sequence[float], *, n_perm: int = 20000, seed: int = 0) -> float:
+def sign_flip_p(d: Sequence[float] | npt.NDArray[np.float64], *, n_perm: int = 20000, seed: int = 0) -> float:
     """Two-sided p-value of mean(d) = 0 by flipping the signs of the per-task differences.
 
     Exact (all 2^T sign patterns) for T <= 16, otherwise ``n_perm`` seeded random patterns.
@@ -27,7 +28,7 @@ def sign_flip_p(d: Sequence[float], *, n_perm: int = 20000, seed: int = 0) -> fl
     if t <= 16:
         signs = np.array(list(itertools.product((1.0, -1.0), repeat=t)))
         stats = np.abs(signs @ arr / t)
-        return float((stats >= obs - 1e-12).mean())
+        return float(np.mean(stats >= obs - 1e-12))
     rng = np.random.default_rng(seed)
     signs = rng.choice((1.0, -1.0), size=(n_perm, t))
     stats = np.abs(signs @ arr / t)
@@ -41,7 +42,7 @@ def mcnemar_exact(b: int, c: int) -> float:
         return 1.0
     k = min(b, c)
     tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
-    return min(1.0, 2 * tail)
+    return float(min(1.0, 2 * tail))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["cv_pct", "jensen_shannon", "mean_pairwise_jsd", "outcome_consistency", "resource_consistency"]
+__all__ = [
+    "cv_pct",
+    "jensen_shannon",
+    "mean_pairwise_jsd",
+    "outcome_consistency",
+    "resource_consistency",
+]
 
 
 def cv_pct(values: Sequence[float | None]) -> float | None:

@@ -10,7 +10,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from trajdiv.stats._consistency import cv_pct, mean_pairwise_jsd, outcome_consistency, resource_consistency
+from trajdiv.stats._consistency import (
+    cv_pct,
+    mean_pairwise_jsd,
+    outcome_consistency,
+    resource_consistency,
+)
 from trajdiv.stats._outcome import (
     bootstrap_curve,
     pass1_clustered,
@@ -41,7 +46,10 @@ register_schema(
         "outcome_consistency": (F64, "HAL (2p-1)^2"),
         "resource_consistency_cost": (F64, "HAL exp(-CV) of cost"),
         "resource_consistency_time": (F64, "HAL exp(-CV) of wall-clock time"),
-        "resource_consistency_calls": (F64, "HAL exp(-CV) of model calls (steps when calls unknown)"),
+        "resource_consistency_calls": (
+            F64,
+            "HAL exp(-CV) of model calls (steps when calls unknown)",
+        ),
         "action_jsd": (F64, "mean pairwise Jensen-Shannon divergence of verb counts (base 2)"),
         "all_distinct": (pl.Boolean, "every run took a different exact action sequence"),
     },
@@ -71,8 +79,12 @@ register_schema(
 )
 
 
-def _r(x: float | None, nd: int = 6) -> float | None:
-    return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), nd)
+def _r(x: Any, nd: int = 6) -> float | None:
+    """Round a number (polars scalars included) for JSON; None and NaN become None."""
+    if x is None:
+        return None
+    v = float(x)
+    return None if np.isnan(v) else round(v, nd)
 
 
 def consistent_wrong(strat: pl.DataFrame) -> dict[str, Any]:
@@ -97,9 +109,7 @@ def consistent_wrong(strat: pl.DataFrame) -> dict[str, Any]:
         "failing_runs": n_fail,
         "tasks_with_failure": per_task.height,
         "tasks_with_2plus_failures": multi.height,
-        "share_tasks_one_failing_strategy": _r(
-            float((multi["k"] == 1).mean()) if multi.height else None
-        ),
+        "share_tasks_one_failing_strategy": _r((multi["k"] == 1).mean() if multi.height else None),
         "share_failures_in_shared_cluster": _r(in_shared / n_fail if n_fail else None),
         "failures_on_all_fail_tasks": on_all_fail,
         "share_failures_on_all_fail_tasks": _r(on_all_fail / n_fail if n_fail else None),
@@ -149,8 +159,10 @@ def summarize(
         if verbs is not None:
             v = verbs.filter(pl.col("config") == cfg)
             for (task,), tv in v.group_by("task_id", maintain_order=True):
-                counts = [Counter(dict(zip(g["verb"], g["n"], strict=True)))
-                          for _, g in tv.group_by("run_id", maintain_order=True)]
+                counts = [
+                    Counter(dict(zip(g["verb"], g["n"], strict=True)))
+                    for _, g in tv.group_by("run_id", maintain_order=True)
+                ]
                 jsd_by_task[str(task)] = mean_pairwise_jsd(counts)
         distinct = {}
         if groups is not None and "n_distinct_exact" in groups.columns:
@@ -179,8 +191,12 @@ def summarize(
                     "n_resolved": sum(lab),
                     "success_rate": p,
                     "cv_steps_pct": cvs,
-                    "cv_agent_tokens_pct": cv_pct(t["agent_tokens"].to_list()) if "agent_tokens" in has else None,
-                    "cv_total_tokens_pct": cv_pct(t["total_tokens"].to_list()) if "total_tokens" in has else None,
+                    "cv_agent_tokens_pct": cv_pct(t["agent_tokens"].to_list())
+                    if "agent_tokens" in has
+                    else None,
+                    "cv_total_tokens_pct": cv_pct(t["total_tokens"].to_list())
+                    if "total_tokens" in has
+                    else None,
                     "cv_cost_pct": cv_pct(t["cost"].to_list()),
                     "outcome_consistency": None if p is None else outcome_consistency(p),
                     "resource_consistency_cost": resource_consistency(t["cost"].to_list()),
@@ -221,24 +237,46 @@ def summarize(
             hat = bootstrap_curve(nc, "pass_hat_k", range(1, kmax + 1), n_boot=n_boot, seed=seed)
             for k in sorted(at):
                 passk_rows.append(
-                    {"config": cfg, "k": k, "n_tasks": at[k][3], "pass_at_k": at[k][0],
-                     "pass_at_k_low": at[k][1], "pass_at_k_high": at[k][2], "pass_hat_k": hat[k][0],
-                     "pass_hat_k_low": hat[k][1], "pass_hat_k_high": hat[k][2]}
+                    {
+                        "config": cfg,
+                        "k": k,
+                        "n_tasks": at[k][3],
+                        "pass_at_k": at[k][0],
+                        "pass_at_k_low": at[k][1],
+                        "pass_at_k_high": at[k][2],
+                        "pass_hat_k": hat[k][0],
+                        "pass_hat_k_low": hat[k][1],
+                        "pass_hat_k_high": hat[k][2],
+                    }
                 )
             by_idx = per_run_index_pass1(idx_rows)
-            for k, v in by_idx.items():
-                single_rows.append({"config": cfg, "run_index": k,
-                                    "n_tasks": sum(1 for x in idx_rows if x[1] == k), "pass1": v})
+            for k, p_idx in by_idx.items():
+                single_rows.append(
+                    {
+                        "config": cfg,
+                        "run_index": k,
+                        "n_tasks": sum(1 for x in idx_rows if x[1] == k),
+                        "pass1": p_idx,
+                    }
+                )
             sigma_pts = 100 * spread.sd
             entry.update(
                 {
                     "n_tasks_labelled": len(outcomes),
-                    "pass1": {"mean": _r(p1.mean), "se": _r(p1.se),
-                              "ci95": None if p1.ci95 is None else [_r(p1.ci95[0]), _r(p1.ci95[1])]},
+                    "pass1": {
+                        "mean": _r(p1.mean),
+                        "se": _r(p1.se),
+                        "ci95": None if p1.ci95 is None else [_r(p1.ci95[0]), _r(p1.ci95[1])],
+                    },
                     "pass1_by_run_index": {str(k): _r(v) for k, v in by_idx.items()},
-                    "single_run_pass1": {"min": _r(spread.min), "max": _r(spread.max), "sd": _r(spread.sd),
-                                         "mean": _r(spread.mean), "range_points": _r(spread.range_points),
-                                         "n_selections": spread.n_selections},
+                    "single_run_pass1": {
+                        "min": _r(spread.min),
+                        "max": _r(spread.max),
+                        "sd": _r(spread.sd),
+                        "mean": _r(spread.mean),
+                        "range_points": _r(spread.range_points),
+                        "n_selections": spread.n_selections,
+                    },
                     "pass_at_k": {str(k): _r(v[0]) for k, v in at.items()},
                     "pass_at_k_ci95": {str(k): [_r(v[1]), _r(v[2])] for k, v in at.items()},
                     "pass_hat_k": {str(k): _r(v[0]) for k, v in hat.items()},
@@ -254,7 +292,7 @@ def summarize(
                 }
             )
             # relations within this configuration
-            cv_s = [(task_cv[cfg][t], task_p[cfg][t][0]) for t in task_p[cfg] if task_cv[cfg].get(t) is not None]
+            cv_s = [(cv, task_p[cfg][t][0]) for t in task_p[cfg] if (cv := task_cv[cfg].get(t)) is not None]
             rel = spearman([a for a, _ in cv_s], [b for _, b in cv_s], seed=seed)
             entry["cv_vs_success"] = _rel(rel)
             if "div_token_pct_median" in has:
@@ -305,8 +343,12 @@ def _read_opt(path: Path) -> pl.DataFrame | None:
 
 
 def _rel(rel: Any, method: str | None = None) -> dict[str, Any]:
-    return {"estimate": _r(rel.estimate), "p_value": _r(rel.p_value), "n": rel.n,
-            "method": method or rel.method}
+    return {
+        "estimate": _r(rel.estimate),
+        "p_value": _r(rel.p_value),
+        "n": rel.n,
+        "method": method or rel.method,
+    }
 
 
 def _divergence_summary(g: pl.DataFrame) -> dict[str, Any]:
@@ -322,7 +364,9 @@ def _divergence_summary(g: pl.DataFrame) -> dict[str, Any]:
         }
     tok = g["token_div_pct_median"].drop_nulls()
     out["token_pct_median"] = _r(tok.median()) if tok.len() else None
-    out["token_pct_of_mean_median"] = _r(g["token_div_pct_mean_median"].drop_nulls().median()) if tok.len() else None
+    out["token_pct_of_mean_median"] = (
+        _r(g["token_div_pct_mean_median"].drop_nulls().median()) if tok.len() else None
+    )
     return out
 
 
@@ -353,8 +397,12 @@ def _across(
         if len(shared) >= 2 and n >= 1:
             var = paired_variance([task_p[a][t][0] for t in shared], [task_p[b][t][0] for t in shared], n)
             pw = paired_power(var, 0.05, runs_per_task=n)
-            item["power"] = {"runs_per_task": n, "s2_delta": _r(var.s2_delta), "w": _r(var.w),
-                             "min_detectable_diff": _r(pw.min_detectable_diff)}
+            item["power"] = {
+                "runs_per_task": n,
+                "s2_delta": _r(var.s2_delta),
+                "w": _r(var.w),
+                "min_detectable_diff": _r(pw.min_detectable_diff),
+            }
         out.append(item)
     return out
 

@@ -1,0 +1,317 @@
+"""The plot kinds trajdiv draws from an analysis output folder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from trajdiv._errors import UsageError
+from trajdiv.plot._style import PALETTE, new_figure, plain, save
+
+__all__ = ["PLOT_KINDS", "plot_all", "plot_one"]
+
+
+def _configs(runs: pl.DataFrame) -> list[str]:
+    return sorted(runs["config"].unique().to_list())
+
+
+def _short(cfg: str) -> str:
+    return plain(cfg.split(":", 1)[-1], 28)
+
+
+def plot_divergence(res: Path, out: Path, **_: Any) -> list[Path]:
+    """First-divergence positions per configuration: token % (pairs) and step (groups)."""
+    pairs = pl.read_parquet(res / "divergence_pairs.parquet")
+    groups = pl.read_parquet(res / "divergence_groups.parquet")
+    cfgs = [c for c in _configs(groups) if groups.filter(pl.col("config") == c)["n_runs"].max() > 1]  # type: ignore[operator]
+    fig, axes = new_figure(7.2, 0.6 + 0.45 * max(len(cfgs), 2) + 1.2, ncols=2)
+    rng = np.random.default_rng(0)
+    ax = axes[0][0]
+    for i, c in enumerate(cfgs):
+        v = pairs.filter(pl.col("config") == c)["token_div_pct_shorter"].drop_nulls().to_numpy()
+        if len(v):
+            ax.boxplot(v, positions=[i], vert=False, widths=0.5, showfliers=False)
+            ax.scatter(v, i + rng.uniform(-0.15, 0.15, len(v)), s=6, alpha=0.5, color=PALETTE[i % 8])
+    ax.set_xscale("symlog", linthresh=0.01)
+    ax.set_xlim(left=0)
+    ax.set_yticks(range(len(cfgs)), [_short(c) for c in cfgs])
+    ax.set_xlabel("first differing agent token\n(% of the shorter stream, symlog)")
+    ax.set_title("Token level, run pairs")
+    ax = axes[0][1]
+    levels = ("exact", "verb", "phase")
+    width = 0.8 / len(levels)
+    for j, lvl in enumerate(levels):
+        means = []
+        for c in cfgs:
+            col = groups.filter(pl.col("config") == c)[f"first_div_step_{lvl}"].drop_nulls()
+            means.append(float(col.mean()) if col.len() else np.nan)  # type: ignore[arg-type]
+        ax.barh(np.arange(len(cfgs)) + (j - 1) * width, means, height=width, label=lvl, color=PALETTE[j])
+    ax.set_yticks(range(len(cfgs)), [""] * len(cfgs))
+    ax.set_xlabel("mean first divergence step\n(first step where a task's runs disagree)")
+    ax.set_title("Step level, by abstraction")
+    ax.legend(frameon=False, fontsize=8)
+    return save(fig, out, "divergence")
+
+
+def plot_agreement(res: Path, out: Path, **_: Any) -> list[Path]:
+    """Share of run pairs still identical through each step, per configuration and level."""
+    curve = pl.read_parquet(res / "agreement_curve.parquet")
+    levels = ("exact", "verb", "phase")
+    fig, axes = new_figure(7.2, 2.8, ncols=3)
+    for j, lvl in enumerate(levels):
+        ax = axes[0][j]
+        c = curve.filter((pl.col("level") == lvl) & (pl.col("step") <= 15))
+        for i, cfg in enumerate(_configs(c) if c.height else []):
+            m = (
+                c.filter(pl.col("config") == cfg)
+                .group_by("step")
+                .agg(pl.col("share_identical").mean())
+                .sort("step")
+            )
+            ax.plot(
+                m["step"], m["share_identical"], marker="o", ms=3, color=PALETTE[i % 8], label=_short(cfg)
+            )
+        ax.set_title(f"{lvl} level")
+        ax.set_xlabel("step")
+        ax.set_ylim(-0.02, 1.02)
+        if j == 0:
+            ax.set_ylabel("share of run pairs identical so far")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(
+            handles, labels, loc="outside lower center", ncols=min(4, len(labels)), frameon=False, fontsize=7
+        )
+    return save(fig, out, "agreement")
+
+
+def plot_graph(
+    res: Path, out: Path, task: str | None = None, config: str | None = None, **_: Any
+) -> list[Path]:
+    """Branching graph of one group: edge width by runs, node colour by success rate."""
+    import matplotlib.pyplot as plt
+    import networkx as nx
+
+    gs = pl.read_parquet(res / "graph_summary.parquet")
+    # by default show a task whose runs both succeed and fail, where colour says most
+    rate = (
+        pl.read_parquet(res / "runs.parquet")
+        .group_by("config", "task_id")
+        .agg(pl.col("resolved").cast(pl.Float64).mean().alias("rate"))
+    )
+    gs = gs.join(rate, on=["config", "task_id"], how="left").with_columns(
+        (pl.col("rate") - 0.5).abs().fill_null(1.0).alias("mixed")
+    )
+    gs = gs.sort("mixed", "config", "task_id") if task is None else gs.sort("config", "task_id")
+    if config is not None:
+        gs = gs.filter(pl.col("config").str.contains(config, literal=True))
+    if task is not None:
+        gs = gs.filter(pl.col("task_id") == task)
+    if gs.height == 0:
+        raise UsageError(f"no graph for task {task!r} and configuration {config!r} in {res}")
+    row = gs.row(0, named=True)
+    data = json.loads((res / row["graph_file"]).read_text("utf-8"))
+    g = nx.DiGraph()
+    for n in data["nodes"]:
+        g.add_node(n["id"], **n)
+    for e in data["edges"]:
+        g.add_edge(e["source"], e["target"], n_runs=e["n_runs"])
+    depth = {n: d["depth"] for n, d in g.nodes(data=True)}
+    by_depth: dict[int, list[str]] = {}
+    for n in sorted(g.nodes, key=lambda x: (depth[x], not g.nodes[x]["on_reference"], x)):
+        by_depth.setdefault(depth[n], []).append(n)
+    pos = {}
+    for d, nodes in by_depth.items():
+        for k, n in enumerate(nodes):
+            pos[n] = (d, -k + (len(nodes) - 1) / 2)
+    max_depth = max(depth.values()) if depth else 1
+    fig, axes = new_figure(min(14.0, 2.0 + 0.28 * max_depth), 4.5)
+    ax = axes[0][0]
+    cmap = plt.get_cmap("cividis")
+    max_runs = max((d["n_runs"] for _, _, d in g.edges(data=True)), default=1)
+    for u, v, d in g.edges(data=True):
+        (x0, y0), (x1, y1) = pos[u], pos[v]
+        ax.plot(
+            [x0, x1],
+            [y0, y1],
+            color="#777777",
+            lw=0.6 + 4.0 * d["n_runs"] / max_runs,
+            zorder=1,
+            solid_capstyle="round",
+        )
+    colors = []
+    for n in g.nodes:
+        rate = g.nodes[n].get("success_rate")
+        colors.append("#BBBBBB" if rate is None else cmap(rate))
+    xs = [pos[n][0] for n in g.nodes]
+    ys = [pos[n][1] for n in g.nodes]
+    sizes = [18 + 10 * g.nodes[n]["n_runs"] for n in g.nodes]
+    ax.scatter(xs, ys, s=sizes, c=colors, edgecolors="black", linewidths=0.4, zorder=2)
+    for n in g.nodes:
+        if g.out_degree(n) > 1 or n == "root":
+            ax.annotate(
+                plain(g.nodes[n]["label"], 18),
+                pos[n],
+                fontsize=6,
+                xytext=(0, 6),
+                textcoords="offset points",
+                ha="center",
+            )
+    from matplotlib.colors import Normalize
+
+    sm = plt.cm.ScalarMappable(cmap=cmap, norm=Normalize(0, 1))
+    fig.colorbar(sm, ax=ax, label="success rate of runs through node (grey: no label)", shrink=0.8)
+    ax.set_xlabel(f"step ({plain(data['level'])} level)")
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.set_title(
+        f"Branching graph: {plain(row['task_id'])}, {_short(row['config'])} "
+        f"({row['n_runs']} runs, {row['n_strategies']} strategies)"
+    )
+    name = "graph_" + "".join(
+        ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{row['config']}_{row['task_id']}"
+    )
+    return save(fig, out, name)
+
+
+def plot_passk(res: Path, out: Path, **_: Any) -> list[Path]:
+    """pass@k and pass^k against k with 95% bootstrap intervals."""
+    pk = pl.read_parquet(res / "pass_k.parquet")
+    fig, axes = new_figure(7.2, 3.2, ncols=2)
+    for j, (col, title) in enumerate((("pass_at_k", "pass@k"), ("pass_hat_k", "pass^k"))):
+        ax = axes[0][j]
+        for i, cfg in enumerate(_configs(pk) if pk.height else []):
+            d = pk.filter(pl.col("config") == cfg).sort("k")
+            if d.height < 2:
+                continue
+            ax.plot(d["k"], d[col], marker="o", ms=3, color=PALETTE[i % 8], label=_short(cfg))
+            ax.fill_between(d["k"], d[f"{col}_low"], d[f"{col}_high"], color=PALETTE[i % 8], alpha=0.15)
+        ax.set_xlabel("k")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title(title)
+    axes[0][0].set_ylabel("rate (95% bootstrap over tasks)")
+    axes[0][1].legend(frameon=False, fontsize=7)
+    return save(fig, out, "passk")
+
+
+def plot_cv(res: Path, out: Path, **_: Any) -> list[Path]:
+    """Per task: coefficient of variation of steps against success rate."""
+    st = pl.read_parquet(res / "stats_tasks.parquet").drop_nulls(["cv_steps_pct", "success_rate"])
+    fig, axes = new_figure(5.0, 3.6)
+    ax = axes[0][0]
+    for i, cfg in enumerate(_configs(st) if st.height else []):
+        d = st.filter(pl.col("config") == cfg)
+        ax.scatter(
+            d["cv_steps_pct"],
+            d["success_rate"],
+            s=18,
+            color=PALETTE[i % 8],
+            label=_short(cfg),
+            alpha=0.8,
+            edgecolors="none",
+        )
+    ax.set_xlabel("CV of steps across a task's runs (%)")
+    ax.set_ylabel("task success rate")
+    ax.set_ylim(-0.05, 1.05)
+    ax.legend(frameon=False, fontsize=7)
+    return save(fig, out, "cv")
+
+
+def plot_spread(res: Path, out: Path, **_: Any) -> list[Path]:
+    """Exact distribution of single-run pass@1 over selections of one run per task."""
+    from trajdiv.stats._outcome import single_run_distribution
+
+    runs = pl.read_parquet(res / "runs.parquet").filter(pl.col("resolved").is_not_null())
+    single = pl.read_parquet(res / "single_run.parquet")
+    cfgs = [c for c in _configs(runs) if runs.filter(pl.col("config") == c)["task_id"].n_unique() > 1]
+    fig, axes = new_figure(7.2, 1.0 + 0.9 * max(len(cfgs), 1))
+    ax = axes[0][0]
+    for i, cfg in enumerate(cfgs):
+        r = runs.filter(pl.col("config") == cfg)
+        outcomes = [g["resolved"].to_list() for _, g in r.group_by("task_id", maintain_order=True)]
+        pmf = single_run_distribution(outcomes)
+        xs = np.arange(len(pmf)) / len(outcomes)
+        keep = pmf > 1e-6
+        ax.vlines(xs[keep], i, i + 0.8 * pmf[keep] / pmf.max(), color=PALETTE[i % 8], lw=2)
+        s = single.filter(pl.col("config") == cfg)
+        ax.scatter(s["pass1"], [i - 0.12] * s.height, marker="^", s=16, color="black", zorder=3)
+    ax.set_yticks(range(len(cfgs)), [_short(c) for c in cfgs])
+    ax.set_xlabel(
+        "pass@1 reported from one run per task\n(bars: exact distribution over every "
+        "choice of that run; triangles: run 1, run 2, ...)"
+    )
+    ax.set_xlim(-0.02, 1.02)
+    return save(fig, out, "spread")
+
+
+def plot_steps(res: Path, out: Path, **_: Any) -> list[Path]:
+    """Steps of each run, per task and configuration, coloured by outcome."""
+    runs = pl.read_parquet(res / "runs.parquet")
+    cfgs = _configs(runs)[:6]
+    fig, axes = new_figure(7.2, 1.6 * len(cfgs) + 0.6, nrows=len(cfgs))
+    colour = {True: PALETTE[2], False: PALETTE[3], None: "#999999"}
+    for i, cfg in enumerate(cfgs):
+        ax = axes[i][0]
+        r = runs.filter(pl.col("config") == cfg).sort("task_id")
+        tasks = r["task_id"].unique(maintain_order=True).to_list()
+        x = {t: k for k, t in enumerate(tasks)}
+        for ok in (True, False, None):
+            d = r.filter(pl.col("resolved").is_null() if ok is None else pl.col("resolved") == ok)
+            ax.scatter(
+                [x[t] for t in d["task_id"]],
+                d["n_steps"],
+                s=10,
+                color=colour[ok],
+                label={True: "resolved", False: "failed", None: "no label"}[ok],
+            )
+        ax.set_xticks(range(len(tasks)), [plain(t, 14) for t in tasks], rotation=45, ha="right", fontsize=6)
+        ax.set_ylabel("steps")
+        ax.set_title(_short(cfg), fontsize=8)
+    axes[0][0].legend(frameon=False, fontsize=7, ncols=3)
+    return save(fig, out, "steps")
+
+
+PLOT_KINDS: dict[str, Callable[..., list[Path]]] = {
+    "divergence": plot_divergence,
+    "agreement": plot_agreement,
+    "graph": plot_graph,
+    "passk": plot_passk,
+    "cv": plot_cv,
+    "spread": plot_spread,
+    "steps": plot_steps,
+}
+
+
+def plot_one(
+    kind: str, results: Path, out: Path, *, task: str | None = None, config: str | None = None
+) -> list[Path]:
+    """Draw plot ``kind`` from the output folder ``results`` of an analysis."""
+    if kind not in PLOT_KINDS:
+        raise UsageError(f"unknown plot kind {kind!r}; kinds: {', '.join(PLOT_KINDS)}")
+    if not (results / "runs.parquet").exists():
+        raise UsageError(f"{results} is not the output folder of `trajdiv analyze`")
+    try:
+        return PLOT_KINDS[kind](results, out, task=task, config=config)
+    except FileNotFoundError as exc:
+        raise UsageError(
+            f"{results}: missing {Path(str(exc.filename)).name}; run `trajdiv analyze` first"
+        ) from None
+
+
+def plot_all(results: Path, summary: dict[str, Any], graphs: int = 3) -> list[Path]:
+    """Every plot kind into ``results/plots``; the branching graph for the first task of up to
+    ``graphs`` configurations."""
+    out = results / "plots"
+    paths: list[Path] = []
+    for kind, fn in PLOT_KINDS.items():
+        if kind == "graph":
+            cfgs = [c["config"] for c in summary["configs"] if c["n_runs"] > c["n_tasks"]][:graphs]
+            for cfg in cfgs:
+                paths += fn(results, out, config=cfg)
+        else:
+            paths += fn(results, out)
+    return paths

@@ -1,0 +1,232 @@
+"""One self-contained HTML report: headline table, plots, and per-task side-by-side runs.
+
+Safety: the page carries no script at all and a Content-Security-Policy that forbids scripts,
+remote loads and form targets; every string that comes from a dump goes through
+:func:`html.escape` (quotes included) and has control and direction-override characters replaced.
+Images are embedded as ``data:`` URIs, so the page opens offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+from trajdiv.pipeline._run import PipelineResult
+from trajdiv.tables import atomic_write_text
+
+__all__ = ["esc", "render_report", "write_report"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+_PHASE_COLOURS = {
+    "EXPLORE": "#56B4E9",
+    "LOCATE": "#0072B2",
+    "UNDERSTAND": "#009E73",
+    "EDIT": "#E69F00",
+    "VERIFY": "#CC79A7",
+    "SUBMIT": "#D55E00",
+    "OTHER": "#BBBBBB",
+}
+
+
+def esc(text: object) -> str:
+    """Escape untrusted text for HTML element content and attribute values."""
+    return html.escape(_CONTROL.sub("\ufffd", str(text)), quote=True)
+
+
+def _fmt(x: Any, nd: int = 3) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.{nd}f}"
+    return esc(x)
+
+
+def _headline(summary: dict[str, Any]) -> str:
+    rows = []
+    for c in summary["configs"]:
+        p1 = c.get("pass1") or {}
+        ci = p1.get("ci95")
+        sr = c.get("single_run_pass1") or {}
+        pk = c.get("pass_at_k") or {}
+        ph = c.get("pass_hat_k") or {}
+        k = max((int(x) for x in pk), default=None)
+        fd = c.get("first_divergence") or {}
+        st = c.get("strategies") or {}
+        cw = st.get("consistent_wrong") or {}
+        rows.append(
+            "<tr>"
+            f"<td>{esc(c['config'])}</td><td>{c['n_tasks']}</td><td>{c['n_runs']}</td>"
+            f"<td>{_fmt(p1.get('mean'))} ± {_fmt(p1.get('se'))}"
+            f"{'<br><small>[' + _fmt(ci[0]) + ', ' + _fmt(ci[1]) + ']</small>' if ci else ''}</td>"
+            f"<td>{_fmt(sr.get('min'), 2)}–{_fmt(sr.get('max'), 2)}<br><small>sd {_fmt(sr.get('sd'))}</small></td>"
+            f"<td>{_fmt(pk.get(str(k)) if k else None, 2)} / {_fmt(ph.get(str(k)) if k else None, 2)}"
+            f"<br><small>k = {k if k else '–'}</small></td>"
+            f"<td>{_fmt(c.get('cv_steps_mean_pct'), 1)}</td>"
+            f"<td>{_fmt((fd.get('exact') or {}).get('mean_step'), 2)} / "
+            f"{_fmt((fd.get('verb') or {}).get('mean_step'), 2)} / "
+            f"{_fmt((fd.get('phase') or {}).get('mean_step'), 2)}</td>"
+            f"<td>{_fmt(fd.get('token_pct_median'), 2)}</td>"
+            f"<td>{_fmt(st.get('mean_n_strategies'), 1)}</td>"
+            f"<td>{_fmt(cw.get('share_failures_on_all_fail_tasks'), 2)} / "
+            f"{_fmt(cw.get('share_failures_in_shared_cluster'), 2)}</td>"
+            "</tr>"
+        )
+    head = (
+        "<tr><th>configuration</th><th>tasks</th><th>runs</th><th>pass@1 ± SE<br><small>95% CI, tasks as "
+        "clusters</small></th><th>single-run pass@1<br><small>min–max over run choices</small></th>"
+        "<th>pass@k / pass^k</th><th>CV steps %</th><th>first divergence step<br><small>exact / verb / "
+        "phase</small></th><th>first divergent token<br><small>median % of shorter stream</small></th>"
+        "<th>strategies per task</th><th>consistent-wrong<br><small>all-fail-task share / shared-cluster "
+        "share</small></th></tr>"
+    )
+    return f"<table class='head'>{head}{''.join(rows)}</table>"
+
+
+def _img(path: Path, alt: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f"<figure><img alt='{esc(alt)}' src='data:image/png;base64,{data}'><figcaption>{esc(alt)}</figcaption></figure>"
+
+
+def _aligned_rows(drill: dict[str, Any]) -> list[list[int | None]]:
+    """Rows of step indices (one column per run), every run aligned to the first run."""
+    runs = drill["runs"]
+    n_ref = runs[0]["n_steps"] if runs else 0
+    at: list[dict[int, int]] = []
+    extra: list[dict[int, list[int]]] = []
+    for r in runs:
+        m: dict[int, int] = {}
+        ins: dict[int, list[int]] = {}
+        for tag, a0, a1, b0, b1 in r["ops"]:
+            if tag in ("equal", "replace"):
+                for k in range(min(a1 - a0, b1 - b0)):
+                    m[b0 + k] = a0 + k
+                for k in range(b1 - b0, a1 - a0):
+                    ins.setdefault(b1 - 1, []).append(a0 + k)
+            elif tag == "delete":
+                for k in range(a0, a1):
+                    ins.setdefault(b0 - 1, []).append(k)
+        at.append(m)
+        extra.append(ins)
+    rows: list[list[int | None]] = []
+    for j in range(-1, n_ref):
+        if j >= 0:
+            rows.append([at[c].get(j) for c in range(len(runs))])
+        depth = max((len(extra[c].get(j, [])) for c in range(len(runs))), default=0)
+        for k in range(depth):
+            row: list[int | None] = []
+            for c in range(len(runs)):
+                lst = extra[c].get(j, [])
+                row.append(lst[k] if k < len(lst) else None)
+            rows.append(row)
+    return rows
+
+
+def _drilldown(d: dict[str, Any]) -> str:
+    runs = d["runs"]
+    fd = d.get("first_div_step_normalized")
+    head = "".join(
+        f"<th>run {esc(r['run_index'])}<br><small>{esc(r['run_id'])}</small><br>"
+        f"<span class='o{'' if r['resolved'] is None else int(r['resolved'])}'>"
+        f"{'no label' if r['resolved'] is None else ('resolved' if r['resolved'] else 'failed')}</span>"
+        f"<br><small>{r['n_steps']} steps, {r['agent_tokens']} agent tokens</small></th>"
+        for r in runs
+    )
+    body = []
+    for row in _aligned_rows(d)[:80]:
+        cells = []
+        hit = False
+        for c, idx in enumerate(row):
+            if idx is None:
+                cells.append("<td class='gap'>·</td>")
+                continue
+            acts = runs[c]["actions"]
+            if idx >= len(acts):
+                cells.append("<td class='gap'>…</td>")
+                continue
+            phase = runs[c]["phases"][idx]
+            hit = hit or (fd is not None and idx + 1 == fd)
+            cells.append(
+                f"<td><span class='ph' style='background:{_PHASE_COLOURS.get(phase, '#BBB')}'>"
+                f"{esc(phase)}</span> <b>{idx + 1}</b> <code>{esc(acts[idx])}</code></td>"
+            )
+        body.append(f"<tr{' class=div' if hit else ''}>{''.join(cells)}</tr>")
+    note = (
+        f"first divergence (normalized level) at step {fd}, highlighted"
+        if fd
+        else "the runs never diverge at the normalized level"
+    )
+    return (
+        f"<details><summary>{esc(d['task_id'])} · {esc(d['config'])} · {len(runs)} runs · {esc(note)}"
+        f"</summary><div class='scroll'><table class='side'><tr>{head}</tr>{''.join(body)}</table></div></details>"
+    )
+
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
+h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:12.5px}td,th{border:1px solid #ddd;padding:4px 6px;vertical-align:top}
+th{background:#f4f4f4;text-align:left}table.head td:nth-child(n+2){text-align:right;white-space:nowrap}
+figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}figcaption{font-size:12px;color:#555}
+.scroll{overflow-x:auto}table.side td{max-width:320px;overflow-wrap:anywhere}
+code{font-size:11.5px;white-space:pre-wrap}tr.div td{background:#fff3cd}
+.ph{font-size:9px;padding:0 3px;border-radius:3px;color:#000}.gap{color:#aaa;text-align:center}
+.o1{color:#007a4d;font-weight:bold}.o0{color:#b00020;font-weight:bold}.o{color:#777}
+details{margin:.4em 0}summary{cursor:pointer}dl dt{font-weight:bold}small{color:#555}
+"""
+
+
+def render_report(
+    summary: dict[str, Any], plots: list[Path], drill: list[dict[str, Any]], manifest: dict[str, int]
+) -> str:
+    """The report page as a string."""
+    figs = "".join(_img(p, p.stem.replace("_", " ")) for p in plots if p.suffix == ".png")
+    defs = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in summary.get("definitions", {}).items())
+    drills = "".join(_drilldown(d) for d in drill if len(d["runs"]) > 0)
+    across = "".join(
+        f"<tr><td>{esc(a['a'])}</td><td>{esc(a['b'])}</td><td>{a['shared_tasks']}</td>"
+        f"<td>{_fmt(a.get('share_lower_cv_higher_success'), 2)}</td>"
+        f"<td>{_fmt((a.get('power') or {}).get('min_detectable_diff'), 3)}</td></tr>"
+        for a in summary.get("across_configs", [])
+    )
+    totals = ", ".join(f"{esc(k)} {v}" for k, v in manifest.items())
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{_CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>trajdiv report</title><style>{_CSS}</style></head><body>
+<h1>trajdiv report</h1>
+<p>Input files: {totals}. Every file is listed in <code>manifest.json</code> as read or skipped with its reason.</p>
+<h2>Headline per configuration</h2>{_headline(summary)}
+<h2>Across configurations</h2>
+<table><tr><th>A</th><th>B</th><th>shared tasks</th><th>share of tasks where the lower-CV configuration
+succeeds more</th><th>min. detectable pass@1 difference (paired, power 0.8)</th></tr>{across}</table>
+<h2>Plots</h2>{figs}
+<h2>Runs side by side</h2>
+<p>Each table aligns every run of a task to its first run (normalized actions, edit alignment);
+a dot marks a step the run does not have. Expand a task to see it.</p>{drills}
+<h2>Definitions</h2><dl>{defs}</dl>
+</body></html>
+"""
+
+
+def write_report(out_dir: Path, summary: dict[str, Any], res: PipelineResult) -> Path:
+    """Write ``out_dir/report.html`` from the summary, the plots and the pipeline's drill data."""
+    plots = sorted((out_dir / "plots").glob("*.png"))
+    order = ["divergence", "agreement", "passk", "spread", "cv", "steps"]
+    plots.sort(key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem))
+    totals = {
+        "files": len(res.manifest),
+        "read": sum(e.status == "read" for e in res.manifest),
+        "skipped": sum(e.status == "skipped" for e in res.manifest),
+        "runs": res.n_runs,
+    }
+    path = out_dir / "report.html"
+    atomic_write_text(path, render_report(summary, plots, res.drill, totals))
+    return path
