@@ -36,15 +36,12 @@ def content_text(content: Any) -> str:
 def steps_from_chat(messages: Any, source: Source, where: str = "messages") -> list[Step]:
     """One step per tool call, and one ``respond`` step per assistant message without a call.
 
-    The observation of a tool call is the tool message answering its id; that of a ``respond``
-    step is the next user message.
+    The observation of a tool call is the tool message that answers it between this assistant
+    message and the next (matched by id, else by order: dumps reuse ids within a trajectory);
+    that of a ``respond`` step is the next user message.
     """
     if not isinstance(messages, list):
         raise InputError(source.display, f"'{where}' should be a list of messages")
-    results: dict[str, str] = {}
-    for m in messages:
-        if isinstance(m, dict) and m.get("role") == "tool" and isinstance(m.get("tool_call_id"), str):
-            results[m["tool_call_id"]] = content_text(m.get("content"))
     steps: list[Step] = []
     for pos, m in enumerate(messages):
         if not isinstance(m, dict):
@@ -68,6 +65,7 @@ def steps_from_chat(messages: Any, source: Source, where: str = "messages") -> l
                 )
             )
             continue
+        answers = _tool_answers(messages, pos, calls)
         for k, call in enumerate(calls):
             fn = call.get("function") if isinstance(call, dict) else None
             if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
@@ -80,10 +78,29 @@ def steps_from_chat(messages: Any, source: Source, where: str = "messages") -> l
                     action=tool_action_text(fn["name"], args),
                     tool_name=fn["name"],
                     tool_args=args,
-                    observation=results.get(str(call.get("id")), ""),
+                    observation=answers[k],
                 )
             )
     return steps
+
+
+def _tool_answers(messages: list[Any], pos: int, calls: list[Any]) -> list[str]:
+    """Tool results for ``calls`` of the assistant message at ``pos``."""
+    ids = [str(c.get("id")) if isinstance(c, dict) else "" for c in calls]
+    out: list[str | None] = [None] * len(calls)
+    for m in messages[pos + 1 :]:
+        if not isinstance(m, dict) or m.get("role") == "assistant":
+            break
+        if m.get("role") != "tool":
+            continue
+        text = content_text(m.get("content"))
+        tid = str(m.get("tool_call_id"))
+        slot = next((k for k, i in enumerate(ids) if i == tid and out[k] is None), None)
+        if slot is None:
+            slot = next((k for k in range(len(calls)) if out[k] is None), None)
+        if slot is not None:
+            out[slot] = text
+    return [o or "" for o in out]
 
 
 def _next_user(messages: list[Any], pos: int) -> str:

@@ -132,7 +132,7 @@ def plan_inputs(inputs: Sequence[str | Path], config_from: str = "auto") -> Plan
                 )
             continue
         try:
-            head = src.head(HEAD_BYTES)
+            head = src.head(HEAD_BYTES).removeprefix(b"\xef\xbb\xbf")
         except InputError as exc:
             entries[src.display] = ManifestEntry(
                 src.display, "skipped", "none", reason=exc.reason, kind="error"
@@ -223,22 +223,27 @@ def read_source(
 
 
 def finalize_group(
-    runs: list[Run], labels: list[LabelFile], scopes: dict[str, tuple[str, ...]]
-) -> tuple[list[Run], dict[str, int], list[tuple[str, str]]]:
+    members: list[tuple[Run, str, tuple[str, ...]]], labels: list[LabelFile]
+) -> tuple[list[tuple[Run, str]], dict[str, int], list[tuple[str, str]]]:
     """Order a group, fill run indices, drop duplicate run ids, and join labels.
 
-    ``scopes`` maps each source file to its ``(archive, *folders)`` scope. Returns the runs, the
-    number of runs each label file labelled, and ``(source file, warning)`` pairs.
+    ``members`` are ``(run, file it was read from, scope)`` in input order, the scope being
+    ``(archive, *folders of that file)``. Returns ``(run, file)`` pairs, the number of runs each
+    label file labelled, and ``(file, warning)`` pairs.
     """
     warnings: list[tuple[str, str]] = []
     seen: set[str] = set()
     kept: list[Run] = []
-    for run in sorted(runs, key=lambda r: (r.source, r.run_id)):
+    files: dict[int, str] = {}
+    scopes: dict[int, tuple[str, ...]] = {}
+    for run, file, scope in members:
         if run.run_id in seen:
-            warnings.append((run.source, f"duplicate run id {run.run_id}; later copy skipped"))
+            warnings.append((file, f"duplicate run id {run.run_id}; later copy skipped"))
             continue
         seen.add(run.run_id)
         kept.append(run)
+        files[id(run)] = file
+        scopes[id(run)] = scope
     indices = [r.run_index for r in kept]
     if None in indices or len(set(indices)) != len(indices):
         known = sorted({i for i in indices if i is not None})
@@ -247,16 +252,23 @@ def finalize_group(
             fixed = []
             for r in kept:
                 if r.run_index is None:
-                    r = replace(r, run_index=nxt)
+                    new = replace(r, run_index=nxt)
+                    files[id(new)], scopes[id(new)] = files[id(r)], scopes[id(r)]
+                    r = new
                     nxt += 1
                 fixed.append(r)
             kept = fixed
-        else:  # clashing indices from different dumps: number them in source order
-            kept = [replace(r, run_index=i + 1) for i, r in enumerate(kept)]
+        else:  # clashing indices from different dumps: number them in input order
+            renumbered = []
+            for i, r in enumerate(kept):
+                new = replace(r, run_index=i + 1)
+                files[id(new)], scopes[id(new)] = files[id(r)], scopes[id(r)]
+                renumbered.append(new)
+            kept = renumbered
     kept.sort(key=lambda r: (r.run_index or 0, r.run_id))
-    labelled, used, label_warn = apply_labels(((r, scopes[r.source]) for r in kept), labels)
-    warnings.extend(label_warn)
-    return labelled, used, warnings
+    labelled, used, label_warn = apply_labels(((r, scopes[id(r)]) for r in kept), labels)
+    warnings.extend((files[id(r)], w) for r, w in label_warn)
+    return list(zip(labelled, (files[id(r)] for r in kept), strict=True)), used, warnings
 
 
 @dataclass(slots=True)
@@ -315,8 +327,7 @@ def read_runs(inputs: Sequence[str | Path], *, config_from: str = "auto", strict
     """
     plan = plan_inputs(inputs, config_from)
     _raise_if_strict(plan, strict)
-    all_runs: list[Run] = []
-    scopes: dict[str, tuple[str, ...]] = {}
+    members: dict[tuple[str, str], list[tuple[Run, str, tuple[str, ...]]]] = defaultdict(list)
     for src, reader in plan.work:
         runs, reason, read_warns = read_source(src, reader, plan.ctx, config_from)
         entry = plan.entries[src.display]
@@ -326,24 +337,23 @@ def read_runs(inputs: Sequence[str | Path], *, config_from: str = "auto", strict
             if strict:
                 raise InputError(src.display, reason)
             continue
-        entry.runs = len(runs)
-        scopes[src.display] = (src.archive or "", *src.folder_parts)
-        all_runs.extend(runs)
+        scope = (src.archive or "", *src.folder_parts)
+        for run in runs:
+            members[run.group_key].append((run, src.display, scope))
     out: list[Run] = []
     used_total: dict[str, int] = defaultdict(int)
-    groups = group_runs(all_runs)
-    for key in sorted(groups):
-        runs, used, warns = finalize_group(groups[key], plan.labels, scopes)
-        out.extend(runs)
+    counts: dict[str, int] = defaultdict(int)
+    for key in sorted(members):
+        kept, used, warns = finalize_group(members[key], plan.labels)
+        for run, file in kept:
+            out.append(run)
+            counts[file] += 1
         for k, v in used.items():
             used_total[k] += v
         for src_name, w in warns:
             plan.entries[src_name].warnings.append(w)
     label_usage(plan, used_total)
     # a file whose every run was a duplicate contributes nothing
-    counts: dict[str, int] = defaultdict(int)
-    for r in out:
-        counts[r.source] += 1
     for src, _ in plan.work:
         e = plan.entries[src.display]
         if e.status == "read":

@@ -135,14 +135,14 @@ def _applies(lf: LabelFile, run: Run, run_scope: tuple[str, ...]) -> bool:
 
 def apply_labels(
     runs: Iterable[tuple[Run, tuple[str, ...]]], files: list[LabelFile]
-) -> tuple[list[Run], dict[str, int], list[tuple[str, str]]]:
+) -> tuple[list[Run], dict[str, int], list[tuple[Run, str]]]:
     """Label runs from ``files`` by the pairing rule in this module's docstring.
 
     ``runs`` pairs each run with its scope ``(archive, *folders of its source)``. Returns the
-    relabelled runs, the number of runs each label file labelled, and ``(source, warning)`` pairs.
+    relabelled runs, the number of runs each label file labelled, and ``(run, warning)`` pairs.
     """
     used = {lf.display: 0 for lf in files}
-    warnings: list[tuple[str, str]] = []
+    warnings: list[tuple[Run, str]] = []
     out: list[Run] = []
     ordered = sorted(files, key=lambda f: f.specificity, reverse=True)
     for run, scope in runs:
@@ -159,7 +159,7 @@ def apply_labels(
             elif lf.specificity == best.specificity and lf.labels[run.task_id] != verdict:
                 warnings.append(
                     (
-                        run.source,
+                        run,
                         f"{run.run_id}: {best.display} and {lf.display} disagree; unlabelled",
                     )
                 )

@@ -57,7 +57,8 @@ class Source:
         try:
             if self.fs_path is not None:
                 return Path(self.fs_path).read_bytes()
-            assert self.archive is not None and self.member is not None
+            assert self.archive is not None
+            assert self.member is not None
             return _read_member(self.archive, self.member, self.size)
         except OSError as exc:
             raise InputError(self.display, f"cannot read: {exc.strerror or exc}") from None
@@ -131,7 +132,8 @@ def load_json_lines(source: Source) -> list[Any]:
         raise InputError(source.display, "empty file")
     text = _decode(data, source.display)
     out: list[Any] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # JSON Lines separates records by "\n" only; str.splitlines would also split on U+2028
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

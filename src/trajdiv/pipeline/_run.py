@@ -66,6 +66,8 @@ _FLUSH_ROWS = 20_000
 
 @dataclass(slots=True)
 class _RunRef:
+    file: str
+    """The input file the run was read from (its ``source`` may name an earlier origin)."""
     group: tuple[str, str]
     run_id: str
     digest: str
@@ -181,7 +183,11 @@ def _load_source(item: tuple[Source, str]) -> _SourceIndex:
             for run in runs:
                 off = fh.tell()
                 pickle.dump(run, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                idx.refs.append(_RunRef(run.group_key, run.run_id, _run_digest(run), str(spill), off, scope))
+                idx.refs.append(
+                    _RunRef(
+                        source.display, run.group_key, run.run_id, _run_digest(run), str(spill), off, scope
+                    )
+                )
         os.replace(tmp, spill)
     if cache_dir:
         idx_path.parent.mkdir(parents=True, exist_ok=True)
@@ -214,7 +220,8 @@ class _GroupOut:
     used: dict[str, int]
     warnings: list[tuple[str, str]]
     n_runs: int
-    sources: list[str]
+    files: dict[str, int]
+    """Runs kept per input file."""
 
 
 def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
@@ -229,10 +236,14 @@ def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
             pass
     runs = _load_runs(refs)
-    scopes = {r.source: ref.scope for r, ref in zip(runs, refs, strict=True)}
-    runs, used, warnings = finalize_group(runs, _W["labels"], scopes)
-    result = analyze_group(runs, _W["settings"], _W["tokens"])
-    out = _GroupOut(result, used, warnings, len(runs), sorted({r.source for r in runs}))
+    kept, used, warnings = finalize_group(
+        [(r, ref.file, ref.scope) for r, ref in zip(runs, refs, strict=True)], _W["labels"]
+    )
+    result = analyze_group([r for r, _ in kept], _W["settings"], _W["tokens"])
+    files: dict[str, int] = {}
+    for _, f in kept:
+        files[f] = files.get(f, 0) + 1
+    out = _GroupOut(result, used, warnings, len(kept), files)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -421,7 +432,7 @@ def _run(
 
     def items() -> Iterator[tuple[str, list[_RunRef]]]:
         for g in order:
-            refs = sorted(refs_by_group[g], key=lambda r: (r.digest, r.spill, r.offset))
+            refs = refs_by_group[g]  # input order: the first copy of a duplicated run wins
             h = hashlib.blake2b(digest_size=20)
             h.update(_VERSION + sdig.encode() + label_digest.encode())
             for r in refs:
@@ -453,8 +464,8 @@ def _run(
             used_total[key_] += v
         for src_name, w in gout.warnings:
             plan.entries[src_name].warnings.append(w)
-        for row in r.tables["runs"]:
-            run_counts[row["source_file"]] += 1
+        for f, n in gout.files.items():
+            run_counts[f] += n
         if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
             atomic_write_text(out_dir / r.graph_file, r.graph_json)
             atomic_write_text(out_dir / r.graph_file.replace(".json", ".graphml"), r.graph_graphml)
