@@ -60,7 +60,7 @@ _HASH = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,64}\b")
 _PATH = re.compile(
     r"(?<![\w=])(?:~|\.{1,2})?(?:/[\w.\-+@%]+)+/?|\b[\w\-]+(?:/[\w.\-]+)+|\b[\w\-]+\.(?:py|txt|md|rst|json|ya?ml|toml|cfg|ini|c|h|js|ts|sh|html|csv|log)\b"
 )
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\s*([^\s|;&<>()]+)")
 _ENV_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -94,7 +94,7 @@ def _strip_cd(text: str) -> str:
         text = text[m.end() :]
 
 
-def _first_words(cmd: str, n: int = 4) -> list[str]:
+def _first_words(cmd: str, n: int = 8) -> list[str]:
     words: list[str] = []
     pos = 0
     while len(words) < n:

@@ -24,6 +24,14 @@ def _short(cfg: str) -> str:
     return plain(cfg.split(":", 1)[-1], 28)
 
 
+def _horizontal() -> dict[str, Any]:
+    """``boxplot`` keyword for horizontal boxes (``vert`` was replaced in matplotlib 3.10)."""
+    import matplotlib
+
+    major, minor = (int(x) for x in matplotlib.__version__.split(".")[:2])
+    return {"orientation": "horizontal"} if (major, minor) >= (3, 10) else {"vert": False}
+
+
 def plot_divergence(res: Path, out: Path, **_: Any) -> list[Path]:
     """First-divergence positions per configuration: token % (pairs) and step (groups)."""
     pairs = pl.read_parquet(res / "divergence_pairs.parquet")
@@ -35,7 +43,7 @@ def plot_divergence(res: Path, out: Path, **_: Any) -> list[Path]:
     for i, c in enumerate(cfgs):
         v = pairs.filter(pl.col("config") == c)["token_div_pct_shorter"].drop_nulls().to_numpy()
         if len(v):
-            ax.boxplot(v, positions=[i], vert=False, widths=0.5, showfliers=False)
+            ax.boxplot(v, positions=[i], widths=0.5, showfliers=False, **_horizontal())
             ax.scatter(v, i + rng.uniform(-0.15, 0.15, len(v)), s=6, alpha=0.5, color=PALETTE[i % 8])
     ax.set_xscale("symlog", linthresh=0.01)
     ax.set_xlim(left=0)

@@ -1,0 +1,107 @@
+"""Power calculations against closed forms and simulation; paired tests against scipy."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from trajdiv.stats import (
+    PairedVariance,
+    benchmark_runs_needed,
+    mcnemar_exact,
+    paired_difference,
+    paired_power,
+    paired_variance,
+    sign_flip_p,
+)
+
+
+def test_benchmark_runs_closed_form():
+    # n = 2 ((1.96 + 0.8416) sigma / D)^2: sigma 1.5 -> 9 runs for D = 2, 36 for D = 1
+    assert benchmark_runs_needed(1.5, 2.0) == math.ceil(2 * (2.8015852 * 1.5 / 2) ** 2) == 9
+    assert benchmark_runs_needed(1.5, 1.0) == 36
+    assert benchmark_runs_needed(1.5, 1.0, power=0.9) > 36
+
+
+def test_paired_variance_recovers_truth_on_average():
+    rng = np.random.default_rng(11)
+    t, n = 200, 5
+    pa = rng.uniform(0.1, 0.9, t)
+    pb = np.clip(pa - 0.1 + rng.normal(0, 0.1, t), 0, 1)
+    true_s2 = float(np.var(pa - pb, ddof=1))
+    true_w = float(np.mean(pa * (1 - pa) + pb * (1 - pb)))
+    est = []
+    for _ in range(200):
+        ya = (rng.uniform(size=(t, n)) < pa[:, None]).mean(axis=1)
+        yb = (rng.uniform(size=(t, n)) < pb[:, None]).mean(axis=1)
+        v = paired_variance(ya, yb, n)
+        est.append((v.s2_delta, v.w))
+    s2_hat, w_hat = np.mean(est, axis=0)
+    assert abs(w_hat - true_w) < 0.01
+    assert abs(s2_hat - true_s2) < 0.004
+
+
+def test_paired_power_matches_simulation():
+    """With T and n from the formula, a z-test on the paired difference rejects ~80% of the time."""
+    rng = np.random.default_rng(5)
+    t0, n = 60, 3
+    pa = rng.uniform(0.2, 0.8, t0)
+    diff = 0.08
+    pb = np.clip(pa - diff + rng.normal(0, 0.05, t0), 0.01, 0.99)
+    true = PairedVariance(float(np.var(pa - pb, ddof=1)), float(np.mean(pa * (1 - pa) + pb * (1 - pb))), t0)
+    d = float(np.mean(pa - pb))
+    pw = paired_power(true, d, runs_per_task=n)
+    t = pw.tasks_needed
+    idx = rng.integers(0, t0, size=t)  # tasks drawn from the same population
+    rejections = 0
+    reps = 1500
+    for _ in range(reps):
+        ya = (rng.uniform(size=(t, n)) < pa[idx, None]).mean(axis=1)
+        yb = (rng.uniform(size=(t, n)) < pb[idx, None]).mean(axis=1)
+        dd = ya - yb
+        z = dd.mean() / (dd.std(ddof=1) / math.sqrt(t))
+        rejections += abs(z) > 1.959964
+    assert 0.74 <= rejections / reps <= 0.86
+
+
+def test_runs_needed_none_when_task_spread_dominates():
+    v = PairedVariance(s2_delta=0.2, w=0.3, n_tasks=10)
+    assert paired_power(v, 0.05, runs_per_task=5).runs_needed is None
+
+
+def test_sign_flip_exact_by_enumeration():
+    d = [0.2, -0.1, 0.4, 0.0, 0.3]
+    obs = abs(np.mean(d))
+    stats = [
+        abs(np.mean([s * x for s, x in zip(signs, d, strict=True)]))
+        for signs in itertools.product((1, -1), repeat=5)
+    ]
+    assert math.isclose(sign_flip_p(d), np.mean([s >= obs - 1e-12 for s in stats]))
+
+
+def test_sign_flip_agrees_with_scipy_permutation_test():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    d = np.array([0.2, -0.1, 0.4, 0.0, 0.3, 0.6, -0.2, 0.1, 0.5, 0.2])
+    ref = scipy_stats.permutation_test(
+        (d,), np.mean, permutation_type="samples", alternative="two-sided", n_resamples=np.inf
+    )
+    assert math.isclose(sign_flip_p(d), ref.pvalue, rel_tol=1e-9)
+
+
+def test_mcnemar_matches_binomial_test():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    for b, c in [(3, 10), (0, 6), (7, 7), (12, 2)]:
+        ref = scipy_stats.binomtest(b, b + c, 0.5).pvalue
+        assert math.isclose(mcnemar_exact(b, c), min(1.0, ref), rel_tol=1e-9)
+
+
+def test_paired_difference_single_run_uses_mcnemar():
+    pa = [1, 1, 0, 1, 0, 1, 1, 1]
+    pb = [0, 1, 0, 0, 0, 0, 1, 0]
+    res = paired_difference(pa, pb, single_run=True)
+    assert res.method == "exact McNemar test"
+    assert math.isclose(res.p_value, mcnemar_exact(4, 0))
+    assert math.isclose(res.diff, 0.5)

