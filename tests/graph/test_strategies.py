@@ -20,7 +20,7 @@ def test_identical_runs_are_one_strategy():
 def test_two_clear_strategies():
     a = ["ls", "cat", "sed", "pytest"]
     b = ["grep", "find", "vim", "make", "submit"]
-    s = cluster_strategies([a, b, a, b[:-1] + ["ls"], a])
+    s = cluster_strategies([a, b, a, [*b[:-1], "ls"], a])
     assert s.labels == (1, 2, 1, 2, 1)
     assert s.entropy_bits == entropy_bits([3, 2])
     assert math.isclose(s.entropy_bits, -(0.6 * math.log2(0.6) + 0.4 * math.log2(0.4)))

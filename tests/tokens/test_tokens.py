@@ -26,7 +26,7 @@ def test_missing_encoding_gets_a_clear_message(monkeypatch):
     monkeypatch.setattr(tiktoken, "get_encoding", boom)
     get_encoding.cache_clear()
     try:
-        with pytest.raises(UsageError, match="cannot be loaded.*TIKTOKEN_CACHE_DIR"):
+        with pytest.raises(UsageError, match=r"cannot be loaded.*TIKTOKEN_CACHE_DIR"):
             get_encoding("o200k_base")
     finally:
         get_encoding.cache_clear()
