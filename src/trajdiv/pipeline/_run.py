@@ -222,6 +222,7 @@ class _GroupOut:
     n_runs: int
     files: dict[str, int]
     """Runs kept per input file."""
+    cached: bool = False
 
 
 def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
@@ -232,6 +233,7 @@ def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
         try:
             with open(path, "rb") as fh:
                 out: _GroupOut = pickle.load(fh)
+            out.cached = True
             return out
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
             pass
@@ -458,6 +460,7 @@ def _run(
         r = gout.result
         res.n_groups += 1
         res.n_runs += gout.n_runs
+        res.groups_from_cache += gout.cached
         for name, rows in r.tables.items():
             sink.add(name, rows)
         for key_, v in gout.used.items():

@@ -24,6 +24,12 @@ def _short(cfg: str) -> str:
     return plain(cfg.split(":", 1)[-1], 28)
 
 
+def _legend(ax: Any, **kw: Any) -> None:
+    """A legend only when something was labelled (an empty one warns)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kw)
+
+
 def _horizontal() -> dict[str, Any]:
     """``boxplot`` keyword for horizontal boxes (``vert`` was replaced in matplotlib 3.10)."""
     import matplotlib
@@ -62,7 +68,7 @@ def plot_divergence(res: Path, out: Path, **_: Any) -> list[Path]:
     ax.set_yticks(range(len(cfgs)), [""] * len(cfgs))
     ax.set_xlabel("mean first divergence step\n(first step where a task's runs disagree)")
     ax.set_title("Step level, by abstraction")
-    ax.legend(frameon=False, fontsize=8)
+    _legend(ax, frameon=False, fontsize=8)
     return save(fig, out, "divergence")
 
 
@@ -202,7 +208,7 @@ def plot_passk(res: Path, out: Path, **_: Any) -> list[Path]:
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(title)
     axes[0][0].set_ylabel("rate (95% bootstrap over tasks)")
-    axes[0][1].legend(frameon=False, fontsize=7)
+    _legend(axes[0][1], frameon=False, fontsize=7)
     return save(fig, out, "passk")
 
 
@@ -225,7 +231,7 @@ def plot_cv(res: Path, out: Path, **_: Any) -> list[Path]:
     ax.set_xlabel("CV of steps across a task's runs (%)")
     ax.set_ylabel("task success rate")
     ax.set_ylim(-0.05, 1.05)
-    ax.legend(frameon=False, fontsize=7)
+    _legend(ax, frameon=False, fontsize=7)
     return save(fig, out, "cv")
 
 
@@ -279,7 +285,7 @@ def plot_steps(res: Path, out: Path, **_: Any) -> list[Path]:
         ax.set_xticks(range(len(tasks)), [plain(t, 14) for t in tasks], rotation=45, ha="right", fontsize=6)
         ax.set_ylabel("steps")
         ax.set_title(_short(cfg), fontsize=8)
-    axes[0][0].legend(frameon=False, fontsize=7, ncols=3)
+    _legend(axes[0][0], frameon=False, fontsize=7, ncols=3)
     return save(fig, out, "steps")
 
 

@@ -173,7 +173,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;paddin
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:12.5px}td,th{border:1px solid #ddd;padding:4px 6px;vertical-align:top}
 th{background:#f4f4f4;text-align:left}table.head td:nth-child(n+2){text-align:right;white-space:nowrap}
-figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}figcaption{font-size:12px;color:#555}
+figure{margin:1em 0}img{max-width:min(100%,900px);border:1px solid #eee}figcaption{font-size:12px;color:#555}
 .scroll{overflow-x:auto}table.side td{max-width:320px;overflow-wrap:anywhere}
 code{font-size:11.5px;white-space:pre-wrap}tr.div td{background:#fff3cd}
 .ph{font-size:9px;padding:0 3px;border-radius:3px;color:#000}.gap{color:#aaa;text-align:center}

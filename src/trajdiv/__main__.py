@@ -1,0 +1,5 @@
+"""``python -m trajdiv``."""
+
+from trajdiv.cli import main
+
+main()

@@ -1,0 +1,153 @@
+"""The command line: exit codes, one-line errors, help, and each command on real data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AC, REALDATA, TAU, need_realdata
+from tests.helpers import write_ac_dump
+from trajdiv.cli import main
+
+EXE = [sys.executable, "-m", "trajdiv"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*EXE, *args], capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_help_lists_commands_and_exit_codes():
+    p = run("--help")
+    assert p.returncode == 0
+    for cmd in ("ingest", "diverge", "graph", "stats", "analyze", "power", "compare", "plot", "formats"):
+        assert cmd in p.stdout
+    assert "exit codes" in p.stdout
+
+
+def test_ingest_real_dumps(tmp_path: Path):
+    need_realdata()
+    p = run("ingest", str(REALDATA), "-o", str(tmp_path), "--no-cache", "-j", "1")
+    assert p.returncode == 0, p.stderr
+    assert "194 runs in 44 groups" in p.stdout
+    m = json.loads((tmp_path / "manifest.json").read_text())
+    assert m["summary"]["files"] == len([f for f in REALDATA.rglob("*") if f.is_file()])
+    assert m["summary"]["skipped_error"] == 0
+    assert (tmp_path / "runs.parquet").exists()
+    assert (tmp_path / "steps.parquet").exists()
+
+
+def test_exit_codes_for_partial_and_empty_input(tmp_path: Path, capsys):
+    good = tmp_path / "good"
+    write_ac_dump(good, "m", {"t1": [["ls"], ["pwd"]]})
+    (good / "results_m" / "bad.json").write_text('{"task_id": "x", "runs": [')
+    code = main(["ingest", str(good), "-o", str(tmp_path / "o1"), "--no-cache", "-j", "1", "-q"])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "bad.json" in err
+    assert "invalid JSON" in err
+    assert "Traceback" not in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "junk.json").write_text("{}")
+    assert main(["ingest", str(empty), "-o", str(tmp_path / "o2"), "--no-cache", "-q"]) == 4
+
+
+def test_strict_stops_with_one_line(tmp_path: Path, capsys):
+    good = tmp_path / "good"
+    write_ac_dump(good, "m", {"t1": [["ls"]]})
+    (good / "results_m" / "bad.json").write_text("[")
+    code = main(["ingest", str(good), "-o", str(tmp_path / "o"), "--strict", "--no-cache", "-q"])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("trajdiv: error: ")
+    assert "bad.json" in err[0]
+
+
+def test_missing_input_and_bad_encoding_are_one_line_errors(tmp_path: Path, capsys):
+    assert main(["ingest", str(tmp_path / "nope"), "-o", str(tmp_path / "o")]) == 1
+    assert "no such file or folder" in capsys.readouterr().err
+    dump = tmp_path / "d"
+    write_ac_dump(dump, "m", {"t1": [["ls"]]})
+    assert (
+        main(["diverge", str(dump), "-o", str(tmp_path / "o"), "--encoding", "nope_base", "--no-cache"]) == 1
+    )
+    assert "encoding" in capsys.readouterr().err
+
+
+def test_stats_writes_documented_summary(tmp_path: Path):
+    need_realdata()
+    p = run("stats", str(AC), "-o", str(tmp_path), "--no-cache", "-j", "2")
+    assert p.returncode == 0, p.stderr
+    s = json.loads((tmp_path / "summary.json").read_text())
+    for c in s["configs"]:
+        for key in (
+            "config",
+            "model",
+            "scaffold",
+            "n_tasks",
+            "n_runs",
+            "pass1",
+            "pass_at_k",
+            "pass_hat_k",
+            "single_run_pass1",
+            "cv_steps_mean_pct",
+        ):
+            assert key in c
+        assert set(c["pass1"]) >= {"mean", "se", "ci95"}
+        assert all(0 <= v <= 1 for v in c["pass_at_k"].values())
+        assert set(c["single_run_pass1"]) >= {"min", "max", "sd"}
+    assert "pass@1" in p.stdout  # closing table
+
+
+def test_diverge_and_graph_outputs(tmp_path: Path):
+    need_realdata()
+    assert main(["diverge", str(TAU), "-o", str(tmp_path / "d"), "--no-cache", "-q", "-j", "1"]) == 0
+    for t in ("divergence_pairs", "divergence_groups", "agreement_curve"):
+        assert (tmp_path / "d" / f"{t}.parquet").exists()
+    assert main(["graph", str(TAU), "-o", str(tmp_path / "g"), "--no-cache", "-q", "-j", "1"]) == 0
+    assert len(list((tmp_path / "g" / "graphs").rglob("*.graphml"))) == 10
+    assert (tmp_path / "g" / "strategies.parquet").exists()
+    assert (tmp_path / "g" / "graph_summary.parquet").exists()
+
+
+def test_power_and_compare(tmp_path: Path, capsys):
+    need_realdata()
+    assert main(["power", str(AC), "--diff", "10", "--a", "claude", "--b", "gpt-5", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["paired"]["shared_tasks"] == 10
+    assert res["paired"]["tasks_needed"] >= 1
+    assert main(["compare", "claude", "llama", "-i", str(AC), "--no-cache", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["diff"] == pytest.approx(0.54)
+    assert data["p_value"] < 0.05
+    assert "larger than run-to-run noise" in data["verdict"]
+    assert main(["compare", "claude", "gpt-5", "-i", str(AC), "--no-cache"]) == 0
+    out = capsys.readouterr().out
+    assert "+26.0 points" in out
+
+
+def test_compare_ambiguous_label_is_an_error(capsys):
+    need_realdata()
+    assert main(["compare", "agent", "claude", "-i", str(AC), "--no-cache"]) == 1
+    assert "matches several configurations" in capsys.readouterr().err
+
+
+def test_formats_and_schema(capsys):
+    assert main(["formats"]) == 0
+    out = capsys.readouterr().out
+    for name in (
+        "agent-consistency",
+        "swe-agent",
+        "mini-swe-agent",
+        "openhands",
+        "tau-bench",
+        "trajdiv-jsonl",
+    ):
+        assert name in out
+    assert main(["schema", "runs"]) == 0
+    assert "`resolved`" in capsys.readouterr().out

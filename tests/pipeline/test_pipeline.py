@@ -1,0 +1,88 @@
+"""The pipeline: byte-identical tables for any number of workers, caching, atomic outputs."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.conftest import AC, TAU, need_realdata
+from tests.helpers import write_ac_dump
+from trajdiv.pipeline import Settings, run_pipeline
+
+
+def _digests(out: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and (p.suffix in (".parquet", ".csv", ".jsonl", ".graphml", ".json"))
+    }
+
+
+def test_same_bytes_whatever_the_number_of_workers(tmp_path: Path):
+    need_realdata()
+    inputs = [AC / "results_gpt5_snowflake", TAU]
+    one = run_pipeline(inputs, tmp_path / "j1", jobs=1, formats=("parquet", "csv", "json"))
+    two = run_pipeline(inputs, tmp_path / "j2", jobs=2, formats=("parquet", "csv", "json"))
+    assert one.n_runs == two.n_runs == 90
+    d1, d2 = _digests(tmp_path / "j1"), _digests(tmp_path / "j2")
+    d1.pop("manifest.json")
+    d2.pop("manifest.json")
+    assert d1 == d2
+    assert "steps.parquet" in d1
+    assert "divergence_pairs.csv" in d1
+
+
+def test_cached_rerun_parses_and_analyses_nothing(tmp_path: Path):
+    need_realdata()
+    cache = tmp_path / "cache"
+    first = run_pipeline([TAU], tmp_path / "a", jobs=1, cache_dir=cache)
+    assert first.sources_from_cache == 0
+    second = run_pipeline([TAU], tmp_path / "b", jobs=1, cache_dir=cache)
+    assert second.sources_from_cache == 1
+    assert second.groups_from_cache == second.n_groups == 10
+    assert pl.read_parquet(tmp_path / "a" / "runs.parquet").equals(
+        pl.read_parquet(tmp_path / "b" / "runs.parquet")
+    )
+
+
+def test_adding_runs_redoes_only_what_changed(tmp_path: Path):
+    dump = tmp_path / "dump"
+    write_ac_dump(dump, "m", {"t1": [["ls", "cat a"], ["ls", "cat b"]], "t2": [["pwd"], ["ls"]]})
+    cache = tmp_path / "cache"
+    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    write_ac_dump(dump, "m", {"t3": [["grep x ."], ["grep y ."]]})
+    res = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
+    assert res.sources_from_cache == 2  # t1.json and t2.json unchanged
+    assert res.groups_from_cache == 2
+    assert res.n_groups == 3
+
+
+def test_settings_change_invalidates_group_cache(tmp_path: Path):
+    dump = tmp_path / "dump"
+    write_ac_dump(dump, "m", {"t1": [["ls", "cat a"], ["ls", "cat b"]]})
+    cache = tmp_path / "cache"
+    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    res = run_pipeline([dump], tmp_path / "o2", Settings(level="phase"), jobs=1, cache_dir=cache)
+    assert res.sources_from_cache == 1
+    assert res.groups_from_cache == 0
+
+
+def test_no_temporary_files_left_behind(tmp_path: Path):
+    dump = tmp_path / "dump"
+    write_ac_dump(dump, "m", {"t1": [["ls"], ["pwd"]]})
+    out = tmp_path / "out"
+    run_pipeline([dump], out, jobs=1)
+    leftovers = [p for p in out.rglob("*") if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_unknown_stage_and_level_are_usage_errors():
+    from trajdiv import UsageError
+
+    with pytest.raises(UsageError, match="stage"):
+        Settings(stages=("nope",))
+    with pytest.raises(UsageError, match="--level"):
+        Settings(level="word")
