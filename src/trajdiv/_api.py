@@ -132,6 +132,11 @@ def analyze(
     result = AnalysisResult(pipeline=res)
     if res.n_runs == 0 or not stats:
         return result
+    extras = {"diverge", "graph"} <= set(settings.stages)
+    key = json.dumps([res.state_key, seed, n_boot, formats, plots and extras, report and extras])
+    if res.reused and (kept := _kept_analysis(out, key)) is not None:
+        result.summary, result.plots, result.report = kept
+        return result
     summary, tables = summarize(out, seed=seed, n_boot=n_boot)
     for name, df in tables.items():
         write_table(df, out, name, _fmt_files(formats))
@@ -145,7 +150,30 @@ def analyze(
         from trajdiv.report import write_report
 
         result.report = write_report(out, summary, res)
+    written = [out / "summary.json", *result.plots, *([result.report] if result.report else [])]
+    state = {"key": key, "files": {str(p.relative_to(out)): p.stat().st_size for p in written}}
+    atomic_write_text(out / _ANALYSIS_STATE, json.dumps(state))
     return result
+
+
+_ANALYSIS_STATE = ".trajdiv-analysis.json"
+
+
+def _kept_analysis(out: Path, key: str) -> tuple[dict[str, Any], list[Path], Path | None] | None:
+    """Summary, plots and report already in ``out`` from the same tables and options, if intact."""
+    try:
+        state = json.loads((out / _ANALYSIS_STATE).read_text("utf-8"))
+        if state["key"] != key:
+            return None
+        for name, size in state["files"].items():
+            if (out / name).stat().st_size != size:
+                return None
+        summary = json.loads((out / "summary.json").read_text("utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    files = [out / name for name in state["files"]]
+    report = next((f for f in files if f.name == "report.html"), None)
+    return summary, [f for f in files if f.parent.name == "plots"], report
 
 
 def _fmt_files(formats: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """Documented schemas of every table trajdiv writes, and the safe writer.
 
 Every table is built through :func:`frame`, so its columns, order and types are exactly the ones
-documented here (``trajdiv schema`` prints them); the README's table reference is generated from
+documented here (`trajdiv schema` prints them); the README's table reference is generated from
 this module.
 """
 
@@ -30,7 +30,7 @@ __all__ = [
 Str, I64, F64, Bool = pl.String, pl.Int64, pl.Float64, pl.Boolean
 
 _RUN_KEY = {
-    "config": (Str, "configuration label (``scaffold:model`` unless overridden)"),
+    "config": (Str, "configuration label (`scaffold:model` unless overridden)"),
     "task_id": (Str, "task id"),
     "run_id": (Str, "run id, unique within its (config, task) group"),
 }
@@ -45,7 +45,7 @@ SCHEMAS: dict[str, dict[str, tuple[Any, str]]] = {
         "n_steps": (I64, "number of steps (actions)"),
         "resolved": (Bool, "outcome; null when no label was found"),
         "reward": (F64, "scalar reward where the benchmark has one"),
-        "label_source": (Str, "file (or ``reward``) the outcome came from"),
+        "label_source": (Str, "file (or `reward`) the outcome came from"),
         "cost": (F64, "model cost in dollars, where known"),
         "tokens_sent": (I64, "prompt tokens billed, where known"),
         "tokens_received": (I64, "completion tokens billed, where known"),
@@ -59,7 +59,7 @@ SCHEMAS: dict[str, dict[str, tuple[Any, str]]] = {
         **_RUN_KEY,
         "step": (I64, "1-based step index"),
         "thought": (Str, "agent reasoning before the action"),
-        "action": (Str, "action text (shell command, or ``tool {json args}``)"),
+        "action": (Str, "action text (shell command, or `tool {json args}`)"),
         "tool_name": (Str, "tool called; null for plain shell actions"),
         "tool_args": (Str, "tool arguments, JSON; null for plain shell actions"),
         "observation": (Str, "environment's answer"),
@@ -199,7 +199,7 @@ def register_schema(name: str, columns: Mapping[str, tuple[Any, str]]) -> None:
 
 
 def frame(name: str, rows: Mapping[str, Sequence[Any]] | Iterable[Mapping[str, Any]]) -> pl.DataFrame:
-    """Build table ``name`` from columns (a mapping of lists) or from row dicts, typed by schema."""
+    """Build table `name` from columns (a mapping of lists) or from row dicts, typed by schema."""
     schema = SCHEMAS[name]
     pl_schema = {col: dtype for col, (dtype, _) in schema.items()}
     if isinstance(rows, Mapping):
@@ -220,7 +220,7 @@ def _tmp_path(path: Path) -> Path:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary name beside ``path``, then rename it into place."""
+    """Write `data` to a temporary name beside `path`, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_path(path)
     try:
@@ -238,7 +238,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 def write_table(
     df: pl.DataFrame, out_dir: Path, name: str, formats: Sequence[str] = ("parquet",)
 ) -> list[Path]:
-    """Write ``df`` as ``out_dir/name.<fmt>`` for each format, each file atomically."""
+    """Write `df` as `out_dir/name.<fmt>` for each format, each file atomically."""
     paths = []
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
@@ -261,7 +261,7 @@ def write_table(
 
 
 def schema_markdown(names: Iterable[str] | None = None) -> str:
-    """The schemas as Markdown tables (for ``trajdiv schema`` and the README)."""
+    """The schemas as Markdown tables (for `trajdiv schema` and the README)."""
     out = []
     for name in names or SCHEMAS:
         out.append(f"**{name}**\n\n| column | type | meaning |\n|---|---|---|")

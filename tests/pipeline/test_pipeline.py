@@ -28,8 +28,9 @@ def test_same_bytes_whatever_the_number_of_workers(tmp_path: Path):
     two = run_pipeline(inputs, tmp_path / "j2", jobs=2, formats=("parquet", "csv", "json"))
     assert one.n_runs == two.n_runs == 90
     d1, d2 = _digests(tmp_path / "j1"), _digests(tmp_path / "j2")
-    d1.pop("manifest.json")
-    d2.pop("manifest.json")
+    for bookkeeping in ("manifest.json", ".trajdiv-state.json"):
+        d1.pop(bookkeeping)
+        d2.pop(bookkeeping)
     assert d1 == d2
     assert "steps.parquet" in d1
     assert "divergence_pairs.csv" in d1
@@ -60,6 +61,24 @@ def test_adding_runs_redoes_only_what_changed(tmp_path: Path):
     assert res.n_groups == 3
 
 
+def test_unchanged_rerun_into_the_same_folder_keeps_it(tmp_path: Path):
+    dump = tmp_path / "dump"
+    write_ac_dump(dump, "m", {"t1": [["ls", "cat a"], ["ls", "cat b"]]})
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    first = run_pipeline([dump], out, jobs=1, cache_dir=cache)
+    assert not first.reused
+    mtime = (out / "runs.parquet").stat().st_mtime_ns
+    again = run_pipeline([dump], out, jobs=1, cache_dir=cache)
+    assert again.reused
+    assert (out / "runs.parquet").stat().st_mtime_ns == mtime
+    assert again.n_runs == first.n_runs
+    assert [e.to_dict() for e in again.manifest] == [e.to_dict() for e in first.manifest]
+    (out / "runs.parquet").unlink()  # a damaged output folder is rewritten
+    third = run_pipeline([dump], out, jobs=1, cache_dir=cache)
+    assert not third.reused
+    assert (out / "runs.parquet").exists()
+
+
 def test_settings_change_invalidates_group_cache(tmp_path: Path):
     dump = tmp_path / "dump"
     write_ac_dump(dump, "m", {"t1": [["ls", "cat a"], ["ls", "cat b"]]})
@@ -75,7 +94,7 @@ def test_no_temporary_files_left_behind(tmp_path: Path):
     write_ac_dump(dump, "m", {"t1": [["ls"], ["pwd"]]})
     out = tmp_path / "out"
     run_pipeline([dump], out, jobs=1)
-    leftovers = [p for p in out.rglob("*") if p.name.startswith(".")]
+    leftovers = [p for p in out.rglob("*") if p.name.startswith(".") and p.name != ".trajdiv-state.json"]
     assert leftovers == []
 
 

@@ -28,7 +28,7 @@ import json
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -203,7 +203,8 @@ def normalize_action(action: str) -> str:
 @dataclass(frozen=True, slots=True)
 class _Rule:
     phase: str
-    verbs: tuple[str, ...]
+    verbs: re.Pattern[str] | None
+    """The rule's verb globs compiled into one pattern (``fnmatch`` semantics)."""
     regex: re.Pattern[str] | None
 
 
@@ -213,16 +214,25 @@ class PhaseRules:
 
     rules: tuple[_Rule, ...]
     source: str
+    _memo: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
 
     def phase(self, verb: str, action: str) -> str:
         """Phase of an action with the given verb and exact text."""
+        key = (verb, action)
+        got = self._memo.get(key)
+        if got is not None:
+            return got
+        result = "OTHER"
         for r in self.rules:
-            if r.verbs and not any(fnmatch.fnmatchcase(verb, p) for p in r.verbs):
+            if r.verbs is not None and not r.verbs.fullmatch(verb):
                 continue
             if r.regex is not None and not r.regex.search(action):
                 continue
-            return r.phase
-        return "OTHER"
+            result = r.phase
+            break
+        if len(self._memo) < 200_000:
+            self._memo[key] = result
+        return result
 
 
 @functools.cache
@@ -258,7 +268,8 @@ def load_phase_rules(path: str | None = None) -> PhaseRules:
             raise UsageError(f"{src}: rule {i + 1}: bad regex: {exc}") from None
         if not verbs and pattern is None:
             raise UsageError(f"{src}: rule {i + 1} needs verbs or a regex")
-        rules.append(_Rule(phase, tuple(verbs), pattern))
+        globs = re.compile("|".join(f"(?:{fnmatch.translate(v)})" for v in verbs)) if verbs else None
+        rules.append(_Rule(phase, globs, pattern))
     return PhaseRules(tuple(rules), src)
 
 

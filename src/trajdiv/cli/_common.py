@@ -56,15 +56,16 @@ def _formats(text: str) -> tuple[str, ...]:
     return fmts
 
 
-def add_input_options(p: argparse.ArgumentParser, *, out_required: bool = True) -> None:
+def add_input_options(p: argparse.ArgumentParser, *, inputs_optional: bool = False) -> None:
     """INPUT..., -o OUT, and the reading options."""
     p.add_argument(
         "inputs",
-        nargs="*" if not out_required else "+",
+        nargs="*" if inputs_optional else "+",
         metavar="INPUT",
-        help="run dumps: files, folders (walked recursively) or .zip/.tar.gz archives",
+        help="run dumps: files, folders (walked recursively) or .zip/.tar.gz archives"
+        + ("; none: the bundled demo corpus" if inputs_optional else ""),
     )
-    p.add_argument("-o", "--out", type=Path, required=out_required, help="output folder (created if missing)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="output folder (created if missing)")
     p.add_argument(
         "--config-from",
         choices=CONFIG_FROM,
@@ -131,6 +132,13 @@ def add_analysis_options(p: argparse.ArgumentParser, *, graph: bool = True) -> N
             choices=LEVELS,
             default="verb",
             help="abstraction level of the branching graphs and strategy clusters",
+        )
+        p.add_argument(
+            "--across-tasks",
+            type=int,
+            default=20,
+            metavar="N",
+            help="draw graphs across configurations for the first N tasks they share (default 20)",
         )
         p.add_argument(
             "--cluster-threshold",

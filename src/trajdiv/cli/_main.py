@@ -313,9 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     ):
         sp = cmd(name, help_, fn)
-        add_input_options(sp, out_required=True)
-        if name == "analyze":
-            sp.set_defaults(inputs=[])
+        add_input_options(sp, inputs_optional=name == "analyze")
         add_analysis_options(sp)
         sp.add_argument("--seed", type=int, default=0, help="seed of bootstrap and permutation tests")
         sp.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples over tasks")

@@ -62,18 +62,71 @@ class BranchGraph:
 
     def to_json(self) -> str:
         """Node-link JSON text."""
-        return json.dumps(self.to_node_link(), ensure_ascii=False, sort_keys=True, indent=1)
+        # no indent: json only uses its C encoder without one
+        return json.dumps(self.to_node_link(), ensure_ascii=False, sort_keys=True)
 
     def to_graphml(self) -> str:
-        """GraphML text (attributes that are null are left out)."""
-        g = nx.DiGraph()
-        g.graph["level"] = self.level
-        g.graph["reference_run"] = self.reference_run
-        for n, d in self.graph.nodes(data=True):
-            g.add_node(n, **{k: v for k, v in d.items() if v is not None})
-        for u, v, d in self.graph.edges(data=True):
-            g.add_edge(u, v, **{k: w for k, w in d.items() if w is not None})
-        return "\n".join(nx.generate_graphml(g)) + "\n"
+        """GraphML text (attributes that are null are left out).
+
+        Written directly rather than through ``networkx.generate_graphml``, which builds and
+        pretty-prints an ElementTree and was most of the pipeline's time after tokenization;
+        the output reads back with ``networkx.read_graphml``.
+        """
+        g = self.graph
+        keys: dict[tuple[str, str], str] = {}
+        for kind, items in (
+            ("node", [d for _, d in g.nodes(data=True)]),
+            ("edge", [d for _, _, d in g.edges(data=True)]),
+        ):
+            for d in items:
+                for k, v in d.items():
+                    if v is not None and (kind, k) not in keys:
+                        keys[(kind, k)] = _GRAPHML_TYPES[type(v)]
+        out = [
+            '<?xml version="1.0" encoding="utf-8"?>',
+            '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">',
+            '<key id="g_level" for="graph" attr.name="level" attr.type="string"/>',
+            '<key id="g_reference_run" for="graph" attr.name="reference_run" attr.type="string"/>',
+        ]
+        for (kind, k), typ in keys.items():
+            out.append(f'<key id="{kind[0]}_{k}" for="{kind}" attr.name="{k}" attr.type="{typ}"/>')
+        out.append('<graph edgedefault="directed">')
+        out.append(f'<data key="g_level">{_xml(self.level)}</data>')
+        out.append(f'<data key="g_reference_run">{_xml(self.reference_run)}</data>')
+        for n, d in g.nodes(data=True):
+            out.append(f"<node id={_xml_attr(n)}>{_graphml_data('n', d)}</node>")
+        for u, v, d in g.edges(data=True):
+            out.append(f"<edge source={_xml_attr(u)} target={_xml_attr(v)}>{_graphml_data('e', d)}</edge>")
+        out.append("</graph></graphml>")
+        return "\n".join(out) + "\n"
+
+
+_GRAPHML_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
+
+
+# one C-level pass: markup characters escaped; control characters that XML 1.0 cannot hold, even
+# escaped, replaced
+_XML_TABLE = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"}
+_XML_TABLE.update({c: "\ufffd" for c in (*range(0, 9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF)})
+_ATTR_TABLE = {**_XML_TABLE, ord('"'): "&quot;", ord("\n"): "&#10;", ord("\r"): "&#13;", ord("\t"): "&#9;"}
+
+
+def _xml(text: object) -> str:
+    return str(text).translate(_XML_TABLE)
+
+
+def _xml_attr(text: object) -> str:
+    return '"' + str(text).translate(_ATTR_TABLE) + '"'
+
+
+def _graphml_data(prefix: str, d: dict[str, object]) -> str:
+    parts = []
+    for k, v in d.items():
+        if v is None:
+            continue
+        val = ("true" if v else "false") if isinstance(v, bool) else (repr(v) if isinstance(v, float) else v)
+        parts.append(f'<data key="{prefix}_{k}">{_xml(val)}</data>')
+    return "".join(parts)
 
 
 def _rate(outcomes: list[bool | None]) -> float | None:

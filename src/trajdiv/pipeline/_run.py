@@ -20,7 +20,7 @@ import pickle
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +98,9 @@ class PipelineResult:
     groups_from_cache: int = 0
     sources_from_cache: int = 0
     drill: list[dict[str, Any]] = field(default_factory=list)
+    reused: bool = False
+    """True when ``out_dir`` already held these results and nothing was rewritten."""
+    state_key: str = ""
 
     @property
     def n_skipped_errors(self) -> int:
@@ -133,21 +136,12 @@ def _init(
     )
 
 
-def _run_digest(run: Run) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    h.update(json.dumps(run.to_dict(), sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
-
-
-def _load_source(item: tuple[Source, str]) -> _SourceIndex:
-    source, reader_name = item
-    settings: Settings = _W["settings"]
-    ctx: ReadContext = _W["ctx"]
-    cache_dir: str | None = _W["cache_dir"]
+def _source_key(source: Source, reader_name: str, settings: Settings, ctx: ReadContext) -> str | None:
+    """Content hash of a file and of everything that shapes the runs read from it."""
     try:
         data = source.read_bytes()
-    except Exception as exc:
-        return _SourceIndex(source.display, [], getattr(exc, "reason", str(exc)), [])
+    except Exception:  # unreadable now: the parse step reports why
+        return None
     h = hashlib.blake2b(digest_size=20)
     for piece in (
         _VERSION,
@@ -159,37 +153,52 @@ def _load_source(item: tuple[Source, str]) -> _SourceIndex:
     ):
         h.update(len(piece).to_bytes(8, "little"))
         h.update(piece)
-    key = h.hexdigest()
-    del data
-    base = Path(cache_dir) / "sources" if cache_dir else Path(_W["spill_dir"])
-    idx_path = base / key[:2] / f"{key}.idx"
-    if cache_dir and idx_path.exists():
-        try:
-            with open(idx_path, "rb") as fh:
-                cached: _SourceIndex = pickle.load(fh)
-            if all(Path(r.spill).exists() for r in cached.refs[:1]):
-                cached.cached = True
-                return cached
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-            pass  # damaged entry: parse again
-    runs, reason, warnings = read_source(source, _W["readers"][reader_name], ctx, settings.config_from)
+    return h.hexdigest()
+
+
+def _cached_index(key: str | None, cache_dir: Path | None) -> _SourceIndex | None:
+    if key is None or cache_dir is None:
+        return None
+    path = cache_dir / "sources" / key[:2] / f"{key}.idx"
+    if not path.exists():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            idx: _SourceIndex = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return None  # damaged entry: parse again
+    if not all(Path(r.spill).exists() for r in idx.refs):
+        return None
+    idx.cached = True
+    return idx
+
+
+def _parse_source(item: tuple[Source, str, str | None]) -> _SourceIndex:
+    """Parse one file and spill its runs (worker side); caches the index when there is a cache."""
+    source, reader_name, key = item
+    settings: Settings = _W["settings"]
+    cache_dir: str | None = _W["cache_dir"]
+    runs, reason, warnings = read_source(source, _W["readers"][reader_name], _W["ctx"], settings.config_from)
     idx = _SourceIndex(source.display, [], reason, warnings)
+    name = key or hashlib.blake2b(source.display.encode(), digest_size=20).hexdigest()
+    base = Path(cache_dir) / "sources" if cache_dir and key else Path(_W["spill_dir"])
     if runs:
-        spill = base / key[:2] / f"{key}.runs"
+        spill = base / name[:2] / f"{name}.runs"
         spill.parent.mkdir(parents=True, exist_ok=True)
         tmp = spill.with_name(f".{spill.name}.{os.getpid()}.tmp")
         scope = (source.archive or "", *source.folder_parts)
         with open(tmp, "wb") as fh:
             for run in runs:
                 off = fh.tell()
-                pickle.dump(run, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                blob = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(blob)
+                digest = hashlib.blake2b(blob, digest_size=16).hexdigest()
                 idx.refs.append(
-                    _RunRef(
-                        source.display, run.group_key, run.run_id, _run_digest(run), str(spill), off, scope
-                    )
+                    _RunRef(source.display, run.group_key, run.run_id, digest, str(spill), off, scope)
                 )
         os.replace(tmp, spill)
-    if cache_dir:
+    if cache_dir and key:
+        idx_path = Path(cache_dir) / "sources" / key[:2] / f"{key}.idx"
         idx_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = idx_path.with_name(f".{idx_path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
@@ -217,6 +226,7 @@ def _load_runs(refs: list[_RunRef]) -> list[Run]:
 @dataclass(slots=True)
 class _GroupOut:
     result: GroupResult
+    frames: dict[str, pl.DataFrame]
     used: dict[str, int]
     warnings: list[tuple[str, str]]
     n_runs: int
@@ -225,10 +235,13 @@ class _GroupOut:
     cached: bool = False
 
 
+def _group_cache_path(cache_dir: str | Path | None, key: str) -> Path | None:
+    return Path(cache_dir) / "groups" / key[:2] / f"{key}.pkl" if cache_dir else None
+
+
 def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
     key, refs = item
-    cache_dir = _W["cache_dir"]
-    path = Path(cache_dir) / "groups" / key[:2] / f"{key}.pkl" if cache_dir else None
+    path = _group_cache_path(_W["cache_dir"], key)
     if path is not None and path.exists():
         try:
             with open(path, "rb") as fh:
@@ -242,10 +255,13 @@ def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
         [(r, ref.file, ref.scope) for r, ref in zip(runs, refs, strict=True)], _W["labels"]
     )
     result = analyze_group([r for r, _ in kept], _W["settings"], _W["tokens"])
+    # typed frames are built here, in parallel, rather than row by row in the main process
+    frames = {name: frame(name, rows) for name, rows in result.tables.items()}
+    result.tables = {}
     files: dict[str, int] = {}
     for _, f in kept:
         files[f] = files.get(f, 0) + 1
-    out = _GroupOut(result, used, warnings, len(kept), files)
+    out = _GroupOut(result, frames, used, warnings, len(kept), files)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -256,27 +272,30 @@ def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
 
 
 class _TableSink:
-    """Appends rows per table to numbered parquet parts; joins them at the end."""
+    """Appends frames per table to numbered parquet parts; joins them at the end."""
 
     def __init__(self, parts_dir: Path) -> None:
         self.parts_dir = parts_dir
-        self.buffers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.buffers: dict[str, list[pl.DataFrame]] = defaultdict(list)
+        self.rows: dict[str, int] = defaultdict(int)
         self.parts: dict[str, list[Path]] = defaultdict(list)
 
-    def add(self, name: str, rows: list[dict[str, Any]]) -> None:
-        buf = self.buffers[name]
-        buf.extend(rows)
-        if len(buf) >= _FLUSH_ROWS:
+    def add(self, name: str, df: pl.DataFrame) -> None:
+        self.buffers[name].append(df)
+        self.rows[name] += df.height
+        if self.rows[name] >= _FLUSH_ROWS:
             self.flush(name)
 
     def flush(self, name: str) -> None:
-        rows = self.buffers.pop(name, [])
-        if not rows:
+        frames = self.buffers.pop(name, [])
+        self.rows[name] = 0
+        if not frames:
             return
         d = self.parts_dir / name
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"part-{len(self.parts[name]):06d}.parquet"
-        frame(name, rows).write_parquet(path)
+        # parts are compressed once, when they are joined into the final table
+        pl.concat(frames, how="vertical").write_parquet(path, compression="uncompressed")
         self.parts[name].append(path)
 
     def finish(self, out_dir: Path, formats: tuple[str, ...], names: tuple[str, ...]) -> dict[str, Path]:
@@ -331,12 +350,15 @@ def run_pipeline(
     formats: tuple[str, ...] = ("parquet",),
     strict: bool = False,
     drill_limit: int = 40,
+    across_tasks: int = 20,
     progress: Callable[[str, int, int], None] | None = None,
     plan: Plan | None = None,
 ) -> PipelineResult:
     """Run the per-group stages of ``settings`` over ``inputs`` and write the tables.
 
     Returns a :class:`PipelineResult`; ``manifest.json`` in ``out_dir`` accounts for every file.
+    ``drill_limit`` groups keep side-by-side data for the report; graphs across configurations
+    are drawn for the first ``across_tasks`` tasks that two or more configurations share.
     """
     settings = settings or Settings()
     jobs = jobs or default_jobs()
@@ -349,6 +371,7 @@ def run_pipeline(
     tmp_root = Path(tempfile.mkdtemp(prefix=".trajdiv-", dir=out_dir))
     try:
         return _run(
+            across_tasks,
             plan,
             out_dir,
             tmp_root,
@@ -375,6 +398,7 @@ def _raise_first_error(entries: Any) -> None:
 
 
 def _run(
+    across_tasks: int,
     plan: Plan,
     out_dir: Path,
     tmp_root: Path,
@@ -393,21 +417,27 @@ def _run(
     init_args = (settings, plan.ctx, plan.labels, cache, str(spill_dir))
     res = PipelineResult(out_dir=out_dir, manifest=[])
 
-    # pass 1: parse (or find in the cache) every trajectory file
+    # pass 1: find each file in the cache by content hash, parse the others in workers
     refs_by_group: dict[tuple[str, str], list[_RunRef]] = defaultdict(list)
-    work = [(src, reader.name) for src, reader in plan.work]
-    for k, idx in enumerate(
-        map_ordered(
-            _load_source,
-            work,
-            jobs=jobs,
-            engine=engine,
-            address=address,
-            init=_init,
-            init_args=init_args,
-        ),
-        start=1,
-    ):
+    indices: list[_SourceIndex | None] = []
+    misses: list[tuple[Source, str, str | None]] = []
+    for src, reader in plan.work:
+        key = _source_key(src, reader.name, settings, plan.ctx)
+        idx = _cached_index(key, cache_dir)
+        indices.append(idx)
+        if idx is None:
+            misses.append((src, reader.name, key))
+    parsed = map_ordered(
+        _parse_source,
+        misses,
+        jobs=jobs if len(misses) > 1 else 1,
+        engine=engine,
+        address=address,
+        init=_init,
+        init_args=init_args,
+    )
+    for k, slot in enumerate(indices, start=1):
+        idx = slot if slot is not None else next(parsed)
         entry = plan.entries[idx.display]
         entry.warnings.extend(idx.warnings)
         res.sources_from_cache += idx.cached
@@ -418,7 +448,7 @@ def _run(
         for ref in idx.refs:
             refs_by_group[ref.group].append(ref)
         if progress:
-            progress("read", k, len(work))
+            progress("read", k, len(indices))
 
     # pass 2: one group at a time, tasks together so graphs across configurations can be drawn
     label_digest = hashlib.blake2b(
@@ -432,24 +462,39 @@ def _run(
     sdig = settings.digest()
     order = sorted(refs_by_group, key=lambda g: (g[1], g[0]))
 
-    def items() -> Iterator[tuple[str, list[_RunRef]]]:
-        for g in order:
-            refs = refs_by_group[g]  # input order: the first copy of a duplicated run wins
-            h = hashlib.blake2b(digest_size=20)
-            h.update(_VERSION + sdig.encode() + label_digest.encode())
-            for r in refs:
-                h.update(r.digest.encode())
-            yield h.hexdigest(), refs
+    keyed: list[tuple[str, list[_RunRef]]] = []
+    for g in order:
+        refs = refs_by_group[g]  # input order: the first copy of a duplicated run wins
+        h = hashlib.blake2b(digest_size=20)
+        h.update(_VERSION + sdig.encode() + label_digest.encode())
+        for ref in refs:
+            h.update(ref.digest.encode())
+        keyed.append((h.hexdigest(), refs))
+
+    # an output folder already written from exactly these inputs and settings is kept as it is
+    state_key = hashlib.blake2b(
+        json.dumps(
+            [[k for k, _ in keyed], list(formats), drill_limit, across_tasks, _manifest_digest(plan)]
+        ).encode(),
+        digest_size=20,
+    ).hexdigest()
+    res.state_key = state_key
+    reused = _reuse(out_dir, state_key, res)
+    if reused is not None:
+        return reused
+    n_miss = sum(1 for k, _ in keyed if not ((p := _group_cache_path(cache_dir, k)) and p.exists()))
+    group_jobs = jobs if n_miss > 1 else 1
 
     sink = _TableSink(tmp_root / "parts")
     used_total: dict[str, int] = defaultdict(int)
     run_counts: dict[str, int] = defaultdict(int)
     across: list[GroupResult] = []
+    across_done = 0
     for k, gout in enumerate(
         map_ordered(
             _process_group,
-            items(),
-            jobs=jobs,
+            keyed,
+            jobs=group_jobs,
             engine=engine,
             address=address,
             init=_init,
@@ -461,8 +506,8 @@ def _run(
         res.n_groups += 1
         res.n_runs += gout.n_runs
         res.groups_from_cache += gout.cached
-        for name, rows in r.tables.items():
-            sink.add(name, rows)
+        for name, df in gout.frames.items():
+            sink.add(name, df)
         for key_, v in gout.used.items():
             used_total[key_] += v
         for src_name, w in gout.warnings:
@@ -475,13 +520,14 @@ def _run(
         if r.drill is not None and len(res.drill) < drill_limit:
             res.drill.append({"config": r.config, "task_id": r.task_id, **r.drill})
         if across and across[0].task_id != r.task_id:
-            _write_across(across, out_dir)
+            across_done += _write_across(across, out_dir)
             across = []
-        if r.seqs:
+        if r.seqs and across_done < across_tasks:
             across.append(r)
         if progress:
             progress("analyse", k, len(order))
-    _write_across(across, out_dir)
+    if across_done < across_tasks:
+        _write_across(across, out_dir)
 
     # manifest: label files that labelled nothing, files whose runs were all duplicates
     label_usage(plan, used_total)
@@ -495,12 +541,68 @@ def _run(
     names = tuple(n for n in _GROUP_TABLES if n in sink.parts or n in sink.buffers or n in ("runs", "steps"))
     res.tables = sink.finish(out_dir, formats, names)
     write_manifest(out_dir, res)
+    _save_state(out_dir, state_key, res)
     return res
 
 
-def _write_across(groups: list[GroupResult], out_dir: Path) -> None:
+_STATE_FILE = ".trajdiv-state.json"
+"""Written last into an output folder: what produced it, so an unchanged re-run can keep it."""
+
+
+def _manifest_digest(plan: Plan) -> str:
+    entries = sorted((e.file, e.status, e.reason or "", e.format or "") for e in plan.entries.values())
+    return hashlib.blake2b(json.dumps(entries).encode(), digest_size=16).hexdigest()
+
+
+def _output_files(out_dir: Path) -> dict[str, int]:
+    """Sizes of the outputs (temporary and hidden files and folders left out)."""
+    out = {}
+    for p in sorted(out_dir.rglob("*")):
+        rel = p.relative_to(out_dir)
+        if p.is_file() and not any(part.startswith(".") for part in rel.parts):
+            out[str(rel)] = p.stat().st_size
+    return out
+
+
+def _save_state(out_dir: Path, key: str, res: PipelineResult) -> None:
+    state = {
+        "key": key,
+        "n_runs": res.n_runs,
+        "n_groups": res.n_groups,
+        "tables": {k: str(v.relative_to(out_dir)) for k, v in res.tables.items()},
+        "files": _output_files(out_dir),
+        "drill": res.drill,
+    }
+    atomic_write_text(out_dir / _STATE_FILE, json.dumps(state, ensure_ascii=False))
+
+
+def _reuse(out_dir: Path, key: str, res: PipelineResult) -> PipelineResult | None:
+    """The result recorded in ``out_dir`` if it came from the same inputs and settings and its
+    files are all still there unchanged in size; otherwise None."""
+    path = out_dir / _STATE_FILE
+    try:
+        state = json.loads(path.read_text("utf-8"))
+        if state.get("key") != key:
+            return None
+        files = _output_files(out_dir)
+        if any(files.get(name) != size for name, size in state["files"].items()):
+            return None
+        manifest = json.loads((out_dir / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    res.manifest = [ManifestEntry(**{k: v for k, v in e.items()}) for e in manifest["files"]]
+    res.n_runs, res.n_groups = state["n_runs"], state["n_groups"]
+    res.tables = {k: out_dir / v for k, v in state["tables"].items()}
+    res.drill = state["drill"]
+    res.groups_from_cache = res.n_groups
+    res.reused = True
+    return res
+
+
+def _write_across(groups: list[GroupResult], out_dir: Path) -> int:
+    """Graph of one task across configurations; returns 1 if one was written."""
     if len(groups) < 2:
-        return
+        return 0
     run_ids, seqs, outcomes, configs = [], [], [], []
     for g in groups:
         run_ids += [f"{g.config}/{rid}" for rid in g.run_ids]
@@ -511,6 +613,7 @@ def _write_across(groups: list[GroupResult], out_dir: Path) -> None:
     base = out_dir / "graphs" / "_across" / safe_name(groups[0].task_id)
     atomic_write_text(base.with_suffix(".json"), bg.to_json())
     atomic_write_text(base.with_suffix(".graphml"), bg.to_graphml())
+    return 1
 
 
 def write_manifest(out_dir: Path, res: PipelineResult) -> None:

@@ -16,6 +16,12 @@ from trajdiv.plot._style import PALETTE, new_figure, plain, save
 __all__ = ["PLOT_KINDS", "plot_all", "plot_one"]
 
 
+_MAX_POINTS = 3000
+"""Most points drawn per configuration in strip plots (a seeded sample beyond that)."""
+_MAX_TASKS = 40
+"""Most tasks drawn in the per-task step plot (the first ones in task order)."""
+
+
 def _configs(runs: pl.DataFrame) -> list[str]:
     return sorted(runs["config"].unique().to_list())
 
@@ -49,8 +55,9 @@ def plot_divergence(res: Path, out: Path, **_: Any) -> list[Path]:
     for i, c in enumerate(cfgs):
         v = pairs.filter(pl.col("config") == c)["token_div_pct_shorter"].drop_nulls().to_numpy()
         if len(v):
+            shown = v if len(v) <= _MAX_POINTS else np.sort(rng.choice(v, _MAX_POINTS, replace=False))
             ax.boxplot(v, positions=[i], widths=0.5, showfliers=False, **_horizontal())
-            ax.scatter(v, i + rng.uniform(-0.15, 0.15, len(v)), s=6, alpha=0.5, color=PALETTE[i % 8])
+            ax.scatter(shown, i + rng.uniform(-0.15, 0.15, len(shown)), s=6, alpha=0.5, color=PALETTE[i % 8])
     ax.set_xscale("symlog", linthresh=0.01)
     ax.set_xlim(left=0)
     ax.set_yticks(range(len(cfgs)), [_short(c) for c in cfgs])
@@ -271,7 +278,8 @@ def plot_steps(res: Path, out: Path, **_: Any) -> list[Path]:
     for i, cfg in enumerate(cfgs):
         ax = axes[i][0]
         r = runs.filter(pl.col("config") == cfg).sort("task_id")
-        tasks = r["task_id"].unique(maintain_order=True).to_list()
+        tasks = r["task_id"].unique(maintain_order=True).to_list()[:_MAX_TASKS]
+        r = r.filter(pl.col("task_id").is_in(tasks))
         x = {t: k for k, t in enumerate(tasks)}
         for ok in (True, False, None):
             d = r.filter(pl.col("resolved").is_null() if ok is None else pl.col("resolved") == ok)

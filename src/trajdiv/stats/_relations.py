@@ -43,6 +43,14 @@ class Relation:
     method: str
 
 
+def _perm_corr(xc: npt.NDArray[np.float64], y_perm: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Correlations of a centred x with each row of y_perm (rows are permutations of one y)."""
+    yc = y_perm - y_perm.mean(axis=1, keepdims=True)
+    den = np.sqrt((xc**2).sum() * (yc**2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, (yc @ xc) / den, 0.0)
+
+
 def spearman(x: Sequence[float], y: Sequence[float], *, n_perm: int = 9999, seed: int = 0) -> Relation:
     """Spearman rank correlation with a two-sided permutation p-value (seeded)."""
     if len(x) < 3:
@@ -52,7 +60,7 @@ def spearman(x: Sequence[float], y: Sequence[float], *, n_perm: int = 9999, seed
     if rho is None:
         return Relation(None, None, len(x), "spearman, permutation p-value")
     rng = np.random.default_rng(seed)
-    perm = np.array([_corr(rx, rng.permutation(ry)) or 0.0 for _ in range(n_perm)])
+    perm = _perm_corr(rx - rx.mean(), rng.permuted(np.tile(ry, (n_perm, 1)), axis=1))
     p = (1 + int((np.abs(perm) >= abs(rho) - 1e-12).sum())) / (n_perm + 1)
     return Relation(rho, p, len(x), f"spearman rank correlation, {n_perm} permutations")
 
@@ -69,7 +77,9 @@ def stratified_correlation(
     permutation p-value that shuffles y only within strata.
 
     Task difficulty drives both divergence timing and success; centring on task means removes
-    it, and permuting within tasks keeps each task's success rate fixed under the null.
+    it, and permuting within tasks keeps each task's success rate fixed under the null. A
+    within-stratum permutation leaves every stratum mean unchanged, so each permuted statistic is
+    a dot product with the same denominator (computed for all permutations at once).
     """
     xs = np.asarray(x, dtype=np.float64)
     ys = np.asarray(y, dtype=np.float64)
@@ -79,28 +89,20 @@ def stratified_correlation(
     method = f"within-task correlation, {n_perm} within-task permutations"
     if not groups:
         return Relation(None, None, 0, method)
-    idx = np.concatenate(groups)
-
-    def centred(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        out = v.copy()
-        for g in groups:
-            out[g] = v[g] - v[g].mean()
-        return out[idx]
-
-    xc = centred(xs)
-    yc = centred(ys)
-    est = _corr(xc, yc)
-    if est is None:
-        return Relation(None, None, len(idx), method)
+    xc = [xs[g] - xs[g].mean() for g in groups]
+    yc = [ys[g] - ys[g].mean() for g in groups]
+    den = float(np.sqrt(sum((a**2).sum() for a in xc) * sum((b**2).sum() for b in yc)))
+    n = int(sum(len(g) for g in groups))
+    if den == 0:
+        return Relation(None, None, n, method)
+    est = float(sum((a * b).sum() for a, b in zip(xc, yc, strict=True)) / den)
     rng = np.random.default_rng(seed)
-    hits = 0
-    yperm = ys.copy()
-    for _ in range(n_perm):
-        for g in groups:
-            yperm[g] = ys[rng.permutation(g)]
-        r = _corr(xc, centred(yperm)) or 0.0
-        hits += abs(r) >= abs(est) - 1e-12
-    return Relation(est, (1 + hits) / (n_perm + 1), len(idx), method)
+    stats = np.zeros(n_perm)
+    for a, b in zip(xc, yc, strict=True):
+        stats += rng.permuted(np.tile(b, (n_perm, 1)), axis=1) @ a
+    stats /= den
+    p = (1 + int((np.abs(stats) >= abs(est) - 1e-12).sum())) / (n_perm + 1)
+    return Relation(est, p, n, method)
 
 
 def incoherence(p: Sequence[float]) -> float | None:

@@ -104,7 +104,10 @@ class TokenCache:
                 texts.extend(agent_piece(s.thought, s.action) for s in steps)
                 texts.extend(f"{s.observation}\n" for s in steps)
             self.encode_calls += len(texts)
-            encoded = self.encoding.encode_ordinary_batch(texts, num_threads=1)
+            # a plain loop: trajdiv parallelises across processes, and tiktoken's batch call pays a
+            # thread-pool hand-off per text even with one thread
+            encode = self.encoding.encode_ordinary
+            encoded = [encode(t) for t in texts]
             pos = 0
             for i in misses:
                 n = len(runs[i].steps)
