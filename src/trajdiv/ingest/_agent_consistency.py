@@ -36,8 +36,9 @@ def dump_key_of_folder(folder: str) -> str:
     return folder
 
 
-def _seconds(start: str | None, end: str | None) -> float | None:
-    if not start or not end:
+def _seconds(start: object, end: object) -> float | None:
+    """Wall-clock seconds between two ISO timestamps; None when either is missing or malformed."""
+    if not isinstance(start, str) or not isinstance(end, str):
         return None
     try:
         return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()

@@ -101,6 +101,13 @@ def _not_a_dump_reason(source: Source) -> str | None:
     return None
 
 
+def _sniffable(head: bytes) -> bytes:
+    """The first bytes as UTF-8 without a byte-order mark, whatever encoding the file declares."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return head.decode("utf-16", errors="ignore").encode("utf-8")
+    return head.removeprefix(b"\xef\xbb\xbf")
+
+
 def plan_inputs(inputs: Sequence[str | Path], config_from: str = "auto") -> Plan:
     """Discover and classify every input file. Raises UsageError for a missing input."""
     if config_from not in CONFIG_FROM:
@@ -132,7 +139,7 @@ def plan_inputs(inputs: Sequence[str | Path], config_from: str = "auto") -> Plan
                 )
             continue
         try:
-            head = src.head(HEAD_BYTES).removeprefix(b"\xef\xbb\xbf")
+            head = _sniffable(src.head(HEAD_BYTES))
         except InputError as exc:
             entries[src.display] = ManifestEntry(
                 src.display, "skipped", "none", reason=exc.reason, kind="error"

@@ -139,7 +139,8 @@ def apply_labels(
     """Label runs from ``files`` by the pairing rule in this module's docstring.
 
     ``runs`` pairs each run with its scope ``(archive, *folders of its source)``. Returns the
-    relabelled runs, the number of runs each label file labelled, and ``(run, warning)`` pairs.
+    relabelled runs, the number of runs each label file applies to (whether or not it won), and
+    ``(run, warning)`` pairs.
     """
     used = {lf.display: 0 for lf in files}
     warnings: list[tuple[Run, str]] = []
@@ -149,27 +150,19 @@ def apply_labels(
         if run.outcome.resolved is not None:
             out.append(run)
             continue
-        best: LabelFile | None = None
-        verdict: bool | None = None
-        for lf in ordered:
-            if not _applies(lf, run, scope):
-                continue
-            if best is None:
-                best, verdict = lf, lf.labels[run.task_id]
-            elif lf.specificity == best.specificity and lf.labels[run.task_id] != verdict:
-                warnings.append(
-                    (
-                        run,
-                        f"{run.run_id}: {best.display} and {lf.display} disagree; unlabelled",
-                    )
-                )
-                best = None
-                break
-            else:
-                break
-        if best is None or verdict is None:
+        applicable = [lf for lf in ordered if _applies(lf, run, scope)]
+        for lf in applicable:
+            used[lf.display] += 1
+        if not applicable:
             out.append(run)
             continue
-        used[best.display] += 1
+        best = applicable[0]
+        verdict = best.labels[run.task_id]
+        rivals = [lf for lf in applicable[1:] if lf.specificity == best.specificity]
+        clash = next((lf for lf in rivals if lf.labels[run.task_id] != verdict), None)
+        if clash is not None:
+            warnings.append((run, f"{run.run_id}: {best.display} and {clash.display} disagree; unlabelled"))
+            out.append(run)
+            continue
         out.append(replace(run, outcome=Outcome(resolved=verdict, source=best.display)))
     return out, used, warnings

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Write the corpus of broken and hostile inputs that the tests feed to trajdiv.
+
+Every file goes to ``tests/data/broken/`` with its expected fate in ``EXPECTED.json``:
+``read`` or ``skipped`` for the hand-made cases, ``any`` for the generated mutations (wrong type
+or missing field at every path a reader uses), which may be read when the field is optional but
+must never crash a reader. ``make_big_file`` writes the one-line file of tens of MB at test time
+rather than into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "tests" / "data" / "broken"
+
+AC = {
+    "task_id": "t1",
+    "model": "m-1",
+    "temperature": 0.5,
+    "runs": [
+        {
+            "run_id": "t1_run_01",
+            "steps": [{"step_number": 1, "thought": "look", "action": "ls -la", "observation": "a b", "returncode": 0}],
+            "final_output": "diff",
+            "total_cost": 0.5,
+            "n_calls": 2,
+            "start_time": "2026-01-01T00:00:00",
+            "end_time": "2026-01-01T00:01:00",
+        }
+    ],
+}
+TAU = [
+    {
+        "task_id": 0,
+        "trial": 0,
+        "reward": 1.0,
+        "info": {},
+        "traj": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "c1", "function": {"name": "get_user_details", "arguments": "{\"user_id\": \"u\"}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "{}"},
+            {"role": "assistant", "content": "done"},
+        ],
+    }
+]
+SWE = {
+    "environment": "swe_main",
+    "trajectory": [{"action": "ls\n", "observation": "a", "thought": "t", "response": "r"}],
+    "history": [],
+    "info": {"exit_status": "submitted", "submission": "diff",
+             "model_stats": {"instance_cost": 1.0, "tokens_sent": 10, "tokens_received": 2, "api_calls": 1}},
+}
+MINI = {
+    "info": {"submission": "diff", "model_stats": {"instance_cost": 0.1, "api_calls": 1},
+             "config": {"model": {"model_name": "m-2"}}},
+    "messages": [
+        {"role": "system", "content": "sys"},
+        {"role": "assistant", "content": "THOUGHT: look\n\n```bash\nls\n```"},
+        {"role": "user", "content": "<returncode>0</returncode>\n<output>\na\n</output>"},
+    ],
+    "instance_id": "i1",
+    "trajectory_format": "mini-swe-agent-1",
+}
+OH = {
+    "messages": [{"role": "system", "content": "s"}],
+    "fncall_messages": [
+        {"role": "assistant", "content": "c", "tool_calls": [
+            {"id": "a", "type": "function", "function": {"name": "execute_bash", "arguments": "{\"command\": \"ls\"}"}}]},
+        {"role": "tool", "tool_call_id": "a", "name": "execute_bash", "content": "out\n[Command finished with exit code 0]"},
+    ],
+    "fncall_response": {"choices": [{"message": {"role": "assistant", "content": "x", "tool_calls": [
+        {"id": "b", "function": {"name": "finish", "arguments": "{}"}}]}}]},
+}
+REPORT = {"total_instances": 1, "submitted_ids": ["t1"], "resolved_ids": ["t1"], "unresolved_ids": []}
+
+# (folder inside the corpus, file name, base document)
+BASES: list[tuple[str, str, Any]] = [
+    ("ac/results_m", "t1.json", AC),
+    ("tau", "gpt-4o-airline.json", TAU),
+    ("swe/gpt4__x__t-0.00", "i1.traj", SWE),
+    ("mini", "i1.traj.json", MINI),
+    ("oh/sub/trajs/i1", "model-1743405513.1.json", OH),
+]
+
+
+def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield (*prefix, k)
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj[:2]):
+            yield (*prefix, i)
+            yield from _paths(v, (*prefix, i))
+
+
+def _wrong(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "yes"
+    if isinstance(value, int | float):
+        return "12"
+    if isinstance(value, str):
+        return 12
+    if isinstance(value, list):
+        return {"a": 1}
+    if isinstance(value, dict):
+        return [1, 2]
+    return 3
+
+
+def _set(doc: Any, path: tuple[Any, ...], value: Any, delete: bool = False) -> Any:
+    out = copy.deepcopy(doc)
+    cur = out
+    for p in path[:-1]:
+        cur = cur[p]
+    if delete:
+        del cur[path[-1]]
+    else:
+        cur[path[-1]] = value
+    return out
+
+
+def _name(path: tuple[Any, ...]) -> str:
+    return "_".join(str(p) for p in path)[:80] or "root"
+
+
+def write_corpus(out: Path = OUT) -> dict[str, str]:
+    """Write the corpus; returns {relative path: expected status}."""
+    if out.exists():
+        shutil.rmtree(out)
+    expected: dict[str, str] = {}
+
+    def put(rel: str, data: bytes, status: str) -> None:
+        p = out / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        expected[rel] = status
+
+    for folder, name, base in BASES:
+        text = json.dumps(base).encode()
+        # the valid original sorts first in its folder, so mutations that share its run id are the
+        # later copies
+        put(f"{folder}/0-valid-{name}", text, "read")
+        stem, _, ext = name.partition(".")
+        for cut in (1, 2, 7, len(text) // 3, len(text) // 2, len(text) - 1):
+            put(f"{folder}/trunc{cut}-{stem}.{ext}", text[:cut], "skipped")
+        for path in _paths(base):
+            cur: Any = base
+            for p in path:
+                cur = cur[p]
+            put(f"{folder}/type-{_name(path)}-{stem}.{ext}", json.dumps(_set(base, path, _wrong(cur))).encode(), "any")
+            put(f"{folder}/miss-{_name(path)}-{stem}.{ext}", json.dumps(_set(base, path, None, delete=True)).encode(),
+                "any")
+    # hand-made cases
+    put("misc/empty.json", b"", "skipped")
+    put("misc/spaces.json", b"   \n\t ", "skipped")
+    put("misc/results_m/empty-runs.json", json.dumps({**AC, "task_id": "t9", "runs": []}).encode(), "skipped")
+    zero = copy.deepcopy(AC)
+    zero["task_id"] = "t8"
+    zero["runs"][0]["steps"] = []
+    put("misc/results_m/zero-steps.json", json.dumps(zero).encode(), "skipped")
+    put("misc/empty-traj.traj", json.dumps({**SWE, "trajectory": []}).encode(), "skipped")
+    put("misc/empty-messages.traj.json", json.dumps({**MINI, "messages": []}).encode(), "skipped")
+    put("misc/tau-empty.json", b"[]", "skipped")
+    bad = json.dumps({**AC, "task_id": "t7"}).encode().replace(b'"ls -la"', b'"ls \xff\xfe"')
+    put("misc/results_m/non-utf8.json", bad, "skipped")
+    put("misc/results_m/bom.json", b"\xef\xbb\xbf" + json.dumps({**AC, "task_id": "t6"}).encode(), "read")
+    put("misc/results_m/utf16.json", json.dumps({**AC, "task_id": "t5"}).encode("utf-16"), "read")
+    put("misc/deep.json", b"[" * 200_000 + b"]" * 200_000, "skipped")
+    put("misc/deep-ac.json", b'{"task_id": "t4", "runs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "skipped")
+    put("misc/binary.bin", bytes(range(256)) * 4, "skipped")
+    put("misc/unknown.json", json.dumps({"hello": "world"}).encode(), "skipped")
+    # files that look like one format but are another
+    put("misc/looks-like-swe.traj", json.dumps(TAU).encode(), "skipped")
+    # content decides over the name: a valid agent-consistency file named like mini-swe-agent is read
+    put("misc/results_m/misnamed.traj.json", json.dumps({**AC, "task_id": "t3"}).encode(), "read")
+    put("misc/results_x/looks-like-ac.json", json.dumps(MINI).encode(), "skipped")
+    # duplicate run ids across two files: the second copy is skipped with a reason
+    put("dup/a/results_m/t1.json", json.dumps(AC).encode(), "read")
+    put("dup/b/results_m/t1.json", json.dumps(AC).encode(), "skipped")
+    # label files: one that disagrees with another of equal rank, one that names unknown runs
+    put("labels/results_m/t1.json", json.dumps(AC).encode(), "read")
+    put("labels/results.json", json.dumps({"resolved": ["t1"]}).encode(), "read")
+    put("labels/report.json", json.dumps({"t1": {"resolved": False}}).encode(), "read")
+    put("labels/zz.zz-local-run1.json", json.dumps({**REPORT, "resolved_ids": ["nope"], "submitted_ids": ["nope"]}).encode(),
+        "skipped")
+    put("labels/bad-label.json", json.dumps({"resolved_ids": "t1", "total_instances": 1}).encode(), "skipped")
+    (out / "EXPECTED.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+    return expected
+
+
+def make_big_file(path: Path, megabytes: int = 40) -> Path:
+    """One line of JSON of about ``megabytes`` MB: an agent-consistency file with a huge observation."""
+    doc = copy.deepcopy(AC)
+    doc["task_id"] = "big"
+    doc["runs"][0]["steps"][0]["observation"] = "x" * (megabytes * 1_000_000)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", type=Path, default=OUT)
+    a = p.parse_args()
+    expected = write_corpus(a.out)
+    print(f"wrote {len(expected)} files to {a.out}")
+
+
+if __name__ == "__main__":
+    main()
