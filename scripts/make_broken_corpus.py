@@ -183,7 +183,9 @@ def write_corpus(out: Path = OUT) -> dict[str, str]:
     put("misc/looks-like-swe.traj", json.dumps(TAU).encode(), "skipped")
     # content decides over the name: a valid agent-consistency file named like mini-swe-agent is read
     put("misc/results_m/misnamed.traj.json", json.dumps({**AC, "task_id": "t3"}).encode(), "read")
-    put("misc/results_x/looks-like-ac.json", json.dumps(MINI).encode(), "skipped")
+    put("misc/results_x/misnamed-mini.json", json.dumps(MINI).encode(), "read")
+    # an object that starts like agent-consistency inside a results_ folder but holds no runs
+    put("misc/results_x/looks-like-ac.json", json.dumps({"task_id": "t2", "trial": 0, "traj": []}).encode(), "skipped")
     # duplicate run ids across two files: the second copy is skipped with a reason
     put("dup/a/results_m/t1.json", json.dumps(AC).encode(), "read")
     put("dup/b/results_m/t1.json", json.dumps(AC).encode(), "skipped")
