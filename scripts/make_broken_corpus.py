@@ -28,7 +28,15 @@ AC = {
     "runs": [
         {
             "run_id": "t1_run_01",
-            "steps": [{"step_number": 1, "thought": "look", "action": "ls -la", "observation": "a b", "returncode": 0}],
+            "steps": [
+                {
+                    "step_number": 1,
+                    "thought": "look",
+                    "action": "ls -la",
+                    "observation": "a b",
+                    "returncode": 0,
+                }
+            ],
             "final_output": "diff",
             "total_cost": 0.5,
             "n_calls": 2,
@@ -45,8 +53,13 @@ TAU = [
         "info": {},
         "traj": [
             {"role": "user", "content": "hi"},
-            {"role": "assistant", "content": None, "tool_calls": [
-                {"id": "c1", "function": {"name": "get_user_details", "arguments": "{\"user_id\": \"u\"}"}}]},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "c1", "function": {"name": "get_user_details", "arguments": '{"user_id": "u"}'}}
+                ],
+            },
             {"role": "tool", "tool_call_id": "c1", "content": "{}"},
             {"role": "assistant", "content": "done"},
         ],
@@ -56,12 +69,18 @@ SWE = {
     "environment": "swe_main",
     "trajectory": [{"action": "ls\n", "observation": "a", "thought": "t", "response": "r"}],
     "history": [],
-    "info": {"exit_status": "submitted", "submission": "diff",
-             "model_stats": {"instance_cost": 1.0, "tokens_sent": 10, "tokens_received": 2, "api_calls": 1}},
+    "info": {
+        "exit_status": "submitted",
+        "submission": "diff",
+        "model_stats": {"instance_cost": 1.0, "tokens_sent": 10, "tokens_received": 2, "api_calls": 1},
+    },
 }
 MINI = {
-    "info": {"submission": "diff", "model_stats": {"instance_cost": 0.1, "api_calls": 1},
-             "config": {"model": {"model_name": "m-2"}}},
+    "info": {
+        "submission": "diff",
+        "model_stats": {"instance_cost": 0.1, "api_calls": 1},
+        "config": {"model": {"model_name": "m-2"}},
+    },
     "messages": [
         {"role": "system", "content": "sys"},
         {"role": "assistant", "content": "THOUGHT: look\n\n```bash\nls\n```"},
@@ -73,12 +92,35 @@ MINI = {
 OH = {
     "messages": [{"role": "system", "content": "s"}],
     "fncall_messages": [
-        {"role": "assistant", "content": "c", "tool_calls": [
-            {"id": "a", "type": "function", "function": {"name": "execute_bash", "arguments": "{\"command\": \"ls\"}"}}]},
-        {"role": "tool", "tool_call_id": "a", "name": "execute_bash", "content": "out\n[Command finished with exit code 0]"},
+        {
+            "role": "assistant",
+            "content": "c",
+            "tool_calls": [
+                {
+                    "id": "a",
+                    "type": "function",
+                    "function": {"name": "execute_bash", "arguments": '{"command": "ls"}'},
+                }
+            ],
+        },
+        {
+            "role": "tool",
+            "tool_call_id": "a",
+            "name": "execute_bash",
+            "content": "out\n[Command finished with exit code 0]",
+        },
     ],
-    "fncall_response": {"choices": [{"message": {"role": "assistant", "content": "x", "tool_calls": [
-        {"id": "b", "function": {"name": "finish", "arguments": "{}"}}]}}]},
+    "fncall_response": {
+        "choices": [
+            {
+                "message": {
+                    "role": "assistant",
+                    "content": "x",
+                    "tool_calls": [{"id": "b", "function": {"name": "finish", "arguments": "{}"}}],
+                }
+            }
+        ]
+    },
 }
 REPORT = {"total_instances": 1, "submitted_ids": ["t1"], "resolved_ids": ["t1"], "unresolved_ids": []}
 
@@ -157,9 +199,16 @@ def write_corpus(out: Path = OUT) -> dict[str, str]:
             cur: Any = base
             for p in path:
                 cur = cur[p]
-            put(f"{folder}/type-{_name(path)}-{stem}.{ext}", json.dumps(_set(base, path, _wrong(cur))).encode(), "any")
-            put(f"{folder}/miss-{_name(path)}-{stem}.{ext}", json.dumps(_set(base, path, None, delete=True)).encode(),
-                "any")
+            put(
+                f"{folder}/type-{_name(path)}-{stem}.{ext}",
+                json.dumps(_set(base, path, _wrong(cur))).encode(),
+                "any",
+            )
+            put(
+                f"{folder}/miss-{_name(path)}-{stem}.{ext}",
+                json.dumps(_set(base, path, None, delete=True)).encode(),
+                "any",
+            )
     # hand-made cases
     put("misc/empty.json", b"", "skipped")
     put("misc/spaces.json", b"   \n\t ", "skipped")
@@ -176,7 +225,9 @@ def write_corpus(out: Path = OUT) -> dict[str, str]:
     put("misc/results_m/bom.json", b"\xef\xbb\xbf" + json.dumps({**AC, "task_id": "t6"}).encode(), "read")
     put("misc/results_m/utf16.json", json.dumps({**AC, "task_id": "t5"}).encode("utf-16"), "read")
     put("misc/deep.json", b"[" * 200_000 + b"]" * 200_000, "skipped")
-    put("misc/deep-ac.json", b'{"task_id": "t4", "runs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "skipped")
+    put(
+        "misc/deep-ac.json", b'{"task_id": "t4", "runs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "skipped"
+    )
     put("misc/binary.bin", bytes(range(256)) * 4, "skipped")
     put("misc/unknown.json", json.dumps({"hello": "world"}).encode(), "skipped")
     # files that look like one format but are another
@@ -185,7 +236,11 @@ def write_corpus(out: Path = OUT) -> dict[str, str]:
     put("misc/results_m/misnamed.traj.json", json.dumps({**AC, "task_id": "t3"}).encode(), "read")
     put("misc/results_x/misnamed-mini.json", json.dumps(MINI).encode(), "read")
     # an object that starts like agent-consistency inside a results_ folder but holds no runs
-    put("misc/results_x/looks-like-ac.json", json.dumps({"task_id": "t2", "trial": 0, "traj": []}).encode(), "skipped")
+    put(
+        "misc/results_x/looks-like-ac.json",
+        json.dumps({"task_id": "t2", "trial": 0, "traj": []}).encode(),
+        "skipped",
+    )
     # duplicate run ids across two files: the second copy is skipped with a reason
     put("dup/a/results_m/t1.json", json.dumps(AC).encode(), "read")
     put("dup/b/results_m/t1.json", json.dumps(AC).encode(), "skipped")
@@ -193,8 +248,11 @@ def write_corpus(out: Path = OUT) -> dict[str, str]:
     put("labels/results_m/t1.json", json.dumps(AC).encode(), "read")
     put("labels/results.json", json.dumps({"resolved": ["t1"]}).encode(), "read")
     put("labels/report.json", json.dumps({"t1": {"resolved": False}}).encode(), "read")
-    put("labels/zz.zz-local-run1.json", json.dumps({**REPORT, "resolved_ids": ["nope"], "submitted_ids": ["nope"]}).encode(),
-        "skipped")
+    put(
+        "labels/zz.zz-local-run1.json",
+        json.dumps({**REPORT, "resolved_ids": ["nope"], "submitted_ids": ["nope"]}).encode(),
+        "skipped",
+    )
     put("labels/bad-label.json", json.dumps({"resolved_ids": "t1", "total_instances": 1}).encode(), "skipped")
     (out / "EXPECTED.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
     return expected

@@ -47,9 +47,10 @@ def test_reasons_name_the_problem():
     assert "nested too deeply" in reasons["deep-ac.json"]
     assert "not UTF-8" in reasons["non-utf8.json"]
     assert "no run with at least one step" in reasons["zero-steps.json"]
-    assert reasons["looks-like-swe.traj"].startswith("expected an object") or "missing field" in reasons[
-        "looks-like-swe.traj"
-    ]
+    assert (
+        reasons["looks-like-swe.traj"].startswith("expected an object")
+        or "missing field" in reasons["looks-like-swe.traj"]
+    )
     assert "unknown format" in reasons["binary.bin"]
 
 
@@ -70,9 +71,10 @@ def test_whole_corpus_through_the_cli(tmp_path: Path, capsys):
     assert "Traceback" not in err
     m = json.loads((tmp_path / "manifest.json").read_text())
     assert m["summary"]["files"] == len(list(p for p in CORPUS.rglob("*") if p.is_file()))
-    assert m["summary"]["read"] + m["summary"]["skipped_error"] + m["summary"]["skipped_not_a_dump"] == m["summary"][
-        "files"
-    ]
+    assert (
+        m["summary"]["read"] + m["summary"]["skipped_error"] + m["summary"]["skipped_not_a_dump"]
+        == m["summary"]["files"]
+    )
 
 
 def test_one_line_file_of_tens_of_megabytes(tmp_path: Path):

@@ -141,3 +141,17 @@ def test_summary_schema(analysis: Path):
         "token_pct_median",
     }
     assert set(c["strategies"]) >= {"mean_n_strategies", "consistent_wrong"}
+
+
+def test_svg_plots_of_hostile_dump_are_well_formed_and_inert(hostile: Path):
+    import xml.etree.ElementTree as ET
+
+    svgs = list((hostile / "plots").glob("*.svg"))
+    assert svgs
+    for svg in svgs:
+        root = ET.parse(svg).getroot()  # well-formed: dump text cannot break out of it
+        tags = {el.tag.rsplit("}", 1)[-1] for el in root.iter()}
+        assert "script" not in tags
+        assert "foreignObject" not in tags
+        for el in root.iter():
+            assert not [k for k in el.attrib if k.lower().startswith("on")]
