@@ -27,7 +27,6 @@ from typing import Any
 
 import polars as pl
 
-from trajdiv._errors import UsageError
 from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._base import ReadContext
 from trajdiv.ingest._ingest import (
@@ -45,6 +44,8 @@ from trajdiv.model import Run
 from trajdiv.pipeline._engine import default_jobs, map_ordered
 from trajdiv.pipeline._group import GroupResult, analyze_group, safe_name
 from trajdiv.pipeline._settings import Settings
+from trajdiv.pipeline._sink import TableSink
+from trajdiv.pipeline._state import manifest_digest, reuse, save_state
 from trajdiv.tables import atomic_write_text, frame
 from trajdiv.tokens._tokenize import TokenCache
 
@@ -61,7 +62,6 @@ _GROUP_TABLES = (
     "graph_summary",
     "branching_factor",
 )
-_FLUSH_ROWS = 20_000
 
 
 @dataclass(slots=True)
@@ -271,73 +271,6 @@ def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
     return out
 
 
-class _TableSink:
-    """Appends frames per table to numbered parquet parts; joins them at the end."""
-
-    def __init__(self, parts_dir: Path) -> None:
-        self.parts_dir = parts_dir
-        self.buffers: dict[str, list[pl.DataFrame]] = defaultdict(list)
-        self.rows: dict[str, int] = defaultdict(int)
-        self.parts: dict[str, list[Path]] = defaultdict(list)
-
-    def add(self, name: str, df: pl.DataFrame) -> None:
-        self.buffers[name].append(df)
-        self.rows[name] += df.height
-        if self.rows[name] >= _FLUSH_ROWS:
-            self.flush(name)
-
-    def flush(self, name: str) -> None:
-        frames = self.buffers.pop(name, [])
-        self.rows[name] = 0
-        if not frames:
-            return
-        d = self.parts_dir / name
-        d.mkdir(parents=True, exist_ok=True)
-        path = d / f"part-{len(self.parts[name]):06d}.parquet"
-        # parts are compressed once, when they are joined into the final table
-        pl.concat(frames, how="vertical").write_parquet(path, compression="uncompressed")
-        self.parts[name].append(path)
-
-    def finish(self, out_dir: Path, formats: tuple[str, ...], names: tuple[str, ...]) -> dict[str, Path]:
-        written = {}
-        for name in names:
-            self.flush(name)
-            parts = self.parts.get(name, [])
-            if parts:
-                df = (
-                    pl.concat([pl.scan_parquet(p) for p in parts])
-                    if len(parts) > 1
-                    else pl.scan_parquet(parts[0])
-                )
-            else:
-                df = frame(name, []).lazy()
-            written[name] = _sink(df, out_dir, name, formats)
-        return written
-
-
-def _sink(lf: pl.LazyFrame, out_dir: Path, name: str, formats: tuple[str, ...]) -> Path:
-    """Write a (possibly large) table in each format from its parts, each file atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for fmt in formats:
-        path = out_dir / f"{name}.{'jsonl' if fmt == 'json' else fmt}"
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=out_dir)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            if fmt == "parquet":
-                lf.sink_parquet(tmp, compression="zstd", row_group_size=50_000, maintain_order=True)
-            elif fmt == "csv":
-                lf.sink_csv(tmp, maintain_order=True)
-            elif fmt == "json":
-                lf.sink_ndjson(tmp, maintain_order=True)
-            else:
-                raise UsageError(f"unknown table format {fmt!r} (use parquet, csv, json)")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-    return out_dir / f"{name}.parquet"
-
-
 def run_pipeline(
     inputs: list[str | Path],
     out_dir: Path,
@@ -474,18 +407,18 @@ def _run(
     # an output folder already written from exactly these inputs and settings is kept as it is
     state_key = hashlib.blake2b(
         json.dumps(
-            [[k for k, _ in keyed], list(formats), drill_limit, across_tasks, _manifest_digest(plan)]
+            [[k for k, _ in keyed], list(formats), drill_limit, across_tasks, manifest_digest(plan)]
         ).encode(),
         digest_size=20,
     ).hexdigest()
     res.state_key = state_key
-    reused = _reuse(out_dir, state_key, res)
+    reused = reuse(out_dir, state_key, res)
     if reused is not None:
         return reused
     n_miss = sum(1 for k, _ in keyed if not ((p := _group_cache_path(cache_dir, k)) and p.exists()))
     group_jobs = jobs if n_miss > 1 else 1
 
-    sink = _TableSink(tmp_root / "parts")
+    sink = TableSink(tmp_root / "parts")
     used_total: dict[str, int] = defaultdict(int)
     run_counts: dict[str, int] = defaultdict(int)
     across: list[GroupResult] = []
@@ -541,61 +474,7 @@ def _run(
     names = tuple(n for n in _GROUP_TABLES if n in sink.parts or n in sink.buffers or n in ("runs", "steps"))
     res.tables = sink.finish(out_dir, formats, names)
     write_manifest(out_dir, res)
-    _save_state(out_dir, state_key, res)
-    return res
-
-
-_STATE_FILE = ".trajdiv-state.json"
-"""Written last into an output folder: what produced it, so an unchanged re-run can keep it."""
-
-
-def _manifest_digest(plan: Plan) -> str:
-    entries = sorted((e.file, e.status, e.reason or "", e.format or "") for e in plan.entries.values())
-    return hashlib.blake2b(json.dumps(entries).encode(), digest_size=16).hexdigest()
-
-
-def _output_files(out_dir: Path) -> dict[str, int]:
-    """Sizes of the outputs (temporary and hidden files and folders left out)."""
-    out = {}
-    for p in sorted(out_dir.rglob("*")):
-        rel = p.relative_to(out_dir)
-        if p.is_file() and not any(part.startswith(".") for part in rel.parts):
-            out[str(rel)] = p.stat().st_size
-    return out
-
-
-def _save_state(out_dir: Path, key: str, res: PipelineResult) -> None:
-    state = {
-        "key": key,
-        "n_runs": res.n_runs,
-        "n_groups": res.n_groups,
-        "tables": {k: str(v.relative_to(out_dir)) for k, v in res.tables.items()},
-        "files": _output_files(out_dir),
-        "drill": res.drill,
-    }
-    atomic_write_text(out_dir / _STATE_FILE, json.dumps(state, ensure_ascii=False))
-
-
-def _reuse(out_dir: Path, key: str, res: PipelineResult) -> PipelineResult | None:
-    """The result recorded in ``out_dir`` if it came from the same inputs and settings and its
-    files are all still there unchanged in size; otherwise None."""
-    path = out_dir / _STATE_FILE
-    try:
-        state = json.loads(path.read_text("utf-8"))
-        if state.get("key") != key:
-            return None
-        files = _output_files(out_dir)
-        if any(files.get(name) != size for name, size in state["files"].items()):
-            return None
-        manifest = json.loads((out_dir / "manifest.json").read_text("utf-8"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    res.manifest = [ManifestEntry(**{k: v for k, v in e.items()}) for e in manifest["files"]]
-    res.n_runs, res.n_groups = state["n_runs"], state["n_groups"]
-    res.tables = {k: out_dir / v for k, v in state["tables"].items()}
-    res.drill = state["drill"]
-    res.groups_from_cache = res.n_groups
-    res.reused = True
+    save_state(out_dir, state_key, res)
     return res
 
 

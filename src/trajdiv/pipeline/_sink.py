@@ -1,0 +1,85 @@
+"""Tables written incrementally: frames appended to parquet parts, joined at the end."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import polars as pl
+
+from trajdiv._errors import UsageError
+from trajdiv.tables import frame
+
+__all__ = ["TableSink"]
+
+_FLUSH_ROWS = 20_000
+"""Rows of one table held in memory before they go to a part file."""
+
+
+class TableSink:
+    """Appends frames per table to numbered parquet parts; joins them at the end."""
+
+    def __init__(self, parts_dir: Path) -> None:
+        self.parts_dir = parts_dir
+        self.buffers: dict[str, list[pl.DataFrame]] = defaultdict(list)
+        self.rows: dict[str, int] = defaultdict(int)
+        self.parts: dict[str, list[Path]] = defaultdict(list)
+
+    def add(self, name: str, df: pl.DataFrame) -> None:
+        self.buffers[name].append(df)
+        self.rows[name] += df.height
+        if self.rows[name] >= _FLUSH_ROWS:
+            self.flush(name)
+
+    def flush(self, name: str) -> None:
+        frames = self.buffers.pop(name, [])
+        self.rows[name] = 0
+        if not frames:
+            return
+        d = self.parts_dir / name
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / f"part-{len(self.parts[name]):06d}.parquet"
+        # parts are compressed once, when they are joined into the final table
+        pl.concat(frames, how="vertical").write_parquet(path, compression="uncompressed")
+        self.parts[name].append(path)
+
+    def finish(self, out_dir: Path, formats: tuple[str, ...], names: tuple[str, ...]) -> dict[str, Path]:
+        written = {}
+        for name in names:
+            self.flush(name)
+            parts = self.parts.get(name, [])
+            if parts:
+                df = (
+                    pl.concat([pl.scan_parquet(p) for p in parts])
+                    if len(parts) > 1
+                    else pl.scan_parquet(parts[0])
+                )
+            else:
+                df = frame(name, []).lazy()
+            written[name] = _sink(df, out_dir, name, formats)
+        return written
+
+
+def _sink(lf: pl.LazyFrame, out_dir: Path, name: str, formats: tuple[str, ...]) -> Path:
+    """Write a (possibly large) table in each format from its parts, each file atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for fmt in formats:
+        path = out_dir / f"{name}.{'jsonl' if fmt == 'json' else fmt}"
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=out_dir)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            if fmt == "parquet":
+                lf.sink_parquet(tmp, compression="zstd", row_group_size=50_000, maintain_order=True)
+            elif fmt == "csv":
+                lf.sink_csv(tmp, maintain_order=True)
+            elif fmt == "json":
+                lf.sink_ndjson(tmp, maintain_order=True)
+            else:
+                raise UsageError(f"unknown table format {fmt!r} (use parquet, csv, json)")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return out_dir / f"{name}.parquet"
