@@ -139,7 +139,7 @@ def analyze(
         return result
     summary, tables = summarize(out, seed=seed, n_boot=n_boot)
     for name, df in tables.items():
-        write_table(df, out, name, _fmt_files(formats))
+        write_table(df, out, name, formats)
     result.summary = summary
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     if plots and {"diverge", "graph"} <= set(settings.stages):
@@ -174,10 +174,6 @@ def _kept_analysis(out: Path, key: str) -> tuple[dict[str, Any], list[Path], Pat
     files = [out / name for name in state["files"]]
     report = next((f for f in files if f.name == "report.html"), None)
     return summary, [f for f in files if f.parent.name == "plots"], report
-
-
-def _fmt_files(formats: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple("json" if f == "json" else f for f in formats)
 
 
 def export_jsonl(inputs: Sequence[str | Path], path: Path, *, config_from: str = "auto") -> int:

@@ -7,7 +7,6 @@ this module.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -242,7 +241,7 @@ def write_table(
     paths = []
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
-        path = out_dir / f"{name}.{fmt}"
+        path = out_dir / f"{name}.{'jsonl' if fmt == 'json' else fmt}"
         tmp = _tmp_path(path)
         try:
             if fmt == "parquet":
@@ -250,7 +249,7 @@ def write_table(
             elif fmt == "csv":
                 df.write_csv(tmp)
             elif fmt == "json":
-                tmp.write_text(json.dumps(df.to_dicts(), ensure_ascii=False, indent=1) + "\n")
+                df.write_ndjson(tmp)
             else:
                 raise ValueError(f"unknown table format {fmt!r}")
             os.replace(tmp, path)

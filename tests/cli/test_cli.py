@@ -131,6 +131,14 @@ def test_power_and_compare(tmp_path: Path, capsys):
     assert "+26.0 points" in out
 
 
+def test_power_text_states_the_level_and_power_asked_for(capsys):
+    need_realdata()
+    assert main(["power", str(AC), "--diff", "10", "--alpha", "0.01", "--power", "0.9"]) == 0
+    out = capsys.readouterr().out
+    assert "alpha 0.01, power 0.9" in out
+    assert "alpha 0.05" not in out
+
+
 def test_compare_ambiguous_label_is_an_error(capsys):
     need_realdata()
     assert main(["compare", "agent", "claude", "-i", str(AC), "--no-cache"]) == 1

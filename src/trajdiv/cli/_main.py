@@ -131,22 +131,22 @@ def _cmd_power(args: argparse.Namespace) -> int:
             f"paired: {p['a']} vs {p['b']} on {p['shared_tasks']} shared tasks "
             f"(s2_delta {p['s2_delta']:.4f}, w {p['w']:.4f})"
         )
-        print(_power_line(p, d))
+        print(_power_line(p, d, res["alpha"], res["power"]))
     for c in res["configs"]:
         print(
             f"{c['config']}: {c['n_tasks']} tasks, {c['runs_per_task_observed']} runs per task, "
             f"single-run pass@1 sd {c['single_run_sd_points']:.2f} points"
         )
-        print("  " + _power_line(c, d))
+        print("  " + _power_line(c, d, res["alpha"], res["power"]))
         print(f"  whole-benchmark runs per agent to detect {d:g} points: {c['benchmark_runs_needed']}")
     return EXIT_OK
 
 
-def _power_line(p: dict[str, Any], d: float) -> str:
+def _power_line(p: dict[str, Any], d: float, alpha: float, power: float) -> str:
     runs = p["runs_needed"]
     runs_txt = f"{runs} runs per task" if runs else "no number of runs per task (add tasks)"
     return (
-        f"to detect {d:g} points (alpha {0.05:g}, power 0.8): {p['tasks_needed']} tasks at "
+        f"to detect {d:g} points (alpha {alpha:g}, power {power:g}): {p['tasks_needed']} tasks at "
         f"{p['runs_per_task']} runs each, or {runs_txt} on {p['n_tasks']} tasks; minimum "
         f"detectable now {100 * p['min_detectable_diff']:.1f} points"
     )

@@ -1,0 +1,33 @@
+"""Every table format is written atomically and matches its documented schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+import trajdiv.stats  # noqa: F401 - registers the statistics tables
+from trajdiv.tables import SCHEMAS, frame, schema_markdown, write_table
+
+
+def test_formats_and_schema(tmp_path: Path):
+    df = frame("single_run", [{"config": "c", "run_index": 1, "n_tasks": 3, "pass1": 0.5}])
+    paths = write_table(df, tmp_path, "single_run", ("parquet", "csv", "json"))
+    assert [p.name for p in paths] == ["single_run.parquet", "single_run.csv", "single_run.jsonl"]
+    assert pl.read_parquet(paths[0]).equals(df)
+    assert json.loads(paths[2].read_text().splitlines()[0]) == {
+        "config": "c",
+        "run_index": 1,
+        "n_tasks": 3,
+        "pass1": 0.5,
+    }
+    assert list(pl.read_csv(paths[1]).columns) == list(SCHEMAS["single_run"])
+    assert not list(tmp_path.glob(".*"))
+
+
+def test_frame_orders_and_types_columns():
+    df = frame("runs", [])
+    assert df.columns == list(SCHEMAS["runs"])
+    assert df.schema["resolved"] == pl.Boolean
+    assert "| `resolved` |" in schema_markdown(["runs"])
