@@ -109,6 +109,10 @@ def _first_words(cmd: str, n: int = 8) -> list[str]:
     return words
 
 
+_MEMO_MAX_CHARS = 2000
+"""Actions up to this length are memoised (they repeat across runs; long heredocs rarely do)."""
+
+
 def shell_verb(cmd: str, strip_cd: bool = True) -> str:
     """The command word of a shell action (see the module docstring).
 
@@ -119,6 +123,17 @@ def shell_verb(cmd: str, strip_cd: bool = True) -> str:
     >>> shell_verb("git diff HEAD")
     'git diff'
     """
+    if len(cmd) <= _MEMO_MAX_CHARS:
+        return _shell_verb_memo(cmd, strip_cd)
+    return _shell_verb(cmd, strip_cd)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _shell_verb_memo(cmd: str, strip_cd: bool) -> str:
+    return _shell_verb(cmd, strip_cd)
+
+
+def _shell_verb(cmd: str, strip_cd: bool) -> str:
     text = _strip_cd(cmd.strip()) if strip_cd else cmd.strip()
     words = _first_words(text)
     while words and (_ENV_ASSIGN.match(words[0]) or words[0] in _WRAPPERS):
@@ -191,6 +206,17 @@ def normalize_action(action: str) -> str:
     >>> normalize_action("cd /testbed && grep -n 'def foo' astropy/io/ascii/html.py | head -20")
     'grep -n S PATH | head -N'
     """
+    if len(action) <= _MEMO_MAX_CHARS:
+        return _normalize_memo(action)
+    return _normalize(action)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _normalize_memo(action: str) -> str:
+    return _normalize(action)
+
+
+def _normalize(action: str) -> str:
     text = _strip_cd(action.strip())
     text = _HEREDOC.sub(lambda m: f"<<{m.group(2)}{m.group(3)} BODY", text)
     text = _QUOTED.sub("S", text)

@@ -124,8 +124,13 @@ def _graphml_data(prefix: str, d: dict[str, object]) -> str:
     for k, v in d.items():
         if v is None:
             continue
-        val = ("true" if v else "false") if isinstance(v, bool) else (repr(v) if isinstance(v, float) else v)
-        parts.append(f'<data key="{prefix}_{k}">{_xml(val)}</data>')
+        if isinstance(v, str):
+            val = v.translate(_XML_TABLE)
+        elif isinstance(v, bool):
+            val = "true" if v else "false"
+        else:
+            val = repr(v)  # int or float: nothing to escape
+        parts.append(f'<data key="{prefix}_{k}">{val}</data>')
     return "".join(parts)
 
 

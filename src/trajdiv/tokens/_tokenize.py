@@ -86,7 +86,8 @@ class TokenCache:
         """Tokens of several runs; the misses are encoded in one batch."""
         out: list[RunTokens | None] = [None] * len(runs)
         misses: list[int] = []
-        keys = [self._key(r) for r in runs]
+        # keys are only worth hashing when there is a disk cache to look them up in
+        keys = [self._key(r) for r in runs] if self.directory is not None else [""] * len(runs)
         for i, key in enumerate(keys):
             if self.directory is not None:
                 path = self._path(key)
