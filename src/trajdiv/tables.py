@@ -234,9 +234,14 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_table(
-    df: pl.DataFrame, out_dir: Path, name: str, formats: Sequence[str] = ("parquet",)
+    df: pl.DataFrame | pl.LazyFrame, out_dir: Path, name: str, formats: Sequence[str] = ("parquet",)
 ) -> list[Path]:
-    """Write `df` as `out_dir/name.<fmt>` for each format, each file atomically."""
+    """Write a table as `out_dir/name.parquet` / `.csv` / `.jsonl` (JSON Lines), one file per
+    format, each under a temporary name renamed into place when complete.
+
+    A lazy frame (for instance the parts of a large table) is streamed to disk, never collected.
+    """
+    lf = df.lazy()
     paths = []
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
@@ -244,13 +249,13 @@ def write_table(
         tmp = _tmp_path(path)
         try:
             if fmt == "parquet":
-                df.write_parquet(tmp, compression="zstd", statistics=True)
+                lf.sink_parquet(tmp, compression="zstd", row_group_size=50_000, maintain_order=True)
             elif fmt == "csv":
-                df.write_csv(tmp)
+                lf.sink_csv(tmp, maintain_order=True)
             elif fmt == "json":
-                df.write_ndjson(tmp)
+                lf.sink_ndjson(tmp, maintain_order=True)
             else:
-                raise ValueError(f"unknown table format {fmt!r}")
+                raise ValueError(f"unknown table format {fmt!r} (use {', '.join(TABLE_FORMATS)})")
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)

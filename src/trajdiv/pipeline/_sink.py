@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import polars as pl
 
-from trajdiv._errors import UsageError
-from trajdiv.tables import frame
+from trajdiv.tables import frame, write_table
 
 __all__ = ["TableSink"]
 
@@ -58,28 +55,6 @@ class TableSink:
                 )
             else:
                 df = frame(name, []).lazy()
-            written[name] = _sink(df, out_dir, name, formats)
+            write_table(df, out_dir, name, formats)
+            written[name] = out_dir / f"{name}.parquet"
         return written
-
-
-def _sink(lf: pl.LazyFrame, out_dir: Path, name: str, formats: tuple[str, ...]) -> Path:
-    """Write a (possibly large) table in each format from its parts, each file atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for fmt in formats:
-        path = out_dir / f"{name}.{'jsonl' if fmt == 'json' else fmt}"
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=out_dir)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            if fmt == "parquet":
-                lf.sink_parquet(tmp, compression="zstd", row_group_size=50_000, maintain_order=True)
-            elif fmt == "csv":
-                lf.sink_csv(tmp, maintain_order=True)
-            elif fmt == "json":
-                lf.sink_ndjson(tmp, maintain_order=True)
-            else:
-                raise UsageError(f"unknown table format {fmt!r} (use parquet, csv, json)")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-    return out_dir / f"{name}.parquet"
