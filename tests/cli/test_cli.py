@@ -159,3 +159,16 @@ def test_formats_and_schema(capsys):
         assert name in out
     assert main(["schema", "runs"]) == 0
     assert "`resolved`" in capsys.readouterr().out
+
+
+def test_fuzzy_joins_near_identical_normalized_actions(tmp_path: Path):
+    import polars as pl
+
+    dump = tmp_path / "d"
+    write_ac_dump(dump, "m", {"t1": [["git log --oneline --graph"], ["git log --oneline --graphs"]]})
+    main(["diverge", str(dump), "-o", str(tmp_path / "a"), "--no-cache", "-q", "-j", "1"])
+    main(["diverge", str(dump), "-o", str(tmp_path / "b"), "--fuzzy", "90", "--no-cache", "-q", "-j", "1"])
+    plain = pl.read_parquet(tmp_path / "a" / "divergence_pairs.parquet")["step_div_normalized"].to_list()
+    fuzzy = pl.read_parquet(tmp_path / "b" / "divergence_pairs.parquet")["step_div_normalized"].to_list()
+    assert plain == [1]
+    assert fuzzy == [None]
