@@ -358,10 +358,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print JSON")
 
     sp = cmd("plot", "draw one plot from the output folder of `trajdiv analyze`", _cmd_plot)
-    sp.add_argument("kind", metavar="KIND", help="divergence, agreement, graph, passk, cv, spread, steps")
+    sp.add_argument(
+        "kind", metavar="KIND", help="divergence, agreement, graph, across, passk, cv, spread, steps"
+    )
     sp.add_argument("results", type=Path, metavar="RESULTS", help="output folder of `trajdiv analyze`")
     sp.add_argument("-o", "--out", type=Path, default=None, help="folder for the PNG and SVG")
-    sp.add_argument("--task", default=None, help="task for the graph plot (default: the first)")
+    sp.add_argument(
+        "--task", default=None, help="task for the graph and across plots (default: chosen automatically)"
+    )
     sp.add_argument("--config", default=None, help="configuration for the graph plot")
     sp.add_argument("-q", "--quiet", action="store_true")
 

@@ -199,6 +199,79 @@ def plot_graph(
     return save(fig, out, name)
 
 
+def _layout(g: Any) -> dict[str, tuple[float, float]]:
+    """Nodes placed by depth (x), reference path first within a depth (y)."""
+    depth = {n: d["depth"] for n, d in g.nodes(data=True)}
+    by_depth: dict[int, list[str]] = {}
+    for n in sorted(g.nodes, key=lambda x: (depth[x], not g.nodes[x]["on_reference"], x)):
+        by_depth.setdefault(depth[n], []).append(n)
+    return {n: (d, -k + (len(nodes) - 1) / 2) for d, nodes in by_depth.items() for k, n in enumerate(nodes)}
+
+
+def plot_across(res: Path, out: Path, task: str | None = None, **_: Any) -> list[Path]:
+    """One task's runs from several configurations in one graph, coloured by configuration."""
+    import networkx as nx
+
+    files = sorted((res / "graphs" / "_across").glob("*.json"))
+    if task is not None:
+        files = [
+            f for f in files if f.stem == "".join(c if c.isalnum() or c in "-_.@" else "_" for c in task)
+        ]
+    if not files:
+        raise UsageError(
+            f"no graph across configurations{' for task ' + repr(task) if task else ''} in {res}"
+        )
+    data = json.loads(files[0].read_text("utf-8"))
+    g = nx.DiGraph()
+    for n in data["nodes"]:
+        g.add_node(n["id"], **n)
+    for e in data["edges"]:
+        g.add_edge(e["source"], e["target"], **{k: v for k, v in e.items() if k not in ("source", "target")})
+    configs = sorted({c for _, d in g.nodes(data=True) for c in json.loads(d["runs_by_config"])})
+    colour = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(configs)}
+    shared = "#444444"
+
+    def pick(by_config: str) -> str:
+        present = [c for c, k in json.loads(by_config).items() if k]
+        return colour[present[0]] if len(present) == 1 else shared
+
+    pos = _layout(g)
+    max_depth = max((d["depth"] for _, d in g.nodes(data=True)), default=1)
+    fig, axes = new_figure(min(14.0, 2.0 + 0.28 * max_depth), 4.8)
+    ax = axes[0][0]
+    max_runs = max((d["n_runs"] for _, _, d in g.edges(data=True)), default=1)
+    for u, v, d in g.edges(data=True):
+        (x0, y0), (x1, y1) = pos[u], pos[v]
+        ax.plot(
+            [x0, x1],
+            [y0, y1],
+            color=pick(d["runs_by_config"]),
+            lw=0.6 + 4.0 * d["n_runs"] / max_runs,
+            alpha=0.8,
+            zorder=1,
+            solid_capstyle="round",
+        )
+    nodes = list(g.nodes)
+    ax.scatter(
+        [pos[n][0] for n in nodes],
+        [pos[n][1] for n in nodes],
+        s=[18 + 8 * g.nodes[n]["n_runs"] for n in nodes],
+        c=[pick(g.nodes[n]["runs_by_config"]) for n in nodes],
+        edgecolors="white",
+        linewidths=0.5,
+        zorder=2,
+    )
+    for c in configs:
+        ax.plot([], [], color=colour[c], lw=3, label=_short(c))
+    ax.plot([], [], color=shared, lw=3, label="shared by several")
+    _legend(ax, frameon=False, fontsize=7, loc="upper left")
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.set_xlabel(f"step ({plain(data['level'])} level)")
+    ax.set_title(f"Runs of {plain(files[0].stem)} across configurations: where they take different roads")
+    return save(fig, out, f"across_{files[0].stem}")
+
+
 def plot_passk(res: Path, out: Path, **_: Any) -> list[Path]:
     """pass@k and pass^k against k with 95% bootstrap intervals."""
     pk = pl.read_parquet(res / "pass_k.parquet")
@@ -301,6 +374,7 @@ PLOT_KINDS: dict[str, Callable[..., list[Path]]] = {
     "divergence": plot_divergence,
     "agreement": plot_agreement,
     "graph": plot_graph,
+    "across": plot_across,
     "passk": plot_passk,
     "cv": plot_cv,
     "spread": plot_spread,
@@ -334,6 +408,9 @@ def plot_all(results: Path, summary: dict[str, Any], graphs: int = 3) -> list[Pa
             cfgs = [c["config"] for c in summary["configs"] if c["n_runs"] > c["n_tasks"]][:graphs]
             for cfg in cfgs:
                 paths += fn(results, out, config=cfg)
+        elif kind == "across":
+            if any((results / "graphs" / "_across").glob("*.json")):
+                paths += fn(results, out)
         else:
             paths += fn(results, out)
     return paths
