@@ -1,23 +1,29 @@
 """trajdiv: where repeated agent runs diverge, which strategies they branch into, and whether
 differences between runs are real.
 
-Everything the ``trajdiv`` command does is available here under the same names.
+Everything the ``trajdiv`` command does is available here under the same names. Names are loaded
+on first use, so ``import trajdiv`` does not pull in polars, networkx or matplotlib until needed.
 """
 
-from trajdiv._api import (
-    AnalysisResult,
-    Comparison,
-    analyze,
-    compare,
-    demo_corpus,
-    export_jsonl,
-    ingest,
-    power,
-)
+from typing import TYPE_CHECKING
+
 from trajdiv._errors import InputError, TrajdivError, UsageError
-from trajdiv.ingest import Dataset, read_runs
+from trajdiv._lazy import attach
 from trajdiv.model import Config, Outcome, Run, Step
-from trajdiv.pipeline import PipelineResult, Settings, run_pipeline
+
+if TYPE_CHECKING:
+    from trajdiv._api import (
+        AnalysisResult,
+        Comparison,
+        analyze,
+        compare,
+        demo_corpus,
+        export_jsonl,
+        ingest,
+        power,
+    )
+    from trajdiv.ingest import Dataset, read_runs
+    from trajdiv.pipeline import PipelineResult, Settings, run_pipeline
 
 __all__ = [
     "AnalysisResult",
@@ -41,3 +47,27 @@ __all__ = [
     "read_runs",
     "run_pipeline",
 ]
+
+attach(
+    globals(),
+    {
+        **dict.fromkeys(
+            (
+                "AnalysisResult",
+                "Comparison",
+                "analyze",
+                "compare",
+                "demo_corpus",
+                "export_jsonl",
+                "ingest",
+                "power",
+            ),
+            "trajdiv._api",
+        ),
+        "Dataset": "trajdiv.ingest",
+        "read_runs": "trajdiv.ingest",
+        "PipelineResult": "trajdiv.pipeline",
+        "Settings": "trajdiv.pipeline",
+        "run_pipeline": "trajdiv.pipeline",
+    },
+)

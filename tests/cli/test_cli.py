@@ -172,3 +172,31 @@ def test_fuzzy_joins_near_identical_normalized_actions(tmp_path: Path):
     fuzzy = pl.read_parquet(tmp_path / "b" / "divergence_pairs.parquet")["step_div_normalized"].to_list()
     assert plain == [1]
     assert fuzzy == [None]
+
+
+def test_help_stays_light_and_cli_constants_match_the_library():
+    code = (
+        "import sys, trajdiv.cli; from trajdiv.cli import build_parser; build_parser();"
+        "print(','.join(m for m in ('polars', 'networkx', 'matplotlib', 'tiktoken') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ""
+    from trajdiv.cli import _common
+    from trajdiv.tables import TABLE_FORMATS
+    from trajdiv.tokens import DEFAULT_ENCODING
+
+    assert _common.DEFAULT_ENCODING == DEFAULT_ENCODING
+    assert _common.TABLE_FORMATS == TABLE_FORMATS
+
+
+def test_lazy_package_attributes():
+    import trajdiv
+    import trajdiv.graph
+
+    assert "analyze" in dir(trajdiv)
+    assert callable(trajdiv.analyze)
+    assert trajdiv.graph.DEFAULT_CLUSTER_THRESHOLD == 0.5
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = trajdiv.nope

@@ -7,14 +7,20 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trajdiv._errors import TrajdivError
 from trajdiv.align._abstraction import LEVELS
 from trajdiv.ingest._ingest import CONFIG_FROM
 from trajdiv.pipeline._engine import ENGINES, default_jobs
-from trajdiv.pipeline._settings import Settings
-from trajdiv.tables import TABLE_FORMATS
-from trajdiv.tokens._encoding import DEFAULT_ENCODING
+
+if TYPE_CHECKING:
+    from trajdiv.pipeline._settings import Settings
+
+# kept here rather than imported, so that `trajdiv --help` loads neither tiktoken nor polars;
+# a test checks they equal trajdiv.tokens.DEFAULT_ENCODING and trajdiv.tables.TABLE_FORMATS
+DEFAULT_ENCODING = "cl100k_base"
+TABLE_FORMATS = ("parquet", "csv", "json")
 
 __all__ = [
     "EXIT_ERROR",
@@ -150,6 +156,8 @@ def add_analysis_options(p: argparse.ArgumentParser, *, graph: bool = True) -> N
 
 def settings_from(args: argparse.Namespace, stages: tuple[str, ...]) -> Settings:
     """Settings from parsed options."""
+    from trajdiv.pipeline._settings import Settings
+
     return Settings(
         stages=stages,
         encoding=getattr(args, "encoding", DEFAULT_ENCODING),

@@ -6,9 +6,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trajdiv import _api
 from trajdiv.cli._common import (
     EXIT_OK,
     add_analysis_options,
@@ -19,7 +18,9 @@ from trajdiv.cli._common import (
     progress_printer,
     settings_from,
 )
-from trajdiv.pipeline._run import PipelineResult
+
+if TYPE_CHECKING:
+    from trajdiv.pipeline._run import PipelineResult
 
 __all__ = ["build_parser", "main"]
 
@@ -42,6 +43,8 @@ def _report_ingest(res: PipelineResult, quiet: bool) -> int:
 
 @guarded
 def _cmd_ingest(args: argparse.Namespace) -> int:
+    from trajdiv import _api
+
     res = _api.ingest(
         args.inputs,
         args.out,
@@ -62,6 +65,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _run_stages(args: argparse.Namespace, stages: tuple[str, ...], stats: bool, extras: bool) -> int:
+    from trajdiv import _api
+
     res = _api.analyze(
         args.inputs,
         args.out,
@@ -109,6 +114,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 @guarded
 def _cmd_power(args: argparse.Namespace) -> int:
+    from trajdiv import _api
+
     res = _api.power(
         args.inputs,
         diff=args.diff / 100.0,
@@ -154,6 +161,8 @@ def _power_line(p: dict[str, Any], d: float, alpha: float, power: float) -> str:
 
 @guarded
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from trajdiv import _api
+
     res = _api.compare(
         args.a,
         args.b,
@@ -205,6 +214,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 @guarded
 def _cmd_export(args: argparse.Namespace) -> int:
+    from trajdiv import _api
+
     n = _api.export_jsonl(args.inputs, args.out, config_from=args.config_from)
     print(f"{n} runs written to {args.out}")
     return EXIT_OK if n else 4

@@ -1,9 +1,14 @@
 """The streaming, parallel, cached pipeline that runs the per-group stages."""
 
-from trajdiv.pipeline._engine import ENGINES, default_jobs, map_ordered
-from trajdiv.pipeline._group import GroupResult, analyze_group
-from trajdiv.pipeline._run import PipelineResult, run_pipeline, write_manifest
-from trajdiv.pipeline._settings import STAGES, Settings
+from typing import TYPE_CHECKING
+
+from trajdiv._lazy import attach
+
+if TYPE_CHECKING:
+    from trajdiv.pipeline._engine import ENGINES, default_jobs, map_ordered
+    from trajdiv.pipeline._group import GroupResult, analyze_group
+    from trajdiv.pipeline._run import PipelineResult, run_pipeline, write_manifest
+    from trajdiv.pipeline._settings import STAGES, Settings
 
 __all__ = [
     "ENGINES",
@@ -17,3 +22,19 @@ __all__ = [
     "run_pipeline",
     "write_manifest",
 ]
+
+attach(
+    globals(),
+    {
+        "ENGINES": "trajdiv.pipeline._engine",
+        "default_jobs": "trajdiv.pipeline._engine",
+        "map_ordered": "trajdiv.pipeline._engine",
+        "GroupResult": "trajdiv.pipeline._group",
+        "analyze_group": "trajdiv.pipeline._group",
+        "PipelineResult": "trajdiv.pipeline._run",
+        "run_pipeline": "trajdiv.pipeline._run",
+        "write_manifest": "trajdiv.pipeline._run",
+        "STAGES": "trajdiv.pipeline._settings",
+        "Settings": "trajdiv.pipeline._settings",
+    },
+)
