@@ -89,8 +89,13 @@ def _median(vals: list[float | None]) -> float | None:
     return float(statistics.median(xs)) if xs else None
 
 
-def analyze_group(runs: list[Run], settings: Settings, cache: TokenCache | None) -> GroupResult:
-    """Compute every per-group table of ``runs`` (already ordered, labelled and indexed)."""
+def analyze_group(
+    runs: list[Run], settings: Settings, cache: TokenCache | None, digests: list[str] | None = None
+) -> GroupResult:
+    """Compute every per-group table of ``runs`` (already ordered, labelled and indexed).
+
+    ``digests`` are content hashes of the runs, used as token-cache keys when given.
+    """
     config, task = runs[0].config.label, runs[0].task_id
     res = GroupResult(config=config, task_id=task)
     run_rows = [run_row(r) for r in runs]
@@ -117,7 +122,7 @@ def analyze_group(runs: list[Run], settings: Settings, cache: TokenCache | None)
     # abstraction and tokens
     rules = load_phase_rules(settings.phase_rules)
     levels = [abstract_steps(r.steps, rules) for r in runs]
-    toks: list[RunTokens] = (cache or TokenCache(None, settings.encoding)).many(runs)
+    toks: list[RunTokens] = (cache or TokenCache(None, settings.encoding)).many(runs, digests)
     k = 0
     for r, lv, tk in zip(runs, levels, toks, strict=True):
         for i in range(len(r.steps)):

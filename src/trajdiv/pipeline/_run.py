@@ -254,7 +254,12 @@ def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
     kept, used, warnings = finalize_group(
         [(r, ref.file, ref.scope) for r, ref in zip(runs, refs, strict=True)], _W["labels"]
     )
-    result = analyze_group([r for r, _ in kept], _W["settings"], _W["tokens"])
+    # run ids are unique once duplicates are dropped, and the first copy is the one kept
+    digest_of: dict[str, str] = {}
+    for r, ref in zip(runs, refs, strict=True):
+        digest_of.setdefault(r.run_id, ref.digest)
+    kept_runs = [r for r, _ in kept]
+    result = analyze_group(kept_runs, _W["settings"], _W["tokens"], [digest_of[r.run_id] for r in kept_runs])
     # typed frames are built here, in parallel, rather than row by row in the main process
     frames = {name: frame(name, rows) for name, rows in result.tables.items()}
     result.tables = {}

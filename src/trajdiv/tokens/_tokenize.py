@@ -74,6 +74,11 @@ class TokenCache:
                 h.update(b)
         return h.hexdigest()
 
+    def _key_from_digest(self, digest: str) -> str:
+        h = hashlib.blake2b(digest_size=20)
+        h.update(_CACHE_VERSION + b"digest" + self.encoding_name.encode() + digest.encode())
+        return h.hexdigest()
+
     def _path(self, key: str) -> Path:
         assert self.directory is not None
         return self.directory / "tokens" / key[:2] / f"{key}.npy"
@@ -82,12 +87,21 @@ class TokenCache:
         """Tokens of one run (from the cache when present)."""
         return self.many([run])[0]
 
-    def many(self, runs: list[Run]) -> list[RunTokens]:
-        """Tokens of several runs; the misses are encoded in one batch."""
+    def many(self, runs: list[Run], digests: list[str] | None = None) -> list[RunTokens]:
+        """Tokens of several runs; the misses are encoded in one batch.
+
+        ``digests``, when given, are content hashes of the runs (the pipeline has them already);
+        they stand in for hashing every text again.
+        """
         out: list[RunTokens | None] = [None] * len(runs)
         misses: list[int] = []
-        # keys are only worth hashing when there is a disk cache to look them up in
-        keys = [self._key(r) for r in runs] if self.directory is not None else [""] * len(runs)
+        # keys are only worth computing when there is a disk cache to look them up in
+        if self.directory is None:
+            keys = [""] * len(runs)
+        elif digests is not None:
+            keys = [self._key_from_digest(d) for d in digests]
+        else:
+            keys = [self._key(r) for r in runs]
         for i, key in enumerate(keys):
             if self.directory is not None:
                 path = self._path(key)
