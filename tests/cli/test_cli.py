@@ -200,3 +200,26 @@ def test_lazy_package_attributes():
     assert trajdiv.graph.DEFAULT_CLUSTER_THRESHOLD == 0.5
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = trajdiv.nope
+
+
+def test_compare_two_dumps(tmp_path: Path, capsys):
+    for name, resolved in (("scaffoldA", ["t1", "t2", "t3"]), ("scaffoldB", ["t1"])):
+        root = tmp_path / name
+        write_ac_dump(root, "m", {f"t{i}": [["ls"], ["pwd"]] for i in (1, 2, 3, 4)})
+        (root / "results").mkdir()
+        unresolved = [t for t in ("t1", "t2", "t3", "t4") if t not in resolved]
+        (root / "results" / "results.json").write_text(
+            json.dumps({"resolved": resolved, "unresolved_ids": unresolved})
+        )
+    assert (
+        main(["compare", str(tmp_path / "scaffoldA"), str(tmp_path / "scaffoldB"), "--no-cache", "--json"])
+        == 0
+    )
+    d = json.loads(capsys.readouterr().out)
+    assert (d["a"], d["b"]) == ("scaffoldA", "scaffoldB")
+    assert d["diff"] == pytest.approx(0.5)  # 3/4 - 1/4, every run of a task agreeing
+    # d_i = (0, 1, 1, 0): se = sd / 2 = 0.2887; the upper bound is clipped at +1
+    assert d["ci95"][0] == pytest.approx(0.5 - 1.959964 * 0.57735 / 2, abs=1e-4)
+    assert d["ci95"][1] == 1.0
+    assert d["p_value"] == pytest.approx(0.5)  # 8 of the 16 sign patterns reach |mean| >= 0.5
+    assert "not distinguishable" in d["verdict"]

@@ -60,7 +60,8 @@ class PairedDiff:
 def paired_difference(
     pa: Sequence[float], pb: Sequence[float], single_run: bool = False, seed: int = 0
 ) -> PairedDiff:
-    """Task-clustered paired difference: d_i = p_A,i - p_B,i, SE = sd(d) / sqrt(T).
+    """Task-clustered paired difference: d_i = p_A,i - p_B,i, SE = sd(d) / sqrt(T); the 95%
+    interval is mean +- 1.96 SE clipped to [-1, 1].
 
     p-value: paired sign-flip permutation over tasks, or the exact McNemar test when each
     configuration has one run per task (``single_run``).
@@ -73,7 +74,8 @@ def paired_difference(
         raise ValueError("the two configurations share no task")
     mean = float(d.mean())
     se = float(d.std(ddof=1) / math.sqrt(t)) if t > 1 else None
-    ci = (mean - Z95 * se, mean + Z95 * se) if se is not None else None
+    # a difference of two success rates cannot leave [-1, 1]
+    ci = (max(-1.0, mean - Z95 * se), min(1.0, mean + Z95 * se)) if se is not None else None
     if single_run:
         bb = int(((a == 1) & (b == 0)).sum())
         cc = int(((a == 0) & (b == 1)).sum())
