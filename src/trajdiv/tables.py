@@ -8,12 +8,13 @@ this module.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from trajdiv._io import atomic_write_bytes, atomic_write_text, tmp_path
 
 __all__ = [
     "SCHEMAS",
@@ -212,28 +213,6 @@ def frame(name: str, rows: Mapping[str, Sequence[Any]] | Iterable[Mapping[str, A
     return pl.from_dicts(records, schema=pl_schema, strict=False)
 
 
-def _tmp_path(path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary name beside `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(path)
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Text version of :func:`atomic_write_bytes` (UTF-8)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
 def write_table(
     df: pl.DataFrame | pl.LazyFrame, out_dir: Path, name: str, formats: Sequence[str] = ("parquet",)
 ) -> list[Path]:
@@ -247,7 +226,7 @@ def write_table(
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
         path = out_dir / f"{name}.{'jsonl' if fmt == 'json' else fmt}"
-        tmp = _tmp_path(path)
+        tmp = tmp_path(path)
         try:
             if fmt == "parquet":
                 lf.sink_parquet(

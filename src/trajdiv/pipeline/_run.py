@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from trajdiv._io import atomic_write_bytes
 from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._base import ReadContext
 from trajdiv.ingest._ingest import (
@@ -199,11 +200,7 @@ def _parse_source(item: tuple[Source, str, str | None]) -> _SourceIndex:
         os.replace(tmp, spill)
     if cache_dir and key:
         idx_path = Path(cache_dir) / "sources" / key[:2] / f"{key}.idx"
-        idx_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = idx_path.with_name(f".{idx_path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(idx, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, idx_path)
+        atomic_write_bytes(idx_path, pickle.dumps(idx, protocol=pickle.HIGHEST_PROTOCOL))
     return idx
 
 
@@ -268,11 +265,7 @@ def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
         files[f] = files.get(f, 0) + 1
     out = _GroupOut(result, frames, used, warnings, len(kept), files)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        atomic_write_bytes(path, pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     return out
 
 

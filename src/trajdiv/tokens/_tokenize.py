@@ -9,13 +9,14 @@ counts add up exactly across steps.
 from __future__ import annotations
 
 import hashlib
-import os
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from trajdiv._io import atomic_write_bytes
 from trajdiv.model import Run
 from trajdiv.tokens._encoding import DEFAULT_ENCODING, get_encoding
 
@@ -165,11 +166,9 @@ def _unpack(arr: npt.NDArray[np.uint32]) -> RunTokens:
 
 
 def _save(path: Path, rt: RunTokens) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        np.save(fh, _pack(rt), allow_pickle=False)
-    os.replace(tmp, path)
+    buf = io.BytesIO()
+    np.save(buf, _pack(rt), allow_pickle=False)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def tokenize_runs(runs: list[Run], cache: TokenCache) -> list[RunTokens]:
