@@ -12,9 +12,11 @@ REALDATA = ROOT.parent / "shared" / "realdata"
 AC = REALDATA / "agent-consistency" / "swe-bench"
 TAU = REALDATA / "tau-bench"
 
-CLAUDE = "agent-consistency:claude-sonnet-4-5-20250929"
-GPT5 = "agent-consistency:openai-gpt-5"
-LLAMA = "agent-consistency:meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo"
+# configuration labels of the SWE-bench part of agent-consistency when the whole folder is read:
+# it holds several benchmarks, so labels carry theirs (HotpotQA runs of the same models are apart)
+CLAUDE = "swe-bench/agent-consistency:claude-sonnet-4-5-20250929"
+GPT5 = "swe-bench/agent-consistency:openai-gpt-5"
+LLAMA = "swe-bench/agent-consistency:meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo"
 
 
 def need_realdata() -> None:

@@ -52,6 +52,10 @@ def ingest(
     out: Path,
     *,
     config_from: str = "auto",
+    grading: str = "contains",
+    f1_threshold: float = 0.5,
+    pool_benchmarks: bool = False,
+    score: str | None = None,
     strict: bool = False,
     formats: tuple[str, ...] = ("parquet",),
     jobs: int | None = None,
@@ -71,7 +75,14 @@ def ingest(
     return run_pipeline(
         list(inputs),
         out,
-        Settings(stages=("ingest",), config_from=config_from),
+        Settings(
+            stages=("ingest",),
+            config_from=config_from,
+            grading=grading,
+            f1_threshold=f1_threshold,
+            pool_benchmarks=pool_benchmarks,
+            score=score,
+        ),
         jobs=jobs,
         engine=engine,
         address=address,
@@ -176,9 +187,25 @@ def _kept_analysis(out: Path, key: str) -> tuple[dict[str, Any], list[Path], Pat
     return summary, [f for f in files if f.parent.name == "plots"], report
 
 
-def export_jsonl(inputs: Sequence[str | Path], path: Path, *, config_from: str = "auto") -> int:
+def export_jsonl(
+    inputs: Sequence[str | Path],
+    path: Path,
+    *,
+    config_from: str = "auto",
+    grading: str = "contains",
+    f1_threshold: float = 0.5,
+    pool_benchmarks: bool = False,
+    score: str | None = None,
+) -> int:
     """Write every run under ``inputs`` to trajdiv's JSONL export; returns the runs written."""
-    ds = read_runs(list(inputs), config_from=config_from)
+    ds = read_runs(
+        list(inputs),
+        config_from=config_from,
+        grading=grading,
+        f1_threshold=f1_threshold,
+        pool_benchmarks=pool_benchmarks,
+        score=score,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_jsonl(ds.runs, path)
 
@@ -213,6 +240,10 @@ def power(
     b: str | None = None,
     s2_delta: float | None = None,
     config_from: str = "auto",
+    grading: str = "contains",
+    f1_threshold: float = 0.5,
+    pool_benchmarks: bool = False,
+    score: str | None = None,
 ) -> dict[str, Any]:
     """Runs per task and tasks needed to detect a pass@1 difference of ``diff`` (a fraction).
 
@@ -224,7 +255,17 @@ def power(
         raise UsageError("--diff is a difference in pass@1 as a fraction, in (0, 1)")
     with tempfile.TemporaryDirectory() as tmp:
         res = run_pipeline(
-            list(inputs), Path(tmp), Settings(stages=("ingest",), config_from=config_from), jobs=1
+            list(inputs),
+            Path(tmp),
+            Settings(
+                stages=("ingest",),
+                config_from=config_from,
+                grading=grading,
+                f1_threshold=f1_threshold,
+                pool_benchmarks=pool_benchmarks,
+            score=score,
+            ),
+            jobs=1,
         )
         if res.n_runs == 0:
             raise UsageError("no run could be read from the inputs")
@@ -320,6 +361,10 @@ def compare(
     jobs: int | None = None,
     cache_dir: Path | None = None,
     config_from: str = "auto",
+    grading: str = "contains",
+    f1_threshold: float = 0.5,
+    pool_benchmarks: bool = False,
+    score: str | None = None,
 ) -> Comparison:
     """Paired comparison of configuration A with B on the tasks they share.
 
@@ -335,7 +380,17 @@ def compare(
     with tempfile.TemporaryDirectory() as tmp:
         where = out or Path(tmp)
         res = run_pipeline(
-            list(inputs), where, Settings(config_from=config_from), jobs=jobs, cache_dir=cache_dir
+            list(inputs),
+            where,
+            Settings(
+                config_from=config_from,
+                grading=grading,
+                f1_threshold=f1_threshold,
+                pool_benchmarks=pool_benchmarks,
+            score=score,
+            ),
+            jobs=jobs,
+            cache_dir=cache_dir,
         )
         runs = res.frame("runs")
         groups = res.frame("divergence_groups")

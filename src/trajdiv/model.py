@@ -108,6 +108,8 @@ class Run:
     """The file the run was read from."""
     fmt: str = ""
     """Name of the reader that produced the run."""
+    warnings: tuple[str, ...] = ()
+    """What the dump records as gone wrong in this run (an agent exception, a log not finished)."""
 
     @property
     def group_key(self) -> tuple[str, str]:
@@ -140,6 +142,7 @@ class Run:
             "dump_key": self.dump_key,
             "source": self.source,
             "fmt": self.fmt,
+            "warnings": list(self.warnings),
             "steps": [
                 {
                     "index": s.index,
@@ -179,6 +182,7 @@ class Run:
             dump_key=str(d["dump_key"]),
             source=str(d["source"]),
             fmt=str(d["fmt"]),
+            warnings=tuple(str(w) for w in d.get("warnings", ())),
             steps=tuple(
                 Step(
                     index=int(s["index"]),

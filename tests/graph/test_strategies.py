@@ -47,7 +47,7 @@ def test_labels_do_not_depend_on_input_order(runs, rnd):
     settings = Settings(stages=("ingest", "graph"))
 
     def labels(members):
-        kept, _, _ = finalize_group([(m, m.source, ()) for m in members], [])
+        kept, *_ = finalize_group([(m, m.source, ()) for m in members], [])
         res = analyze_group([r for r, _ in kept], settings, None)
         return {row["run_id"]: row["strategy"] for row in res.tables["strategies"]}
 

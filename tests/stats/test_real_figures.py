@@ -38,7 +38,7 @@ def test_consistent_wrong_structural_proxy(summary):
 
 
 def test_tau_bench_pass_hat_k_falls(summary):
-    c = config_entry(summary, "tau-bench:gpt-4o")
+    c = config_entry(summary, "tau-bench-airline/tau-bench:gpt-4o")
     vals = [c["pass_hat_k"][str(k)] for k in range(1, 5)]
     assert vals == sorted(vals, reverse=True)
     assert vals[0] > vals[-1]

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from trajdiv._errors import TrajdivError
 from trajdiv.align._abstraction import LEVELS
@@ -17,6 +17,7 @@ from trajdiv.pipeline._engine import ENGINES, default_jobs
 if TYPE_CHECKING:
     from trajdiv.pipeline._settings import Settings
 
+GRADING = ("contains", "exact", "f1")
 # kept here rather than imported, so that `trajdiv --help` loads neither tiktoken nor polars;
 # a test checks they equal trajdiv.tokens.DEFAULT_ENCODING and trajdiv.tables.TABLE_FORMATS
 DEFAULT_ENCODING = "cl100k_base"
@@ -33,6 +34,7 @@ __all__ = [
     "exit_code_for",
     "guarded",
     "progress_printer",
+    "read_options",
     "settings_from",
 ]
 
@@ -78,6 +80,33 @@ def add_input_options(p: argparse.ArgumentParser, *, inputs_optional: bool = Fal
         default="auto",
         help="how runs are labelled with a configuration: auto = scaffold:model; model; "
         "dirname = the dump folder name; input = the INPUT argument's name",
+    )
+    p.add_argument(
+        "--grade",
+        choices=GRADING,
+        default="contains",
+        help="how a run's final answer is graded against a gold answer (question-answering dumps): "
+        "contains = the normalised gold answer occurs in the answer (default), exact, or "
+        "f1 = SQuAD token F1 >= --f1-threshold",
+    )
+    p.add_argument(
+        "--f1-threshold",
+        type=float,
+        default=0.5,
+        metavar="F",
+        help="token F1 at or above which --grade f1 counts an answer correct (default 0.5)",
+    )
+    p.add_argument(
+        "--pool-benchmarks",
+        action="store_true",
+        help="let one configuration hold runs of several benchmarks (by default runs of different "
+        "benchmarks are separate configurations, labelled benchmark/scaffold:model)",
+    )
+    p.add_argument(
+        "--score",
+        default=None,
+        metavar="NAME",
+        help="inspect_ai logs: the scorer whose value is a sample's outcome (default: the first)",
     )
     p.add_argument("--strict", action="store_true", help="stop at the first unusable file")
     p.add_argument(
@@ -165,8 +194,19 @@ def settings_from(args: argparse.Namespace, stages: tuple[str, ...]) -> Settings
         cluster_threshold=getattr(args, "cluster_threshold", 0.5),
         fuzzy=getattr(args, "fuzzy", None),
         phase_rules=getattr(args, "phase_rules", None),
-        config_from=args.config_from,
+        **read_options(args),
     )
+
+
+def read_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The reading options (configuration, answer grading, benchmark pooling) as keyword arguments."""
+    return {
+        "config_from": getattr(args, "config_from", "auto"),
+        "grading": getattr(args, "grade", "contains"),
+        "f1_threshold": getattr(args, "f1_threshold", 0.5),
+        "pool_benchmarks": getattr(args, "pool_benchmarks", False),
+        "score": getattr(args, "score", None),
+    }
 
 
 def cache_dir_from(args: argparse.Namespace) -> Path | None:

@@ -16,6 +16,7 @@ from trajdiv.cli._common import (
     exit_code_for,
     guarded,
     progress_printer,
+    read_options,
     settings_from,
 )
 
@@ -48,7 +49,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     res = _api.ingest(
         args.inputs,
         args.out,
-        config_from=args.config_from,
+        **read_options(args),
         strict=args.strict,
         formats=args.table_format,
         jobs=args.jobs,
@@ -58,7 +59,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         progress=progress_printer(args.quiet),
     )
     if args.export_jsonl:
-        n = _api.export_jsonl(args.inputs, args.out / "runs.jsonl", config_from=args.config_from)
+        n = _api.export_jsonl(args.inputs, args.out / "runs.jsonl", **read_options(args))
         if not args.quiet:
             print(f"{n} runs exported to {args.out / 'runs.jsonl'}")
     return _report_ingest(res, args.quiet)
@@ -126,7 +127,7 @@ def _cmd_power(args: argparse.Namespace) -> int:
         a=args.a,
         b=args.b,
         s2_delta=args.s2_delta,
-        config_from=args.config_from,
+        **read_options(args),
     )
     if args.json:
         print(json.dumps(res, indent=1))
@@ -172,7 +173,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         seed=args.seed,
         jobs=args.jobs,
         cache_dir=None if args.no_cache else args.cache_dir,
-        config_from=args.config_from,
+        **read_options(args),
     )
     if args.json:
         print(json.dumps(res.data, indent=1))
@@ -216,7 +217,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from trajdiv import _api
 
-    n = _api.export_jsonl(args.inputs, args.out, config_from=args.config_from)
+    n = _api.export_jsonl(args.inputs, args.out, **read_options(args))
     print(f"{n} runs written to {args.out}")
     return EXIT_OK if n else 4
 

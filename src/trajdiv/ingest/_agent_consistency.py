@@ -1,8 +1,17 @@
 """The agent-consistency layout: ``results_<model>/<instance>.json`` holding ``runs[]``.
 
-Outcomes are not in these files: ``success`` only means the run submitted. They come from the
-SWE-bench harness reports ``<key>.<key>-local-run<K>.json`` beside the ``results_*`` folders (see
-:mod:`trajdiv.ingest._labels` for the pairing rule).
+``success`` in these files only means the run finished; it is never an outcome. SWE-bench runs
+take their outcome from the harness reports ``<key>.<key>-local-run<K>.json`` beside the
+``results_*`` folders (see :mod:`trajdiv.ingest._labels` for the pairing rule). Question-answering
+runs (a file with a gold ``answer`` and runs with a ``final_answer``, such as HotpotQA) are graded
+by the rule chosen with ``--grade`` (:mod:`trajdiv.ingest._grading`).
+
+A step's action is ``action`` (a shell command, or a tool name such as ``Search``) together with
+its ``action_input`` arguments where the step has them.
+
+The benchmark is ``hotpotqa`` for files with HotpotQA's fields (``question``, ``answer``,
+``supporting_facts``), ``swe-bench`` for SWE-bench instance ids, ``qa`` for other
+answer-graded files, else unknown.
 """
 
 from __future__ import annotations
@@ -14,14 +23,18 @@ from datetime import datetime
 from trajdiv._errors import InputError
 from trajdiv.ingest._base import (
     ReadContext,
+    benchmark_of_task,
     field_of,
     opt_field,
     opt_int,
     opt_number,
+    tool_action_text,
+    tool_args_json,
     trailing_number,
 )
+from trajdiv.ingest._grading import grade_answer
 from trajdiv.ingest._source import Source, load_json
-from trajdiv.model import Config, Run, Step
+from trajdiv.model import Config, Outcome, Run, Step
 
 __all__ = ["AgentConsistencyReader", "dump_key_of_folder"]
 
@@ -44,6 +57,34 @@ def _seconds(start: object, end: object) -> float | None:
         return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
     except ValueError:
         return None
+
+
+def _benchmark(obj: dict[str, object], task_id: str) -> str:
+    if all(k in obj for k in ("question", "answer", "supporting_facts")):
+        return "hotpotqa"
+    family = benchmark_of_task(task_id)
+    if family:
+        return family
+    return "qa" if isinstance(obj.get("answer"), str) else ""
+
+
+def _step(s: object, j: int, source: Source, where: str) -> Step:
+    sw = f"{where}.steps[{j}]"
+    action = field_of(s, "action", str, source, sw)
+    args = s.get("action_input") if isinstance(s, dict) else None
+    tool_name = tool_args = None
+    if args is not None:
+        tool_name, tool_args = action.strip(), tool_args_json(args)
+        action = tool_action_text(tool_name, tool_args)
+    return Step(
+        index=j + 1,
+        thought=opt_field(s, "thought", str, source, sw) or "",
+        action=action,
+        tool_name=tool_name,
+        tool_args=tool_args,
+        observation=opt_field(s, "observation", str, source, sw) or "",
+        returncode=opt_field(s, "returncode", int, source, sw),
+    )
 
 
 class AgentConsistencyReader:
@@ -73,31 +114,31 @@ class AgentConsistencyReader:
         provider = opt_field(obj, "provider", str, source)
         if provider:
             attrs.append(("provider", provider))
+        bench = _benchmark(obj, task_id)
+        if bench:
+            attrs.append(("benchmark", bench))
         config = Config(model=model, scaffold="agent-consistency", attrs=tuple(attrs))
         key = dump_key_of_folder(folder)
+        gold = opt_field(obj, "answer", str, source)
+        rule = f"answer:{ctx.grading}" + (f">={ctx.f1_threshold:g}" if ctx.grading == "f1" else "")
         for i, r in enumerate(runs):
             where = f"runs[{i}]"
             run_id = field_of(r, "run_id", str, source, where)
             raw_steps = field_of(r, "steps", list, source, where)
-            steps = []
-            for j, s in enumerate(raw_steps):
-                sw = f"{where}.steps[{j}]"
-                steps.append(
-                    Step(
-                        index=j + 1,
-                        thought=opt_field(s, "thought", str, source, sw) or "",
-                        action=field_of(s, "action", str, source, sw),
-                        observation=opt_field(s, "observation", str, source, sw) or "",
-                        returncode=opt_field(s, "returncode", int, source, sw),
-                    )
-                )
+            steps = [_step(s, j, source, where) for j, s in enumerate(raw_steps)]
+            outcome = Outcome()
+            final = opt_field(r, "final_answer", str, source, where)
+            if gold is not None:
+                ok = grade_answer(final, gold, ctx.grading, ctx.f1_threshold)
+                outcome = Outcome(resolved=ok, source=rule)
             yield Run(
                 task_id=task_id,
                 run_id=run_id,
                 run_index=trailing_number(run_id),
                 config=config,
                 steps=tuple(steps),
-                patch=opt_field(r, "final_output", str, source, where),
+                outcome=outcome,
+                patch=opt_field(r, "final_output", str, source, where) if gold is None else final,
                 cost=opt_number(r, "total_cost"),
                 api_calls=opt_int(r, "n_calls"),
                 duration_s=_seconds(r.get("start_time"), r.get("end_time")),

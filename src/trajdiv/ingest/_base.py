@@ -12,7 +12,18 @@ from trajdiv._errors import InputError
 from trajdiv.ingest._source import Source
 from trajdiv.model import Run
 
-__all__ = ["ReadContext", "Reader", "field_of", "opt_field", "tool_args_json"]
+__all__ = [
+    "GENERIC_FOLDERS",
+    "ReadContext",
+    "Reader",
+    "Submission",
+    "benchmark_of_task",
+    "field_of",
+    "opt_field",
+    "side_key",
+    "submission_of",
+    "tool_args_json",
+]
 
 T = TypeVar("T")
 
@@ -23,15 +34,36 @@ class ReadContext:
 
     metadata: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """``metadata.yaml`` contents keyed by :meth:`Source.sibling_key` of the folder holding it."""
+    grading: str = "contains"
+    """Rule that grades a run's final answer against a gold answer (see ``trajdiv.ingest.GRADING``)."""
+    f1_threshold: float = 0.5
+    """Token F1 above which an answer counts as correct under ``grading="f1"``."""
+    score: str | None = None
+    """Scorer whose value is the outcome of an inspect_ai sample (None: the first scorer)."""
+    side: Mapping[str, str] = field(default_factory=dict)
+    """Text of side files that readers consult (Harbor trial ``result.json``, ``reward.txt``),
+    keyed by :func:`side_key`."""
+
+    def side_text(self, source: Source, up: int, *rel: str) -> str | None:
+        """The side file ``rel`` in the folder ``up`` levels above ``source``'s folder, if read."""
+        parts = source.folder_parts
+        if up > len(parts):
+            return None
+        return self.side.get(side_key(source.archive, (*parts[: len(parts) - up], *rel)))
 
     def metadata_for(self, source: Source) -> Mapping[str, str] | None:
         """The ``metadata.yaml`` of the nearest folder above ``source``, if any."""
+        found = self._nearest_metadata(source)
+        return None if found is None else found[1]
+
+    def _nearest_metadata(self, source: Source) -> tuple[int, Mapping[str, str]] | None:
+        """``(depth of the folder holding it, contents)`` of the nearest ``metadata.yaml``."""
         parts = source.folder_parts
         base = source.archive or ""
         for cut in range(len(parts), -1, -1):
             key = base + "!" + "/".join(parts[:cut])
             if key in self.metadata:
-                return self.metadata[key]
+                return cut, self.metadata[key]
         return None
 
 
@@ -135,13 +167,21 @@ def tool_action_text(name: str, args_json: str) -> str:
         args = json.loads(args_json)
     except json.JSONDecodeError:
         args = None
-    if isinstance(args, dict) and name in SHELL_TOOLS and isinstance(args.get("command"), str):
-        return str(args["command"])
+    if isinstance(args, dict) and name in SHELL_TOOLS:
+        for key in SHELL_ARGS:
+            if isinstance(args.get(key), str):
+                return str(args[key]).strip()
     return f"{name} {args_json}"
 
 
-SHELL_TOOLS = frozenset({"execute_bash", "bash", "shell", "run_shell", "terminal", "run_command"})
-"""Tool names whose ``command`` argument is a shell command (its verb is the shell verb)."""
+SHELL_TOOLS = frozenset(
+    {"execute_bash", "bash", "shell", "run_shell", "terminal", "run_command", "bash_command"}
+)
+"""Tool names whose command argument is a shell command (its verb is the shell verb)."""
+
+SHELL_ARGS = ("command", "cmd", "keystrokes")
+"""Argument names that hold a shell tool's command (OpenHands/mini-swe-agent, inspect_ai, Harbor
+terminus), in order of preference."""
 
 _TRAILING_NUM = re.compile(r"(?:^|[^0-9])(\d+)$")
 
@@ -162,3 +202,75 @@ def parse_simple_yaml(text: str) -> dict[str, str]:
         if sep:
             out[key.strip()] = val.strip().strip("'\"")
     return out
+
+
+def side_key(archive: str | None, parts: tuple[str, ...]) -> str:
+    """Key of a side file in :attr:`ReadContext.side`."""
+    return (archive or "") + "!" + "/".join(parts)
+
+
+GENERIC_FOLDERS = frozenset(
+    {"trajs", "traj", "trajectories", "results", "logs", "runs", "outputs", "output", "data", "preds"}
+)
+"""Folder names that never name a configuration (``trajs/`` in a submission, ``logs/``, ...)."""
+
+_DATE_PREFIX = re.compile(r"^\d{8}_")
+_SWE_BENCH_ID = re.compile(r"^[A-Za-z0-9_.\-]+__[A-Za-z0-9_.\-]+-\d+$")
+
+
+def benchmark_of_task(task_id: str) -> str:
+    """The benchmark family a task id belongs to: ``swe-bench`` for ``owner__repo-N``, else ''."""
+    return "swe-bench" if _SWE_BENCH_ID.match(task_id) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A submission folder of the swe-bench/experiments layout (``<date>_<scaffold>_<model>/``)."""
+
+    folder: str
+    """The submission folder's name (``20240825_SWE-agent_gpt-4o-2024-05-13``)."""
+    scaffold: str | None
+    """Scaffold named by ``metadata.yaml`` (``scaffold`` / ``agent`` key, or ``name: S + M``)."""
+    model: str | None
+    """Model named by ``metadata.yaml`` (``model`` key, or ``name: S + M``)."""
+    benchmark: str
+    """``swe-bench-<split>`` from ``evaluation/<lang>/<split>/`` above the folder, else ''."""
+
+
+def submission_of(source: Source, ctx: ReadContext) -> Submission | None:
+    """The submission folder a file belongs to, or None outside that layout.
+
+    The submission folder holds ``metadata.yaml``; without one, it is the folder above the
+    nearest ``trajs/``. Its configuration comes from ``metadata.yaml`` (``model`` and ``scaffold``
+    keys, or a ``name`` of the form ``SCAFFOLD + MODEL``); the caller falls back to the folder
+    name, never to a generic folder such as ``trajs``.
+    """
+    parts = source.folder_parts
+    found = ctx._nearest_metadata(source)
+    meta: Mapping[str, str] = {}
+    if found is not None and found[0] > 0:
+        depth, meta = found
+    elif "trajs" in parts[1:]:
+        depth = len(parts) - 1 - parts[::-1].index("trajs")
+    else:
+        return None
+    folder = parts[depth - 1]
+    if folder in GENERIC_FOLDERS:
+        return None
+    scaffold = meta.get("scaffold") or meta.get("agent") or None
+    model = meta.get("model") or None
+    name = meta.get("name", "")
+    if " + " in name and not (scaffold and model):
+        left, _, right = name.partition(" + ")
+        scaffold, model = scaffold or left.strip() or None, model or right.strip() or None
+    above = parts[: depth - 1]
+    bench = ""
+    if "evaluation" in above:
+        split = above[above.index("evaluation") + 1 :]
+        bench = "-".join(["swe-bench", *split]) if split else ""
+    return Submission(folder=folder, scaffold=scaffold, model=model, benchmark=bench.lower())
+
+
+def submission_model(sub: Submission) -> str:
+    """The model a submission names, else its folder name without the leading date."""
+    return sub.model or _DATE_PREFIX.sub("", sub.folder)

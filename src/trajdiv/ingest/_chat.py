@@ -10,7 +10,7 @@ from trajdiv.ingest._base import tool_action_text, tool_args_json
 from trajdiv.ingest._source import Source
 from trajdiv.model import Step
 
-__all__ = ["RESPOND", "content_text", "steps_from_chat"]
+__all__ = ["RESPOND", "content_text", "steps_from_chat", "tool_answer_messages"]
 
 RESPOND = "respond"
 """Tool name given to an assistant message that calls no tool (it talks to the user)."""
@@ -84,23 +84,33 @@ def steps_from_chat(messages: Any, source: Source, where: str = "messages") -> l
     return steps
 
 
-def _tool_answers(messages: list[Any], pos: int, calls: list[Any]) -> list[str]:
-    """Tool results for ``calls`` of the assistant message at ``pos``."""
+def tool_answer_messages(messages: list[Any], pos: int, calls: list[Any]) -> list[dict[str, Any] | None]:
+    """The tool messages answering ``calls`` of the assistant message at ``pos`` (None: no answer).
+
+    Matched by ``tool_call_id``, else by order: dumps reuse ids within a trajectory.
+    """
     ids = [str(c.get("id")) if isinstance(c, dict) else "" for c in calls]
-    out: list[str | None] = [None] * len(calls)
+    out: list[dict[str, Any] | None] = [None] * len(calls)
     for m in messages[pos + 1 :]:
         if not isinstance(m, dict) or m.get("role") == "assistant":
             break
         if m.get("role") != "tool":
             continue
-        text = content_text(m.get("content"))
         tid = str(m.get("tool_call_id"))
         slot = next((k for k, i in enumerate(ids) if i == tid and out[k] is None), None)
         if slot is None:
             slot = next((k for k in range(len(calls)) if out[k] is None), None)
         if slot is not None:
-            out[slot] = text
-    return [o or "" for o in out]
+            out[slot] = m
+    return out
+
+
+def _tool_answers(messages: list[Any], pos: int, calls: list[Any]) -> list[str]:
+    """Tool results for ``calls`` of the assistant message at ``pos``, as text."""
+    return [
+        content_text(m.get("content")) if m is not None else ""
+        for m in tool_answer_messages(messages, pos, calls)
+    ]
 
 
 def _next_user(messages: list[Any], pos: int) -> str:

@@ -6,6 +6,16 @@ file (``runs[]``), in one folder per run (``run1/``, ``run2/``), or in several d
 command line. Within a group, runs are ordered by run index, then run id. The run index comes
 from the dump (``_run_03``, tau-bench ``trial``), else from the nearest enclosing folder named like
 ``run3`` / ``run-3``; runs still without one are numbered in source order after the others.
+
+Labels are then made unique across the whole input (:func:`resolve_labels`): runs of different
+benchmarks never share a configuration (the label becomes ``benchmark/label`` when the input holds
+more than one benchmark, unless ``pool_benchmarks``), and runs of different submission folders of
+the swe-bench/experiments layout never share one (``label (submission folder)`` when two
+submissions would otherwise have the same label).
+
+Two runs with the same configuration, task and run id are one run read twice when their steps are
+equal (the later copy is dropped with a warning); when their steps differ, the configuration was
+not told apart: the later run is dropped and its file is reported as an error, with a hint.
 """
 
 from __future__ import annotations
@@ -18,9 +28,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from trajdiv._errors import InputError, UsageError
-from trajdiv.ingest._base import ReadContext, Reader, parse_simple_yaml
+from trajdiv.ingest._base import ReadContext, Reader, parse_simple_yaml, side_key
 from trajdiv.ingest._discover import discover
-from trajdiv.ingest._labels import LabelFile, apply_labels, parse_label_file, sniff_label_file
+from trajdiv.ingest._grading import GRADING
+from trajdiv.ingest._labels import LabelFile, apply_labels, bind_keys, parse_label_file, sniff_label_file
 from trajdiv.ingest._registry import detect_reader
 from trajdiv.ingest._source import HEAD_BYTES, Source
 from trajdiv.model import Config, Run
@@ -34,6 +45,7 @@ __all__ = [
     "plan_inputs",
     "read_runs",
     "read_source",
+    "resolve_labels",
 ]
 
 ConfigFrom = Literal["auto", "model", "dirname", "input"]
@@ -63,6 +75,13 @@ class ManifestEntry:
     """For skipped files: ``error`` (unusable input) or ``not-a-dump`` (documentation, ...)."""
     runs: int = 0
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """Problems that made part of a file unusable (the file is still read)."""
+
+    @property
+    def is_error(self) -> bool:
+        """Skipped as unusable, or read with errors: either makes the exit code non-zero."""
+        return (self.status == "skipped" and self.kind == "error") or bool(self.errors)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form for ``manifest.json``."""
@@ -75,6 +94,7 @@ class ManifestEntry:
             "kind": self.kind,
             "runs": self.runs,
             "warnings": list(self.warnings),
+            "errors": list(self.errors),
         }
 
 
@@ -88,6 +108,8 @@ class Plan:
     entries: dict[str, ManifestEntry]
     """Manifest entries by display name, in input order (trajectory entries filled in later)."""
     config_from: str = "auto"
+    ambiguous: dict[str, str] = field(default_factory=dict)
+    """Label files whose key names several models, with the reason (set by :func:`bind_labels`)."""
 
 
 def _not_a_dump_reason(source: Source) -> str | None:
@@ -101,6 +123,23 @@ def _not_a_dump_reason(source: Source) -> str | None:
     return None
 
 
+_HARBOR_TRIAL_RESULT = (b'"trial_name"', b'"verifier_result"', b'"agent_info"')
+_HARBOR_JOB_FILE = (b'"n_total_trials"', b'"trials_dir"', b'"job_name"', b'"n_attempts"')
+
+
+def _harbor_side_role(source: Source, head: bytes) -> tuple[str, str] | None:
+    """``(role, format)`` of a Harbor side file, or None for any other file."""
+    if source.name.endswith(".pane") and source.folder_parts[-1:] == ("agent",):
+        return "none", "harbor-terminal-recording"
+    if source.name not in ("result.json", "config.json"):
+        return None
+    if source.name == "result.json" and any(m in head for m in _HARBOR_TRIAL_RESULT):
+        return "outcomes", "harbor-trial-result"
+    if any(m in head for m in _HARBOR_JOB_FILE + _HARBOR_TRIAL_RESULT):
+        return "metadata", "harbor-" + source.name.removesuffix(".json")
+    return None
+
+
 def _sniffable(head: bytes) -> bytes:
     """The first bytes as UTF-8 without a byte-order mark, whatever encoding the file declares."""
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -108,10 +147,26 @@ def _sniffable(head: bytes) -> bytes:
     return head.removeprefix(b"\xef\xbb\xbf")
 
 
-def plan_inputs(inputs: Sequence[str | Path], config_from: str = "auto") -> Plan:
-    """Discover and classify every input file. Raises UsageError for a missing input."""
+def plan_inputs(
+    inputs: Sequence[str | Path],
+    config_from: str = "auto",
+    *,
+    grading: str = "contains",
+    f1_threshold: float = 0.5,
+    score: str | None = None,
+) -> Plan:
+    """Discover and classify every input file. Raises UsageError for a missing input.
+
+    ``grading`` and ``f1_threshold`` choose how answer-graded runs are labelled
+    (:mod:`trajdiv.ingest._grading`); ``score`` names the inspect_ai scorer whose value is the
+    outcome (default: the first).
+    """
     if config_from not in CONFIG_FROM:
         raise UsageError(f"--config-from must be one of {', '.join(CONFIG_FROM)}")
+    if grading not in GRADING:
+        raise UsageError(f"--grade must be one of {', '.join(GRADING)}")
+    if not 0.0 < f1_threshold <= 1.0:
+        raise UsageError("--f1-threshold must lie in (0, 1]")
     if not inputs:
         raise UsageError("no input given")
     sources, skips = discover(inputs)
@@ -121,7 +176,17 @@ def plan_inputs(inputs: Sequence[str | Path], config_from: str = "auto") -> Plan
     work: list[tuple[Source, Reader]] = []
     labels: list[LabelFile] = []
     metadata: dict[str, dict[str, str]] = {}
+    side_files: dict[str, str] = {}
     for src in sources:
+        if src.name == "reward.txt" and src.folder_parts[-1:] == ("verifier",):
+            try:
+                side_files[side_key(src.archive, src.parts)] = src.read_bytes().decode("utf-8", "replace")
+                entries[src.display] = ManifestEntry(src.display, "read", "outcomes", "harbor-reward")
+            except InputError as exc:
+                entries[src.display] = ManifestEntry(
+                    src.display, "skipped", "outcomes", "harbor-reward", exc.reason, "error"
+                )
+            continue
         why_not = _not_a_dump_reason(src)
         if why_not:
             entries[src.display] = ManifestEntry(
@@ -150,6 +215,29 @@ def plan_inputs(inputs: Sequence[str | Path], config_from: str = "auto") -> Plan
                 src.display, "skipped", "none", reason="empty file", kind="error"
             )
             continue
+        side = _harbor_side_role(src, head)
+        if side is not None:
+            role, fmt = side
+            if role == "none":
+                entries[src.display] = ManifestEntry(
+                    src.display,
+                    "skipped",
+                    "none",
+                    fmt,
+                    "Harbor terminal recording (the steps come from agent/trajectory.json)",
+                    "not-a-dump",
+                )
+                continue
+            if role == "outcomes":
+                try:
+                    side_files[side_key(src.archive, src.parts)] = src.read_bytes().decode(
+                        "utf-8", errors="replace"
+                    )
+                except InputError as exc:
+                    entries[src.display] = ManifestEntry(src.display, "skipped", role, fmt, exc.reason, "error")
+                    continue
+            entries[src.display] = ManifestEntry(src.display, "read", role, fmt)
+            continue
         if sniff_label_file(src, head):
             try:
                 labels.append(parse_label_file(src))
@@ -171,7 +259,63 @@ def plan_inputs(inputs: Sequence[str | Path], config_from: str = "auto") -> Plan
             continue
         entries[src.display] = ManifestEntry(src.display, "read", "trajectories", reader.name)
         work.append((src, reader))
-    return Plan(work, labels, ReadContext(metadata), entries, config_from)
+    ctx = ReadContext(metadata, grading=grading, f1_threshold=f1_threshold, score=score, side=side_files)
+    return Plan(work, labels, ctx, entries, config_from)
+
+
+def bind_labels(plan: Plan, runs: Iterable[tuple[str, str, tuple[str, ...]]]) -> None:
+    """Bind per-run reports to models once the runs' ``(model, dump key, scope)`` are known."""
+    plan.labels, plan.ambiguous = bind_keys(plan.labels, runs)
+
+
+LabelKey = tuple[str, str, str]
+"""``(configuration label as read, benchmark, submission folder)`` of a run."""
+
+
+def label_key(run: Run) -> LabelKey:
+    """The parts of a run's configuration that :func:`resolve_labels` looks at."""
+    c = run.config
+    return (c.label, c.attr("benchmark") or "", c.attr("submission") or "")
+
+
+def resolve_labels(keys: Iterable[LabelKey], pool_benchmarks: bool = False) -> dict[LabelKey, str]:
+    """Final configuration labels, unique per benchmark and per submission folder.
+
+    A label that two submission folders share becomes ``label (folder)``; when the input holds
+    more than one benchmark, every label of a known benchmark becomes ``benchmark/label`` (unless
+    ``pool_benchmarks``).
+
+    Examples
+    --------
+    >>> keys = [("a:m", "swe-bench", ""), ("a:m", "hotpotqa", "")]
+    >>> sorted(resolve_labels(keys).values())
+    ['hotpotqa/a:m', 'swe-bench/a:m']
+    >>> sorted(resolve_labels(keys, pool_benchmarks=True).values())
+    ['a:m', 'a:m']
+    """
+    keys = sorted(set(keys))
+    subs: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for label, bench, sub in keys:
+        subs[(label, bench)].add(sub)
+    several = len({bench for _, bench, _ in keys}) > 1 and not pool_benchmarks
+    out: dict[LabelKey, str] = {}
+    for label, bench, sub in keys:
+        new = label
+        # labels read back from an export already carry their suffix and prefix
+        if sub and len(subs[(label, bench)]) > 1 and not new.endswith(f" ({sub})"):
+            new = f"{new} ({sub})"
+        if several and bench and not new.startswith(f"{bench}/"):
+            new = f"{bench}/{new}"
+        out[(label, bench, sub)] = new
+    return out
+
+
+def relabel(run: Run, label: str) -> Run:
+    """``run`` under configuration label ``label``."""
+    if run.config.label == label:
+        return run
+    c = run.config
+    return replace(run, config=Config(model=c.model, scaffold=c.scaffold, attrs=c.attrs, label=label))
 
 
 def _relabel_config(run: Run, source: Source, config_from: str) -> Run:
@@ -212,6 +356,7 @@ def read_source(
         return [], f"reader '{reader.name}' failed: {type(exc).__name__}: {exc}", []
     runs: list[Run] = []
     for run in raw:
+        warnings.extend(f"run {run.run_id}: {w}" for w in run.warnings)
         if not run.steps:
             warnings.append(f"run {run.run_id} has no steps; skipped")
             continue
@@ -231,23 +376,37 @@ def read_source(
 
 def finalize_group(
     members: list[tuple[Run, str, tuple[str, ...]]], labels: list[LabelFile]
-) -> tuple[list[tuple[Run, str]], dict[str, int], list[tuple[str, str]]]:
+) -> tuple[list[tuple[Run, str]], dict[str, int], list[tuple[str, str]], list[tuple[str, str]]]:
     """Order a group, fill run indices, drop duplicate run ids, and join labels.
 
     ``members`` are ``(run, file it was read from, scope)`` in input order, the scope being
     ``(archive, *folders of that file)``. Returns ``(run, file)`` pairs, the number of runs each
-    label file labelled, and ``(file, warning)`` pairs.
+    label file labelled, ``(file, warning)`` pairs, and ``(file, error)`` pairs for runs that share
+    configuration, task and run id with a different run (a configuration not told apart).
     """
     warnings: list[tuple[str, str]] = []
-    seen: set[str] = set()
+    errors: list[tuple[str, str]] = []
+    seen: dict[str, tuple[Run, str]] = {}
     kept: list[Run] = []
     files: dict[int, str] = {}
     scopes: dict[int, tuple[str, ...]] = {}
     for run, file, scope in members:
         if run.run_id in seen:
-            warnings.append((file, f"duplicate run id {run.run_id}; later copy skipped"))
+            first, first_file = seen[run.run_id]
+            if first.steps == run.steps:
+                warnings.append((file, f"duplicate run id {run.run_id}; later copy skipped"))
+            else:
+                errors.append(
+                    (
+                        file,
+                        f"run {run.run_id} of task {run.task_id} under configuration "
+                        f"'{run.config.label}' differs from the run of the same id in {first_file}: "
+                        "the configurations were not told apart (try --config-from dirname or "
+                        "input); later run skipped",
+                    )
+                )
             continue
-        seen.add(run.run_id)
+        seen[run.run_id] = (run, file)
         kept.append(run)
         files[id(run)] = file
         scopes[id(run)] = scope
@@ -275,7 +434,7 @@ def finalize_group(
     kept.sort(key=lambda r: (r.run_index or 0, r.run_id))
     labelled, used, label_warn = apply_labels(((r, scopes[id(r)]) for r in kept), labels)
     warnings.extend((files[id(r)], w) for r, w in label_warn)
-    return list(zip(labelled, (files[id(r)] for r in kept), strict=True)), used, warnings
+    return list(zip(labelled, (files[id(r)] for r in kept), strict=True)), used, warnings, errors
 
 
 @dataclass(slots=True)
@@ -289,8 +448,8 @@ class Dataset:
 
     @property
     def n_skipped_errors(self) -> int:
-        """Files skipped because they were unusable (not counting documentation and the like)."""
-        return sum(1 for e in self.manifest if e.status == "skipped" and e.kind == "error")
+        """Files skipped as unusable or read with errors (not counting documentation and the like)."""
+        return sum(1 for e in self.manifest if e.is_error)
 
 
 def group_runs(runs: Iterable[Run]) -> dict[tuple[str, str], list[Run]]:
@@ -311,10 +470,21 @@ def label_usage(plan: Plan, used: dict[str, int]) -> None:
             pairing = f"key '{lf.key}', run {lf.run_index}" if lf.key else "its folder"
             entry.status = "skipped"
             entry.kind = "error"
-            entry.reason = f"none of its {len(lf.labels)} labels matches a run read (paired by {pairing})"
+            entry.reason = plan.ambiguous.get(lf.display) or (
+                f"none of its {len(lf.labels)} labels matches a run read (paired by {pairing})"
+            )
 
 
-def read_runs(inputs: Sequence[str | Path], *, config_from: str = "auto", strict: bool = False) -> Dataset:
+def read_runs(
+    inputs: Sequence[str | Path],
+    *,
+    config_from: str = "auto",
+    strict: bool = False,
+    grading: str = "contains",
+    f1_threshold: float = 0.5,
+    pool_benchmarks: bool = False,
+    score: str | None = None,
+) -> Dataset:
     """Read every run under ``inputs`` into memory, grouped and labelled.
 
     Parameters
@@ -325,6 +495,12 @@ def read_runs(inputs: Sequence[str | Path], *, config_from: str = "auto", strict
         How runs are labelled with a configuration (see :data:`CONFIG_FROM`).
     strict
         Raise :class:`InputError` at the first unusable file instead of skipping it.
+    grading, f1_threshold
+        How answer-graded runs are labelled (:mod:`trajdiv.ingest._grading`).
+    pool_benchmarks
+        Let one configuration hold runs of several benchmarks (see :func:`resolve_labels`).
+    score
+        The inspect_ai scorer whose value is a sample's outcome (default: the first).
 
     Examples
     --------
@@ -332,9 +508,9 @@ def read_runs(inputs: Sequence[str | Path], *, config_from: str = "auto", strict
     >>> len(ds.runs)  # doctest: +SKIP
     40
     """
-    plan = plan_inputs(inputs, config_from)
+    plan = plan_inputs(inputs, config_from, grading=grading, f1_threshold=f1_threshold, score=score)
     _raise_if_strict(plan, strict)
-    members: dict[tuple[str, str], list[tuple[Run, str, tuple[str, ...]]]] = defaultdict(list)
+    read: list[tuple[Run, str, tuple[str, ...]]] = []
     for src, reader in plan.work:
         runs, reason, read_warns = read_source(src, reader, plan.ctx, config_from)
         entry = plan.entries[src.display]
@@ -345,13 +521,18 @@ def read_runs(inputs: Sequence[str | Path], *, config_from: str = "auto", strict
                 raise InputError(src.display, reason)
             continue
         scope = (src.archive or "", *src.folder_parts)
-        for run in runs:
-            members[run.group_key].append((run, src.display, scope))
+        read.extend((run, src.display, scope) for run in runs)
+    bind_labels(plan, ((r.config.model, r.dump_key, sc) for r, _, sc in read))
+    final = resolve_labels((label_key(r) for r, _, _ in read), pool_benchmarks)
+    members: dict[tuple[str, str], list[tuple[Run, str, tuple[str, ...]]]] = defaultdict(list)
+    for run, file, scope in read:
+        run = relabel(run, final[label_key(run)])
+        members[run.group_key].append((run, file, scope))
     out: list[Run] = []
     used_total: dict[str, int] = defaultdict(int)
     counts: dict[str, int] = defaultdict(int)
     for key in sorted(members):
-        kept, used, warns = finalize_group(members[key], plan.labels)
+        kept, used, warns, errs = finalize_group(members[key], plan.labels)
         for run, file in kept:
             out.append(run)
             counts[file] += 1
@@ -359,6 +540,8 @@ def read_runs(inputs: Sequence[str | Path], *, config_from: str = "auto", strict
             used_total[k] += v
         for src_name, w in warns:
             plan.entries[src_name].warnings.append(w)
+        for src_name, w in errs:
+            plan.entries[src_name].errors.append(w)
     label_usage(plan, used_total)
     # a file whose every run was a duplicate contributes nothing
     for src, _ in plan.work:
@@ -367,7 +550,7 @@ def read_runs(inputs: Sequence[str | Path], *, config_from: str = "auto", strict
             e.runs = counts.get(src.display, 0)
             if e.runs == 0:
                 e.status, e.kind = "skipped", "error"
-                e.reason = "every run in it duplicates a run read from another file"
+                e.reason = (e.errors or ["every run in it duplicates a run read from another file"])[0]
     _raise_if_strict(plan, strict)
     return Dataset(out, list(plan.entries.values()))
 
@@ -376,5 +559,5 @@ def _raise_if_strict(plan: Plan, strict: bool) -> None:
     if not strict:
         return
     for e in plan.entries.values():
-        if e.status == "skipped" and e.kind == "error":
-            raise InputError(e.file, e.reason or "unusable")
+        if e.is_error:
+            raise InputError(e.file, e.reason or (e.errors or ["unusable"])[0])

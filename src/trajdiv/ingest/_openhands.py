@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from trajdiv._errors import InputError
-from trajdiv.ingest._base import ReadContext, field_of, tool_action_text
+from trajdiv.ingest._base import ReadContext, benchmark_of_task, field_of, submission_of, tool_action_text
 from trajdiv.ingest._chat import content_text, steps_from_chat
 from trajdiv.ingest._source import Source, load_json
 from trajdiv.model import Config, Run, Step
@@ -102,9 +102,17 @@ class OpenHandsReader:
             submission = parts[-1] if parts else ""
         model = _TS_SUFFIX.sub("", source.name.removesuffix(".json")) or "unknown"
         meta = ctx.metadata_for(source)
+        sub = submission_of(source, ctx)
+        if sub is not None:
+            submission = sub.folder
         attrs = [("dump", submission)]
         if meta and meta.get("name"):
-            attrs.append(("submission", meta["name"]))
+            attrs.append(("submission_name", meta["name"]))
+        if sub is not None:
+            attrs.append(("submission", sub.folder))
+        bench = (sub.benchmark if sub else "") or benchmark_of_task(task_id)
+        if bench:
+            attrs.append(("benchmark", bench))
         yield Run(
             task_id=task_id,
             run_id=f"{task_id}@{submission}" if submission else task_id,

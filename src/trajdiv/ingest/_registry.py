@@ -7,6 +7,8 @@ from importlib.metadata import entry_points
 from trajdiv._errors import TrajdivError
 from trajdiv.ingest._agent_consistency import AgentConsistencyReader
 from trajdiv.ingest._base import Reader
+from trajdiv.ingest._harbor import HarborReader
+from trajdiv.ingest._inspect import InspectReader
 from trajdiv.ingest._jsonl import JsonlReader
 from trajdiv.ingest._mini_swe_agent import MiniSweAgentReader
 from trajdiv.ingest._openhands import OpenHandsReader
@@ -21,6 +23,8 @@ ENTRY_POINT_GROUP = "trajdiv.readers"
 
 _BUILTIN: list[Reader] = [
     JsonlReader(),
+    InspectReader(),
+    HarborReader(),
     AgentConsistencyReader(),
     TauBenchReader(),
     SweAgentReader(),

@@ -1,7 +1,11 @@
-"""SWE-agent ``.traj`` files (the 0.x layout and the 1.x layout with ``replay_config``).
+"""SWE-agent ``.traj`` files (the 0.x layout, and 1.x with ``replay_config``; steps carry
+``messages`` up to 1.0 and ``query`` from 1.1 on, neither of which is needed here).
 
-The model is named by ``replay_config`` where present, else by a ``metadata.yaml`` above the
-file, else by the run folder name (``gpt4__swe-bench-dev-...__t-0.00__...`` -> ``gpt4``).
+The model is named by ``replay_config`` where present, else by the submission of the
+swe-bench/experiments layout (``<submission>/trajs/<instance>.traj``: ``metadata.yaml``'s
+``name: SWE-agent + MODEL`` or the submission folder name, never ``trajs``), else by a
+``metadata.yaml`` above the file, else by the run folder name
+(``gpt4__swe-bench-dev-...__t-0.00__...`` -> ``gpt4``).
 """
 
 from __future__ import annotations
@@ -12,7 +16,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from trajdiv._errors import InputError
-from trajdiv.ingest._base import ReadContext, field_of, opt_field, opt_int, opt_number
+from trajdiv.ingest._base import (
+    ReadContext,
+    benchmark_of_task,
+    field_of,
+    opt_field,
+    opt_int,
+    opt_number,
+    submission_of,
+    submission_model,
+)
 from trajdiv.ingest._source import Source, load_json
 from trajdiv.model import Config, Run, Step
 
@@ -58,14 +71,18 @@ class SweAgentReader:
         obj = load_json(source)
         traj = field_of(obj, "trajectory", list, source)
         info = opt_field(obj, "info", dict, source) or {}
-        folder = source.folder_parts[-1] if source.folder_parts else ""
+        sub = submission_of(source, ctx)
+        folder = sub.folder if sub else (source.folder_parts[-1] if source.folder_parts else "")
         meta = ctx.metadata_for(source)
         model = (
             _model_from_replay(obj)
+            or (submission_model(sub) if sub else None)
             or (meta or {}).get("model")
             or (folder.split("__", 1)[0] if folder else "unknown")
         )
         attrs = [("dump", folder)]
+        if sub is not None:
+            attrs.append(("submission", sub.folder))
         m = _TEMP.search(folder)
         if m:
             attrs.append(("temperature", m.group(1)))
@@ -89,6 +106,9 @@ class SweAgentReader:
             task_id = obj["instance_id"]
         if not task_id:
             raise InputError(source.display, "cannot tell the task id from the file name")
+        bench = (sub.benchmark if sub else "") or benchmark_of_task(task_id)
+        if bench:
+            attrs.append(("benchmark", bench))
         yield Run(
             task_id=task_id,
             run_id=f"{task_id}@{folder}" if folder else task_id,

@@ -51,7 +51,9 @@ class TauBenchReader:
             raise InputError(source.display, "the result list is empty")
         stem = source.name.removesuffix(".json")
         model, attrs = model_from_tau_name(stem)
-        config = Config(model=model, scaffold="tau-bench", attrs=(("dump", stem), *attrs))
+        domain = dict(attrs).get("domain") or next((d for d in _DOMAINS if d in stem), None)
+        bench = f"tau-bench-{domain}" if domain else "tau-bench"
+        config = Config(model=model, scaffold="tau-bench", attrs=(("dump", stem), ("benchmark", bench), *attrs))
         for i, e in enumerate(obj):
             w = f"[{i}]"
             task: int | str = field_of(e, "task_id", (int, str), source, w)

@@ -31,12 +31,17 @@ from trajdiv._io import atomic_write_bytes
 from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._base import ReadContext
 from trajdiv.ingest._ingest import (
+    LabelKey,
     ManifestEntry,
     Plan,
+    bind_labels,
     finalize_group,
+    label_key,
     label_usage,
     plan_inputs,
     read_source,
+    relabel,
+    resolve_labels,
 )
 from trajdiv.ingest._labels import LabelFile
 from trajdiv.ingest._registry import readers
@@ -52,7 +57,7 @@ from trajdiv.tokens._tokenize import TokenCache
 
 __all__ = ["PipelineResult", "run_pipeline"]
 
-_VERSION = b"trajdiv-pipeline-1"
+_VERSION = b"trajdiv-pipeline-2"
 _GROUP_TABLES = (
     "runs",
     "steps",
@@ -75,6 +80,10 @@ class _RunRef:
     spill: str
     offset: int
     scope: tuple[str, ...]
+    lkey: LabelKey
+    """What the final configuration label is resolved from (:func:`resolve_labels`)."""
+    model: str
+    dump_key: str
 
 
 @dataclass(slots=True)
@@ -105,8 +114,8 @@ class PipelineResult:
 
     @property
     def n_skipped_errors(self) -> int:
-        """Input files skipped because they were unusable."""
-        return sum(1 for e in self.manifest if e.status == "skipped" and e.kind == "error")
+        """Input files skipped because they were unusable, or read with errors."""
+        return sum(1 for e in self.manifest if e.is_error)
 
     def frame(self, name: str) -> pl.DataFrame:
         """A written table, read back."""
@@ -149,6 +158,10 @@ def _source_key(source: Source, reader_name: str, settings: Settings, ctx: ReadC
         source.display.encode(),
         reader_name.encode(),
         settings.config_from.encode(),
+        f"{ctx.grading}:{ctx.f1_threshold!r}:{ctx.score}".encode(),
+        json.dumps(
+            [ctx.side_text(source, 1, "result.json"), ctx.side_text(source, 1, "verifier", "reward.txt")]
+        ).encode(),
         json.dumps(ctx.metadata_for(source), sort_keys=True).encode(),
         data,
     ):
@@ -195,7 +208,18 @@ def _parse_source(item: tuple[Source, str, str | None]) -> _SourceIndex:
                 fh.write(blob)
                 digest = hashlib.blake2b(blob, digest_size=16).hexdigest()
                 idx.refs.append(
-                    _RunRef(source.display, run.group_key, run.run_id, digest, str(spill), off, scope)
+                    _RunRef(
+                        source.display,
+                        run.group_key,
+                        run.run_id,
+                        digest,
+                        str(spill),
+                        off,
+                        scope,
+                        label_key(run),
+                        run.config.model,
+                        run.dump_key,
+                    )
                 )
         os.replace(tmp, spill)
     if cache_dir and key:
@@ -226,6 +250,7 @@ class _GroupOut:
     frames: dict[str, pl.DataFrame]
     used: dict[str, int]
     warnings: list[tuple[str, str]]
+    errors: list[tuple[str, str]]
     n_runs: int
     files: dict[str, int]
     """Runs kept per input file."""
@@ -236,8 +261,8 @@ def _group_cache_path(cache_dir: str | Path | None, key: str) -> Path | None:
     return Path(cache_dir) / "groups" / key[:2] / f"{key}.pkl" if cache_dir else None
 
 
-def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
-    key, refs = item
+def _process_group(item: tuple[str, str, list[_RunRef]]) -> _GroupOut:
+    key, label, refs = item
     path = _group_cache_path(_W["cache_dir"], key)
     if path is not None and path.exists():
         try:
@@ -247,8 +272,8 @@ def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
             return out
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
             pass
-    runs = _load_runs(refs)
-    kept, used, warnings = finalize_group(
+    runs = [relabel(r, label) for r in _load_runs(refs)]
+    kept, used, warnings, errors = finalize_group(
         [(r, ref.file, ref.scope) for r, ref in zip(runs, refs, strict=True)], _W["labels"]
     )
     # run ids are unique once duplicates are dropped, and the first copy is the one kept
@@ -263,7 +288,7 @@ def _process_group(item: tuple[str, list[_RunRef]]) -> _GroupOut:
     files: dict[str, int] = {}
     for _, f in kept:
         files[f] = files.get(f, 0) + 1
-    out = _GroupOut(result, frames, used, warnings, len(kept), files)
+    out = _GroupOut(result, frames, used, warnings, errors, len(kept), files)
     if path is not None:
         atomic_write_bytes(path, pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     return out
@@ -295,7 +320,13 @@ def run_pipeline(
     jobs = jobs or default_jobs()
     if "parquet" not in formats:
         formats = ("parquet", *formats)
-    plan = plan or plan_inputs(inputs, settings.config_from)
+    plan = plan or plan_inputs(
+        inputs,
+        settings.config_from,
+        grading=settings.grading,
+        f1_threshold=settings.f1_threshold,
+        score=settings.score,
+    )
     if strict:
         _raise_first_error(plan.entries.values())
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -324,8 +355,8 @@ def _raise_first_error(entries: Any) -> None:
     from trajdiv._errors import InputError
 
     for e in entries:
-        if e.status == "skipped" and e.kind == "error":
-            raise InputError(e.file, e.reason or "unusable")
+        if e.is_error:
+            raise InputError(e.file, e.reason or (e.errors or ["unusable"])[0])
 
 
 def _run(
@@ -349,7 +380,7 @@ def _run(
     res = PipelineResult(out_dir=out_dir, manifest=[])
 
     # pass 1: find each file in the cache by content hash, parse the others in workers
-    refs_by_group: dict[tuple[str, str], list[_RunRef]] = defaultdict(list)
+    all_refs: list[_RunRef] = []
     indices: list[_SourceIndex | None] = []
     misses: list[tuple[Source, str, str | None]] = []
     for src, reader in plan.work:
@@ -376,16 +407,24 @@ def _run(
             entry.status, entry.reason, entry.kind = "skipped", idx.reason, "error"
             if strict:
                 _raise_first_error([entry])
-        for ref in idx.refs:
-            refs_by_group[ref.group].append(ref)
+        all_refs.extend(idx.refs)
         if progress:
             progress("read", k, len(indices))
+
+    # labels: per-run reports bound to models, configuration labels made unique across the input
+    bind_labels(plan, ((r.model, r.dump_key, r.scope) for r in all_refs))
+    final = resolve_labels((r.lkey for r in all_refs), settings.pool_benchmarks)
+    refs_by_group: dict[tuple[str, str], list[_RunRef]] = defaultdict(list)
+    for ref in all_refs:
+        refs_by_group[(final[ref.lkey], ref.group[1])].append(ref)
+    init_args = (settings, plan.ctx, plan.labels, cache, str(spill_dir))
 
     # pass 2: one group at a time, tasks together so graphs across configurations can be drawn
     label_digest = hashlib.blake2b(
         pickle.dumps(
             sorted(
-                (lf.display, sorted(lf.labels.items()), lf.scope, lf.key, lf.run_index) for lf in plan.labels
+                (lf.display, sorted(lf.labels.items()), lf.scope, lf.key, lf.run_index, lf.model, lf.per_instance)
+                for lf in plan.labels
             )
         ),
         digest_size=16,
@@ -393,19 +432,20 @@ def _run(
     sdig = settings.digest()
     order = sorted(refs_by_group, key=lambda g: (g[1], g[0]))
 
-    keyed: list[tuple[str, list[_RunRef]]] = []
+    keyed: list[tuple[str, str, list[_RunRef]]] = []
     for g in order:
         refs = refs_by_group[g]  # input order: the first copy of a duplicated run wins
         h = hashlib.blake2b(digest_size=20)
         h.update(_VERSION + sdig.encode() + label_digest.encode())
+        h.update(len(g[0]).to_bytes(8, "little") + g[0].encode())
         for ref in refs:
             h.update(ref.digest.encode())
-        keyed.append((h.hexdigest(), refs))
+        keyed.append((h.hexdigest(), g[0], refs))
 
     # an output folder already written from exactly these inputs and settings is kept as it is
     state_key = hashlib.blake2b(
         json.dumps(
-            [[k for k, _ in keyed], list(formats), drill_limit, across_tasks, manifest_digest(plan)]
+            [[k for k, _, _ in keyed], list(formats), drill_limit, across_tasks, manifest_digest(plan)]
         ).encode(),
         digest_size=20,
     ).hexdigest()
@@ -413,7 +453,7 @@ def _run(
     reused = reuse(out_dir, state_key, res)
     if reused is not None:
         return reused
-    n_miss = sum(1 for k, _ in keyed if not ((p := _group_cache_path(cache_dir, k)) and p.exists()))
+    n_miss = sum(1 for k, _, _ in keyed if not ((p := _group_cache_path(cache_dir, k)) and p.exists()))
     group_jobs = jobs if n_miss > 1 else 1
 
     sink = TableSink(tmp_root / "parts")
@@ -443,6 +483,8 @@ def _run(
             used_total[key_] += v
         for src_name, w in gout.warnings:
             plan.entries[src_name].warnings.append(w)
+        for src_name, w in gout.errors:
+            plan.entries[src_name].errors.append(w)
         for f, n in gout.files.items():
             run_counts[f] += n
         if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
@@ -467,7 +509,7 @@ def _run(
         e.runs = run_counts.get(src.display, 0)
         if e.status == "read" and e.runs == 0:
             e.status, e.kind = "skipped", "error"
-            e.reason = "every run in it duplicates a run read from another file"
+            e.reason = (e.errors or ["every run in it duplicates a run read from another file"])[0]
     res.manifest = list(plan.entries.values())
     names = tuple(n for n in _GROUP_TABLES if n in sink.parts or n in sink.buffers or n in ("runs", "steps"))
     res.tables = sink.finish(out_dir, formats, names)
@@ -500,6 +542,7 @@ def write_manifest(out_dir: Path, res: PipelineResult) -> None:
         "files": len(entries),
         "read": sum(e["status"] == "read" for e in entries),
         "skipped_error": sum(e["status"] == "skipped" and e["kind"] == "error" for e in entries),
+        "read_with_errors": sum(e["status"] == "read" and bool(e["errors"]) for e in entries),
         "skipped_not_a_dump": sum(e["status"] == "skipped" and e["kind"] != "error" for e in entries),
         "runs": res.n_runs,
         "groups": res.n_groups,

@@ -31,6 +31,14 @@ class Settings:
     """rapidfuzz ratio threshold (0-100) for fuzzy equality at the normalized level."""
     phase_rules: str | None = None
     config_from: str = "auto"
+    grading: str = "contains"
+    """Rule grading answer-graded runs (``contains``, ``exact``, ``f1``)."""
+    f1_threshold: float = 0.5
+    """Token F1 threshold of ``grading="f1"``."""
+    pool_benchmarks: bool = False
+    """Let one configuration hold runs of several benchmarks."""
+    score: str | None = None
+    """The inspect_ai scorer whose value is a sample's outcome (None: the first)."""
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
