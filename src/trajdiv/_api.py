@@ -263,7 +263,7 @@ def power(
                 grading=grading,
                 f1_threshold=f1_threshold,
                 pool_benchmarks=pool_benchmarks,
-            score=score,
+                score=score,
             ),
             jobs=1,
         )
@@ -387,7 +387,7 @@ def compare(
                 grading=grading,
                 f1_threshold=f1_threshold,
                 pool_benchmarks=pool_benchmarks,
-            score=score,
+                score=score,
             ),
             jobs=jobs,
             cache_dir=cache_dir,

@@ -2,6 +2,7 @@
 
 from trajdiv.ingest._base import ReadContext, Reader
 from trajdiv.ingest._discover import ARCHIVE_LIMITS, ArchiveLimits, discover
+from trajdiv.ingest._grading import GRADING, grade_answer, normalize_answer
 from trajdiv.ingest._ingest import (
     CONFIG_FROM,
     Dataset,
@@ -13,6 +14,7 @@ from trajdiv.ingest._ingest import (
     plan_inputs,
     read_runs,
     read_source,
+    resolve_labels,
 )
 from trajdiv.ingest._jsonl import write_jsonl
 from trajdiv.ingest._labels import LabelFile
@@ -23,6 +25,7 @@ __all__ = [
     "ARCHIVE_LIMITS",
     "CONFIG_FROM",
     "ENTRY_POINT_GROUP",
+    "GRADING",
     "ArchiveLimits",
     "Dataset",
     "LabelFile",
@@ -34,12 +37,15 @@ __all__ = [
     "detect_reader",
     "discover",
     "finalize_group",
+    "grade_answer",
     "group_runs",
     "label_usage",
+    "normalize_answer",
     "plan_inputs",
     "read_runs",
     "read_source",
     "readers",
     "register_reader",
+    "resolve_labels",
     "write_jsonl",
 ]

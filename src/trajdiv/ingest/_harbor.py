@@ -155,7 +155,9 @@ class HarborReader:
     """Reader for ATIF trajectories in Harbor trial folders."""
 
     name = "harbor-atif"
-    description = "Harbor trials: agent/trajectory.json (ATIF v1.0-1.7), outcome from result.json / reward.txt"
+    description = (
+        "Harbor trials: agent/trajectory.json (ATIF v1.0-1.7), outcome from result.json / reward.txt"
+    )
 
     def sniff(self, source: Source, head: bytes) -> bool:
         return source.name.endswith(".json") and b'"schema_version"' in head and b'"ATIF-v' in head

@@ -234,7 +234,9 @@ def plan_inputs(
                         "utf-8", errors="replace"
                     )
                 except InputError as exc:
-                    entries[src.display] = ManifestEntry(src.display, "skipped", role, fmt, exc.reason, "error")
+                    entries[src.display] = ManifestEntry(
+                        src.display, "skipped", role, fmt, exc.reason, "error"
+                    )
                     continue
             entries[src.display] = ManifestEntry(src.display, "read", role, fmt)
             continue

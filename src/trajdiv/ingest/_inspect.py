@@ -31,7 +31,7 @@ from typing import Any
 
 from trajdiv._errors import InputError
 from trajdiv.ingest._base import ReadContext, opt_number
-from trajdiv.ingest._chat import content_text, steps_from_chat
+from trajdiv.ingest._chat import steps_from_chat
 from trajdiv.ingest._source import MAX_FILE_BYTES, Source, load_json
 from trajdiv.model import Config, Outcome, Run
 
@@ -140,7 +140,10 @@ def _chat_messages(messages: list[Any]) -> list[Any]:
             fixed = []
             for c in calls:
                 if isinstance(c, dict) and isinstance(c.get("function"), str):
-                    c = {"id": c.get("id"), "function": {"name": c["function"], "arguments": c.get("arguments")}}
+                    c = {
+                        "id": c.get("id"),
+                        "function": {"name": c["function"], "arguments": c.get("arguments")},
+                    }
                 fixed.append(c)
             m = {**m, "tool_calls": fixed}
         out.append(m)
@@ -237,7 +240,8 @@ class InspectReader:
         epoch = sample.get("epoch")
         if not isinstance(epoch, int) or isinstance(epoch, bool):
             raise InputError(source.display, f"sample {sid} has no integer epoch")
-        attachments = sample.get("attachments") if isinstance(sample.get("attachments"), dict) else {}
+        raw_att = sample.get("attachments")
+        attachments: dict[str, Any] = raw_att if isinstance(raw_att, dict) else {}
         messages = _resolve_attachments(sample.get("messages") or [], attachments)
         steps = steps_from_chat(_chat_messages(messages), source, f"sample {sid} epoch {epoch} messages")
         warnings = list(log_warn)

@@ -23,8 +23,8 @@ from trajdiv.ingest._base import (
     opt_field,
     opt_int,
     opt_number,
-    submission_of,
     submission_model,
+    submission_of,
 )
 from trajdiv.ingest._source import Source, load_json
 from trajdiv.model import Config, Run, Step

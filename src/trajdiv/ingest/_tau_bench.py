@@ -53,7 +53,9 @@ class TauBenchReader:
         model, attrs = model_from_tau_name(stem)
         domain = dict(attrs).get("domain") or next((d for d in _DOMAINS if d in stem), None)
         bench = f"tau-bench-{domain}" if domain else "tau-bench"
-        config = Config(model=model, scaffold="tau-bench", attrs=(("dump", stem), ("benchmark", bench), *attrs))
+        config = Config(
+            model=model, scaffold="tau-bench", attrs=(("dump", stem), ("benchmark", bench), *attrs)
+        )
         for i, e in enumerate(obj):
             w = f"[{i}]"
             task: int | str = field_of(e, "task_id", (int, str), source, w)

@@ -423,7 +423,15 @@ def _run(
     label_digest = hashlib.blake2b(
         pickle.dumps(
             sorted(
-                (lf.display, sorted(lf.labels.items()), lf.scope, lf.key, lf.run_index, lf.model, lf.per_instance)
+                (
+                    lf.display,
+                    sorted(lf.labels.items()),
+                    lf.scope,
+                    lf.key,
+                    lf.run_index,
+                    lf.model,
+                    lf.per_instance,
+                )
                 for lf in plan.labels
             )
         ),
