@@ -329,3 +329,18 @@ def test_swe_agent_1_1_steps_with_query(tmp_path: Path):
     assert run.config.label == "swe-agent:gpt-4o"
     assert run.config.attr("submission") == "20250101_sweagent_gpt4o"
     assert [s.action for s in run.steps] == ["ls", "submit"]
+
+
+def test_file_partly_read_with_a_clash_exits_3(tmp_path: Path, capsys):
+    write_ac_dump(tmp_path / "a", "m", {"t1": [["ls"]]})
+    b = write_ac_dump(tmp_path / "b", "m", {"t1": [["cat x"], ["pwd"]]})
+    ds = read_runs([tmp_path])
+    (entry,) = [e for e in ds.manifest if e.file.startswith(str(b))]
+    assert entry.status == "read"
+    assert entry.runs == 1
+    assert len(entry.errors) == 1
+    code = main(["ingest", str(tmp_path), "-o", str(tmp_path / "o"), "--no-cache", "-j", "1"])
+    assert code == 3
+    captured = capsys.readouterr()
+    assert "1 read with errors" in captured.out
+    assert "not told apart" in captured.err

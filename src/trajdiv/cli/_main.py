@@ -25,21 +25,27 @@ if TYPE_CHECKING:
 
 __all__ = ["build_parser", "main"]
 
-_EPILOG = """exit codes: 0 every input file read; 3 output written but some files skipped (see
-manifest.json); 4 no run could be read; 1 error (message on stderr); 2 bad command line."""
+_EPILOG = """exit codes: 0 every input file read; 3 output written but some files skipped or read
+with errors (see manifest.json); 4 no run could be read; 1 error (message on stderr); 2 bad command line."""
 
 
 def _report_ingest(res: PipelineResult, quiet: bool) -> int:
     skipped = [e for e in res.manifest if e.status == "skipped" and e.kind == "error"]
     for e in skipped:
         print(f"trajdiv: skipped {e.file}: {e.reason}", file=sys.stderr)
+    partly = [e for e in res.manifest if e.status == "read" and e.errors]
+    for e in partly:
+        for err in e.errors:
+            print(f"trajdiv: error in {e.file}: {err}", file=sys.stderr)
     if not quiet:
         print(
             f"{res.n_runs} runs in {res.n_groups} groups from "
             f"{sum(e.status == 'read' for e in res.manifest)} files; "
-            f"{len(skipped)} skipped; tables in {res.out_dir}"
+            f"{len(skipped)} skipped"
+            + (f", {len(partly)} read with errors" if partly else "")
+            + f"; tables in {res.out_dir}"
         )
-    return exit_code_for(res.n_runs, len(skipped))
+    return exit_code_for(res.n_runs, len(skipped) + len(partly))
 
 
 @guarded
