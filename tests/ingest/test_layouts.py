@@ -344,3 +344,15 @@ def test_file_partly_read_with_a_clash_exits_3(tmp_path: Path, capsys):
     captured = capsys.readouterr()
     assert "1 read with errors" in captured.out
     assert "not told apart" in captured.err
+
+
+def test_mini_swe_agent_2_several_parsed_actions_in_one_message(tmp_path: Path):
+    msgs = [
+        {"role": "system", "content": "s"},
+        {"role": "assistant", "content": "x", "extra": {"actions": [{"command": "ls"}, {"command": "pwd"}]}},
+        {"role": "user", "content": "<returncode>0</returncode><output>a</output>"},
+        {"role": "assistant", "content": "```mswea_bash_command\nid\n```"},
+    ]
+    (tmp_path / "a.traj.json").write_text(json.dumps({"messages": msgs, "info": {}}))
+    (run,) = read_runs([tmp_path]).runs
+    assert [(s.index, s.action) for s in run.steps] == [(1, "ls"), (2, "pwd"), (3, "id")]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from trajdiv._errors import InputError
@@ -134,18 +135,8 @@ def _steps(messages: list[Any], source: Source) -> list[Step]:
                 )
                 for k, a in enumerate(actions)
             ]
-        for st in new:
-            steps.append(
-                Step(
-                    index=len(steps) + 1,
-                    thought=st.thought,
-                    action=st.action,
-                    tool_name=st.tool_name,
-                    tool_args=st.tool_args,
-                    observation=st.observation,
-                    returncode=st.returncode,
-                )
-            )
+        base = len(steps)
+        steps.extend([replace(st, index=base + k + 1) for k, st in enumerate(new)])
     return steps
 
 
