@@ -191,6 +191,9 @@ def test_help_stays_light_and_cli_constants_match_the_library():
 
     assert _common.DEFAULT_ENCODING == DEFAULT_ENCODING
     assert _common.TABLE_FORMATS == TABLE_FORMATS
+    from trajdiv.ingest import GRADING
+
+    assert _common.GRADING == GRADING
 
 
 def test_lazy_package_attributes():
@@ -225,3 +228,17 @@ def test_compare_two_dumps(tmp_path: Path, capsys):
     assert d["ci95"][1] == 1.0
     assert d["p_value"] == pytest.approx(0.5)  # 8 of the 16 sign patterns reach |mean| >= 0.5
     assert "not distinguishable" in d["verdict"]
+
+
+def test_power_compare_export_take_the_reading_options(tmp_path: Path):
+    from trajdiv.cli._main import build_parser
+
+    parser = build_parser()
+    for argv in (
+        ["power", "x", "--grade", "exact", "--pool-benchmarks"],
+        ["compare", "a", "b", "--grade", "f1", "--f1-threshold", "0.8"],
+        ["export", "x", "-o", "y.jsonl", "--score", "s"],
+    ):
+        args = parser.parse_args(argv)
+        assert args.config_from == "auto"
+    assert parser.parse_args(["export", "x", "-o", "y", "--score", "s"]).score == "s"

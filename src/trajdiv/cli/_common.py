@@ -30,6 +30,7 @@ __all__ = [
     "EXIT_PARTIAL",
     "add_analysis_options",
     "add_input_options",
+    "add_read_options",
     "cache_dir_from",
     "exit_code_for",
     "guarded",
@@ -74,6 +75,42 @@ def add_input_options(p: argparse.ArgumentParser, *, inputs_optional: bool = Fal
         + ("; none: the bundled demo corpus" if inputs_optional else ""),
     )
     p.add_argument("-o", "--out", type=Path, required=True, help="output folder (created if missing)")
+    add_read_options(p)
+    p.add_argument("--strict", action="store_true", help="stop at the first unusable file")
+    p.add_argument(
+        "--table-format",
+        type=_formats,
+        default=("parquet",),
+        metavar="FMTS",
+        help="comma list of table formats: parquet (always written), csv, json (JSON Lines)",
+    )
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        help="worker processes (default: the machine's cores); output is identical for any value",
+    )
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local process pool, or ray (needs trajdiv[ray]; see --address)",
+    )
+    p.add_argument("--address", default=None, help="Ray cluster address for --engine ray")
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="cache of parsed files, token ids and group results "
+        "(default: $TRAJDIV_CACHE_DIR or ~/.cache/trajdiv)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output")
+
+
+def add_read_options(p: argparse.ArgumentParser) -> None:
+    """How runs are read: configuration labels, answer grading, benchmark pooling, inspect scorer."""
     p.add_argument(
         "--config-from",
         choices=CONFIG_FROM,
@@ -108,37 +145,6 @@ def add_input_options(p: argparse.ArgumentParser, *, inputs_optional: bool = Fal
         metavar="NAME",
         help="inspect_ai logs: the scorer whose value is a sample's outcome (default: the first)",
     )
-    p.add_argument("--strict", action="store_true", help="stop at the first unusable file")
-    p.add_argument(
-        "--table-format",
-        type=_formats,
-        default=("parquet",),
-        metavar="FMTS",
-        help="comma list of table formats: parquet (always written), csv, json (JSON Lines)",
-    )
-    p.add_argument(
-        "-j",
-        "--jobs",
-        type=int,
-        default=default_jobs(),
-        help="worker processes (default: the machine's cores); output is identical for any value",
-    )
-    p.add_argument(
-        "--engine",
-        choices=ENGINES,
-        default="local",
-        help="local process pool, or ray (needs trajdiv[ray]; see --address)",
-    )
-    p.add_argument("--address", default=None, help="Ray cluster address for --engine ray")
-    p.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=None,
-        help="cache of parsed files, token ids and group results "
-        "(default: $TRAJDIV_CACHE_DIR or ~/.cache/trajdiv)",
-    )
-    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output")
 
 
 def add_analysis_options(p: argparse.ArgumentParser, *, graph: bool = True) -> None:

@@ -12,6 +12,7 @@ from trajdiv.cli._common import (
     EXIT_OK,
     add_analysis_options,
     add_input_options,
+    add_read_options,
     cache_dir_from,
     exit_code_for,
     guarded,
@@ -352,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="variance over tasks of the true per-task difference (default: estimated "
         "for a pair, 0 for one configuration)",
     )
-    sp.add_argument("--config-from", default="auto", choices=("auto", "model", "dirname", "input"))
+    add_read_options(sp)
     sp.add_argument("--json", action="store_true", help="print JSON")
 
     sp = cmd("compare", "paired comparison of two configurations on their shared tasks", _cmd_compare)
@@ -372,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-j", "--jobs", type=int, default=None)
     sp.add_argument("--cache-dir", type=Path, default=None)
     sp.add_argument("--no-cache", action="store_true")
-    sp.add_argument("--config-from", default="auto", choices=("auto", "model", "dirname", "input"))
+    add_read_options(sp)
     sp.add_argument("--json", action="store_true", help="print JSON")
 
     sp = cmd("plot", "draw one plot from the output folder of `trajdiv analyze`", _cmd_plot)
@@ -390,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = cmd("export", "write runs to trajdiv's JSONL export (reads back exactly)", _cmd_export)
     sp.add_argument("inputs", nargs="+", metavar="INPUT")
     sp.add_argument("-o", "--out", type=Path, required=True, help="the .jsonl file to write")
-    sp.add_argument("--config-from", default="auto", choices=("auto", "model", "dirname", "input"))
+    add_read_options(sp)
 
     cmd("formats", "list the dump formats trajdiv reads", _cmd_formats)
     sp = cmd("schema", "print the columns of the tables trajdiv writes", _cmd_schema)
