@@ -31,8 +31,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 from trajdiv._errors import UsageError
+from trajdiv.align._mask import mask_heredocs, mask_paths, mask_quoted
+from trajdiv.align._mask import strip_cd as _strip_cd
 from trajdiv.ingest._base import SHELL_TOOLS
 from trajdiv.model import Step
 
@@ -53,13 +56,7 @@ LEVELS: tuple[str, ...] = ("exact", "normalized", "verb", "category", "phase")
 
 PHASES: tuple[str, ...] = ("EXPLORE", "LOCATE", "UNDERSTAND", "EDIT", "VERIFY", "SUBMIT", "OTHER")
 
-_CD_PREFIX = re.compile(r"^\s*cd\s+(?:\"[^\"]*\"|'[^']*'|\S+)\s*(?:&&|;)\s*")
-_HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1(.*?)\n.*?\n\s*\2\b", re.DOTALL)
-_QUOTED = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'")
 _HASH = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,64}\b")
-_PATH = re.compile(
-    r"(?<![\w=])(?:~|\.{1,2})?(?:/[\w.\-+@%]+)+/?|\b[\w\-]+(?:/[\w.\-]+)+|\b[\w\-]+\.(?:py|txt|md|rst|json|ya?ml|toml|cfg|ini|c|h|js|ts|sh|html|csv|log)\b"
-)
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\s*([^\s|;&<>()]+)")
@@ -84,14 +81,6 @@ _CATEGORY = {
     "python": "python",
     "pytest": "pytest",
 }
-
-
-def _strip_cd(text: str) -> str:
-    while True:
-        m = _CD_PREFIX.match(text)
-        if not m:
-            return text
-        text = text[m.end() :]
 
 
 def _first_words(cmd: str, n: int = 8) -> list[str]:
@@ -218,12 +207,35 @@ def _normalize_memo(action: str) -> str:
 
 def _normalize(action: str) -> str:
     text = _strip_cd(action.strip())
-    text = _HEREDOC.sub(lambda m: f"<<{m.group(2)}{m.group(3)} BODY", text)
-    text = _QUOTED.sub("S", text)
+    text = mask_heredocs(text)
+    text = mask_quoted(text, "S")
     text = _HASH.sub("HASH", text)
-    text = _PATH.sub("PATH", text)
+    text = mask_paths(text, "PATH")
     text = _NUMBER.sub("N", text)
     return _SPACE.sub(" ", text).strip()
+
+
+class _Searcher(Protocol):
+    def search(self, text: str) -> object | None: ...
+
+
+def _compile_rule_regex(regex: str, where: str) -> _Searcher:
+    """A phase-rule regex compiled with RE2, whose matching time is linear in the text, so that
+    no action can make a rule hang. RE2 has no lookaround and no backreferences."""
+    import re2  # type: ignore[import-untyped]
+
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        raise UsageError(f"{where}: bad regex: {exc}") from None
+    try:
+        compiled: _Searcher = re2.compile(regex)
+    except re2.error as exc:
+        raise UsageError(
+            f"{where}: regex {regex!r} uses a feature the linear-time RE2 engine lacks "
+            f"(lookaround, backreferences, possessive quantifiers): {exc}"
+        ) from None
+    return compiled
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +243,8 @@ class _Rule:
     phase: str
     verbs: re.Pattern[str] | None
     """The rule's verb globs compiled into one pattern (``fnmatch`` semantics)."""
-    regex: re.Pattern[str] | None
+    regex: _Searcher | None
+    """The rule's regex, compiled with RE2 (linear time in the length of the action)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,10 +301,7 @@ def load_phase_rules(path: str | None = None) -> PhaseRules:
         if not isinstance(verbs, list) or not all(isinstance(v, str) for v in verbs):
             raise UsageError(f"{src}: rule {i + 1}: verbs must be a list of strings")
         regex = r.get("regex")
-        try:
-            pattern = re.compile(regex) if isinstance(regex, str) else None
-        except re.error as exc:
-            raise UsageError(f"{src}: rule {i + 1}: bad regex: {exc}") from None
+        pattern = _compile_rule_regex(regex, f"{src}: rule {i + 1}") if isinstance(regex, str) else None
         if not verbs and pattern is None:
             raise UsageError(f"{src}: rule {i + 1} needs verbs or a regex")
         globs = re.compile("|".join(f"(?:{fnmatch.translate(v)})" for v in verbs)) if verbs else None

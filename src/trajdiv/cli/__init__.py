@@ -10,7 +10,11 @@ __all__ = ["build_parser", "main", "summary_table"]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code (the console script exits with it)."""
-    code = _main(argv)
+    try:
+        code = _main(argv)
+    except KeyboardInterrupt:  # before a command started (while importing, parsing)
+        print("trajdiv: interrupted", file=sys.stderr)
+        code = 130
     if argv is None:
         sys.exit(code)
     return code

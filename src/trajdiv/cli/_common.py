@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trajdiv._errors import TrajdivError
+from trajdiv._text import for_terminal
 from trajdiv.align._abstraction import LEVELS
 from trajdiv.ingest._ingest import CONFIG_FROM
-from trajdiv.pipeline._engine import ENGINES, default_jobs
+from trajdiv.pipeline._engine import ENGINES, default_jobs, stop_workers
 
 if TYPE_CHECKING:
     from trajdiv.pipeline._settings import Settings
@@ -251,9 +252,10 @@ def guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
         try:
             return fn(args)
         except TrajdivError as exc:
-            print(f"trajdiv: error: {exc}", file=sys.stderr)
+            print(f"trajdiv: error: {for_terminal(exc)}", file=sys.stderr)
             return EXIT_ERROR
         except KeyboardInterrupt:
+            stop_workers()
             print("trajdiv: interrupted; outputs already written are complete", file=sys.stderr)
             return 130
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trajdiv._text import for_terminal
 from trajdiv.cli._common import (
     EXIT_OK,
     add_analysis_options,
@@ -33,18 +34,18 @@ with errors (see manifest.json); 4 no run could be read; 1 error (message on std
 def _report_ingest(res: PipelineResult, quiet: bool) -> int:
     skipped = [e for e in res.manifest if e.status == "skipped" and e.kind == "error"]
     for e in skipped:
-        print(f"trajdiv: skipped {e.file}: {e.reason}", file=sys.stderr)
+        print(f"trajdiv: skipped {for_terminal(e.file)}: {for_terminal(e.reason)}", file=sys.stderr)
     partly = [e for e in res.manifest if e.status == "read" and e.errors]
     for e in partly:
         for err in e.errors:
-            print(f"trajdiv: error in {e.file}: {err}", file=sys.stderr)
+            print(f"trajdiv: error in {for_terminal(e.file)}: {for_terminal(err)}", file=sys.stderr)
     if not quiet:
         print(
             f"{res.n_runs} runs in {res.n_groups} groups from "
             f"{sum(e.status == 'read' for e in res.manifest)} files; "
             f"{len(skipped)} skipped"
             + (f", {len(partly)} read with errors" if partly else "")
-            + f"; tables in {res.out_dir}"
+            + f"; tables in {for_terminal(res.out_dir)}"
         )
     return exit_code_for(res.n_runs, len(skipped) + len(partly))
 
@@ -68,7 +69,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if args.export_jsonl:
         n = _api.export_jsonl(args.inputs, args.out / "runs.jsonl", **read_options(args))
         if not args.quiet:
-            print(f"{n} runs exported to {args.out / 'runs.jsonl'}")
+            print(f"{n} runs exported to {for_terminal(args.out / 'runs.jsonl')}")
     return _report_ingest(res, args.quiet)
 
 
@@ -96,7 +97,7 @@ def _run_stages(args: argparse.Namespace, stages: tuple[str, ...], stats: bool, 
     if res.summary and not args.quiet:
         print(summary_table(res.summary))
         if res.report:
-            print(f"report: {res.report}")
+            print(f"report: {for_terminal(res.report)}")
     return code
 
 
@@ -143,13 +144,13 @@ def _cmd_power(args: argparse.Namespace) -> int:
     if "paired" in res:
         p = res["paired"]
         print(
-            f"paired: {p['a']} vs {p['b']} on {p['shared_tasks']} shared tasks "
+            f"paired: {for_terminal(p['a'])} vs {for_terminal(p['b'])} on {p['shared_tasks']} shared tasks "
             f"(s2_delta {p['s2_delta']:.4f}, w {p['w']:.4f})"
         )
         print(_power_line(p, d, res["alpha"], res["power"]))
     for c in res["configs"]:
         print(
-            f"{c['config']}: {c['n_tasks']} tasks, {c['runs_per_task_observed']} runs per task, "
+            f"{for_terminal(c['config'])}: {c['n_tasks']} tasks, {c['runs_per_task_observed']} runs per task, "
             f"single-run pass@1 sd {c['single_run_sd_points']:.2f} points"
         )
         print("  " + _power_line(c, d, res["alpha"], res["power"]))
@@ -186,7 +187,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(json.dumps(res.data, indent=1))
     else:
         d = res.data
-        print(f"A = {d['a']}\nB = {d['b']}")
+        print(f"A = {for_terminal(d['a'])}\nB = {for_terminal(d['b'])}")
         print(
             f"pass@1 A {d['pass1_a']:.3f}, B {d['pass1_b']:.3f} on {d['shared_tasks']} shared tasks, "
             f"{d['runs_per_task']} runs per task or more"
@@ -198,7 +199,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 f"first divergence (phase level): A step {d['first_div_step_phase_a']:.2f}, "
                 f"B step {d['first_div_step_phase_b']:.2f}"
             )
-        print(res.verdict)
+        print(for_terminal(res.verdict))
     return EXIT_OK
 
 
@@ -215,7 +216,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         for p in paths:
-            print(p)
+            print(for_terminal(p))
     _ = PLOT_KINDS
     return EXIT_OK
 
@@ -225,7 +226,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from trajdiv import _api
 
     n = _api.export_jsonl(args.inputs, args.out, **read_options(args))
-    print(f"{n} runs written to {args.out}")
+    print(f"{n} runs written to {for_terminal(args.out)}")
     return EXIT_OK if n else 4
 
 
@@ -277,7 +278,7 @@ def summary_table(summary: dict[str, Any]) -> str:
         tok = (c.get("first_divergence") or {}).get("token_pct_median")
         cv = c.get("cv_steps_mean_pct")
         lines.append(
-            f"{c['config'][:48]:48s} {c['n_runs']:5d} {p1s:>14s} {srs:>12s} "
+            f"{for_terminal(c['config'])[:48]:48s} {c['n_runs']:5d} {p1s:>14s} {srs:>12s} "
             f"{(f'{pk[str(kmax)]:.2f}' if kmax else '-'):>7s} {(f'{ph[str(kmax)]:.2f}' if kmax else '-'):>7s} "
             f"{(f'{cv:.1f}%' if cv is not None else '-'):>8s} {(f'{fd:.2f}' if fd is not None else '-'):>8s} "
             f"{(f'{tok:.2f}' if tok is not None else '-'):>8s}"

@@ -34,8 +34,9 @@ def get_encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
         return tiktoken.get_encoding(alias)
     try:
         return tiktoken.get_encoding(name)
-    except ValueError as exc:
-        raise UsageError(f"unknown tokenizer encoding {name!r}: {exc}") from None
+    except ValueError:
+        known = ", ".join(sorted(set(tiktoken.list_encoding_names()) - set(_OFFLINE_ALIASES.values())))
+        raise UsageError(f"unknown tokenizer encoding {name!r}; tiktoken knows {known}") from None
     except Exception as exc:  # network and cache failures come as many exception types
         raise UsageError(
             f"tokenizer encoding {name!r} cannot be loaded ({type(exc).__name__}); it is not in "

@@ -1,0 +1,147 @@
+"""Worker processes: errors come back once, dead workers are an error, Ctrl-C ends the run at
+once, and the README's Python example runs as a plain script."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REALDATA, ROOT, need_realdata
+from trajdiv._errors import UsageError
+from trajdiv.pipeline._engine import WorkerError, map_ordered
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _fail_on_three(x: int) -> int:
+    if x == 3:
+        raise UsageError("three is not allowed")
+    return x
+
+
+def _die_on_two(x: int) -> int:
+    if x == 2:
+        os._exit(9)
+    return x
+
+
+def _bad_init() -> None:
+    raise UsageError("the encoding cannot be loaded")
+
+
+def _broken_init() -> None:
+    raise RuntimeError("boom")
+
+
+def test_results_in_input_order_with_workers():
+    assert list(map_ordered(_square, range(20), jobs=2, window=2)) == [x * x for x in range(20)]
+
+
+def test_task_error_is_raised_once():
+    with pytest.raises(UsageError, match="three is not allowed"):
+        list(map_ordered(_fail_on_three, range(10), jobs=2))
+
+
+@pytest.mark.parametrize(
+    ("init", "error", "message"), [(_bad_init, UsageError, "encoding"), (_broken_init, WorkerError, "boom")]
+)
+def test_failing_initializer_is_one_error_not_a_respawn_loop(init, error, message):
+    start = time.perf_counter()
+    with pytest.raises(error, match=message):
+        list(map_ordered(_square, range(100), jobs=2, init=init))
+    assert time.perf_counter() - start < 30
+
+
+def test_dead_worker_is_an_error():
+    with pytest.raises(WorkerError, match="died"):
+        list(map_ordered(_die_on_two, range(10), jobs=2))
+
+
+def test_unloadable_encoding_with_workers_is_one_line(tmp_path: Path):
+    need_realdata()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trajdiv",
+            "analyze",
+            str(REALDATA / "tau-bench"),
+            "-o",
+            str(tmp_path / "o"),
+            "--no-cache",
+            "-j",
+            "2",
+            "--encoding",
+            "no_such_encoding",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("trajdiv: error:")
+
+
+@pytest.mark.parametrize("delay", [0.8, 2.5])
+def test_ctrl_c_ends_the_run_at_once(tmp_path: Path, delay: float):
+    need_realdata()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "trajdiv",
+            "analyze",
+            str(REALDATA),
+            "-o",
+            str(tmp_path / "o"),
+            "--no-cache",
+            "-j",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(delay)
+    sent = time.perf_counter()
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the run (or a worker holding its output) did not end after Ctrl-C")
+    elapsed = time.perf_counter() - sent
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the signal")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert elapsed < 2.0
+
+
+def test_readme_python_example_runs_as_a_plain_script(tmp_path: Path):
+    need_realdata()
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Using trajdiv from Python") :]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert code is not None
+    assert "__main__" not in code.group(1)
+    assert "jobs=2" in code.group(1)
+    script = tmp_path / "example.py"
+    script.write_text(code.group(1).replace('Path("out")', f"Path({str(tmp_path / 'out')!r})"))
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "'mean': 0.58" in proc.stdout
