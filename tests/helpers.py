@@ -38,7 +38,7 @@ def write_ac_dump(root: Path, key: str, tasks: dict[str, list[list[str]]], model
     """An agent-consistency layout: results_<key>/<task>.json with runs[] of shell actions."""
     folder = root / f"results_{key}"
     folder.mkdir(parents=True, exist_ok=True)
-    for task, runs in tasks.items():
+    for n, (task, runs) in enumerate(tasks.items()):
         obj = {
             "task_id": task,
             "model": model,
@@ -63,7 +63,8 @@ def write_ac_dump(root: Path, key: str, tasks: dict[str, list[list[str]]], model
                 for k, actions in enumerate(runs)
             ],
         }
-        (folder / f"{task}.json").write_text(json.dumps(obj))
+        plain = len(task.encode()) < 200 and "/" not in task
+        (folder / (f"{task}.json" if plain else f"task-{n}.json")).write_text(json.dumps(obj))
     return folder
 
 

@@ -128,6 +128,8 @@ def analyze(
     """
     settings = settings or Settings()
     inputs = list(inputs) or [demo_corpus()]
+    if "parquet" not in formats:  # plots, the report and re-runs read the parquet tables
+        formats = ("parquet", *formats)
     res = run_pipeline(
         list(inputs),
         out,

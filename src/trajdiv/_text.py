@@ -19,3 +19,30 @@ def for_terminal(text: object) -> str:
     'run\\x1b]0;owned\\x07\\ntrajdiv: ok'
     """
     return _UNSAFE.sub(lambda m: ascii(m.group())[1:-1], str(text))
+
+
+_NAME_CHARS_MAX = 64
+"""Readable characters kept in a file name made from a label (at most 4 bytes each in UTF-8)."""
+
+
+def safe_name(text: str) -> str:
+    """A file name for a label or task id: bounded, and distinct for distinct texts.
+
+    Characters other than letters, digits and ``-_.@`` become ``_``; when that changed the
+    text, or it is longer than 64 characters, a digest of the whole text is appended, so
+    ``dup<1`` and ``dup>1`` (or 300-character ids sharing a prefix) never share a file.
+
+    Examples
+    --------
+    >>> safe_name("astropy__astropy-12907")
+    'astropy__astropy-12907'
+    >>> safe_name("dup<1") != safe_name("dup>1")
+    True
+    """
+    import hashlib
+
+    out = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in text).strip("._")
+    if out == text and 0 < len(out) <= _NAME_CHARS_MAX:
+        return out
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=5).hexdigest()
+    return f"{out[:_NAME_CHARS_MAX]}-{digest}" if out else digest

@@ -189,8 +189,35 @@ SCHEMAS["branching_factor"] = {
     "branching_factor": (F64, "exp(entropy) of the actions at this depth"),
 }
 
-TABLE_FORMATS = ("parquet", "csv", "json")
-"""Formats :func:`write_table` can write."""
+TABLE_FORMATS = ("parquet", "csv", "json", "csv-raw")
+"""Formats :func:`write_table` can write. ``csv`` neutralises cells a spreadsheet would run as a
+formula; ``csv-raw`` writes them as they are (both to ``NAME.csv``)."""
+
+_FORMULA_START = r"^[=+\-@\t\r]"
+"""Cells starting like this run as formulas in spreadsheets (OWASP, "CSV Injection")."""
+
+
+def neutralise_formulas(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Prefix ``'`` to every text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return, so that a spreadsheet shows it as text instead of running it (OWASP's
+    advice for CSV files). Numbers are untouched.
+
+    Examples
+    --------
+    >>> neutralise_formulas(pl.LazyFrame({"a": ["=HYPERLINK(1)", "ok", "-rf"], "n": [-1, 2, 3]})).collect().rows()
+    [("'=HYPERLINK(1)", -1), ('ok', 2), ("'-rf", 3)]
+    """
+    text = [name for name, dtype in lf.collect_schema().items() if dtype == pl.String]
+    return lf.with_columns(
+        pl.when(pl.col(c).str.contains(_FORMULA_START))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text
+    )
+
+
+_EXTENSIONS = {"parquet": "parquet", "csv": "csv", "csv-raw": "csv", "json": "jsonl"}
 
 
 def register_schema(name: str, columns: Mapping[str, tuple[Any, str]]) -> None:
@@ -221,11 +248,13 @@ def write_table(
 
     A lazy frame (for instance the parts of a large table) is streamed to disk, never collected.
     """
+    if "csv" in formats and "csv-raw" in formats:
+        raise ValueError("choose csv or csv-raw, not both (they write the same file)")
     lf = df.lazy()
     paths = []
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
-        path = out_dir / f"{name}.{'jsonl' if fmt == 'json' else fmt}"
+        path = out_dir / f"{name}.{_EXTENSIONS[fmt]}"
         tmp = tmp_path(path)
         try:
             if fmt == "parquet":
@@ -233,6 +262,8 @@ def write_table(
                     tmp, compression="zstd", compression_level=1, row_group_size=50_000, maintain_order=True
                 )
             elif fmt == "csv":
+                neutralise_formulas(lf).sink_csv(tmp, maintain_order=True)
+            elif fmt == "csv-raw":
                 lf.sink_csv(tmp, maintain_order=True)
             elif fmt == "json":
                 lf.sink_ndjson(tmp, maintain_order=True)

@@ -22,7 +22,7 @@ GRADING = ("contains", "exact", "f1")
 # kept here rather than imported, so that `trajdiv --help` loads neither tiktoken nor polars;
 # a test checks they equal trajdiv.tokens.DEFAULT_ENCODING and trajdiv.tables.TABLE_FORMATS
 DEFAULT_ENCODING = "cl100k_base"
-TABLE_FORMATS = ("parquet", "csv", "json")
+TABLE_FORMATS = ("parquet", "csv", "json", "csv-raw")
 
 __all__ = [
     "EXIT_ERROR",
@@ -83,7 +83,9 @@ def add_input_options(p: argparse.ArgumentParser, *, inputs_optional: bool = Fal
         type=_formats,
         default=("parquet",),
         metavar="FMTS",
-        help="comma list of table formats: parquet (always written), csv, json (JSON Lines)",
+        help="comma list of table formats: parquet (always written), csv, json (JSON Lines), "
+        "csv-raw. csv prefixes ' to text cells starting with = + - @ (a spreadsheet would run "
+        "them as formulas); csv-raw writes cells unchanged",
     )
     p.add_argument(
         "-j",
@@ -253,6 +255,17 @@ def guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Names
             return fn(args)
         except TrajdivError as exc:
             print(f"trajdiv: error: {for_terminal(exc)}", file=sys.stderr)
+            return EXIT_ERROR
+        except BrokenPipeError:
+            # the reader of our output went away (`trajdiv schema | head -1`): not an error
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return EXIT_OK
+        except OSError as exc:  # the file system refused: disk full, read-only, not a folder
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(
+                f"trajdiv: error: {for_terminal(where)}{for_terminal(exc.strerror or exc)}", file=sys.stderr
+            )
             return EXIT_ERROR
         except KeyboardInterrupt:
             stop_workers()

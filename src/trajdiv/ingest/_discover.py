@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import tarfile
-import zipfile
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from trajdiv._errors import UsageError
-from trajdiv.ingest._source import Source
+from trajdiv.ingest._archive import list_members
+from trajdiv.ingest._source import Source, posix_parts
 
 __all__ = ["ARCHIVE_LIMITS", "ArchiveLimits", "Skip", "discover"]
 
@@ -24,7 +24,8 @@ class ArchiveLimits:
     max_member_bytes: int = 512 * 1024**2
     """Largest uncompressed member."""
     max_ratio: float = 200.0
-    """Largest uncompressed / compressed size ratio (per zip member; whole archive for tar)."""
+    """Largest uncompressed / compressed size ratio of a zip member from its header (tar members
+    are checked as they are read, see ``trajdiv.ingest._archive.MAX_RATIO``)."""
     max_members: int = 200_000
     """Most members read from one archive."""
 
@@ -64,57 +65,41 @@ def _archive_members(
     skips: list[Skip] = []
     total = 0
     try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as zf:
-                infos = [i for i in zf.infolist() if not i.is_dir()]
-                if len(infos) > limits.max_members:
-                    return [], [Skip(display, f"archive has {len(infos)} members, over the limit")]
-                for info in infos:
-                    mdisp = f"{display}!{info.filename}"
-                    bad = _unsafe_member(info.filename)
-                    ratio = info.file_size / max(info.compress_size, 1)
-                    if bad is None and info.file_size > limits.max_member_bytes:
-                        bad = f"member unpacks to {info.file_size} bytes, over the limit"
-                    if bad is None and info.file_size > 1_000_000 and ratio > limits.max_ratio:
-                        bad = f"compression ratio {ratio:.0f}:1 looks like a zip bomb; refused"
-                    total += info.file_size
-                    if bad is None and total > limits.max_total_bytes:
-                        bad = "archive unpacks to more than the total size limit; refused"
-                    if bad:
-                        skips.append(Skip(mdisp, bad))
-                        continue
-                    parts = (*root_parts, *PurePosixPath(info.filename).parts)
-                    sources.append(
-                        Source(mdisp, parts, info.file_size, archive=display, member=info.filename)
-                    )
-        else:
-            compressed = max(path.stat().st_size, 1)
-            with tarfile.open(path, "r:*") as tf:
-                members = tf.getmembers()
-                if len(members) > limits.max_members:
-                    return [], [Skip(display, f"archive has {len(members)} members, over the limit")]
-                for m in members:
-                    mdisp = f"{display}!{m.name}"
-                    if m.isdir():
-                        continue
-                    bad = _unsafe_member(m.name)
-                    if bad is None and not m.isfile():
-                        bad = "links and special files in archives are not followed"
-                    if bad is None and m.size > limits.max_member_bytes:
-                        bad = f"member unpacks to {m.size} bytes, over the limit"
-                    total += m.size
-                    if bad is None and total > limits.max_total_bytes:
-                        bad = "archive unpacks to more than the total size limit; refused"
-                    if bad is None and total > 1_000_000 and total / compressed > limits.max_ratio:
-                        bad = f"compression ratio over {limits.max_ratio:.0f}:1; refused"
-                    if bad:
-                        skips.append(Skip(mdisp, bad))
-                        continue
-                    parts = (*root_parts, *PurePosixPath(m.name).parts)
-                    sources.append(Source(mdisp, parts, m.size, archive=display, member=m.name))
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
-        return [], [Skip(display, f"cannot open archive: {exc}")]
+        members = list_members(display)
+    except Exception as exc:  # a damaged archive raises many types; each is one skip
+        return [], [Skip(display, f"cannot open archive: {_open_reason(exc)}")]
+    files = [m for m in members if m.kind != "dir"]
+    if len(files) > limits.max_members:
+        return [], [Skip(display, f"archive has {len(files)} members, over the limit")]
+    seen: dict[str, int] = {}
+    for m in files:
+        seen[m.name] = seen.get(m.name, 0) + 1
+        mdisp = f"{display}!{m.name}" + (f" (copy {seen[m.name]})" if seen[m.name] > 1 else "")
+        bad = _unsafe_member(m.name)
+        if bad is None and m.kind != "file":
+            bad = "links and special files in archives are not followed"
+        if bad is None and m.size > limits.max_member_bytes:
+            bad = f"member unpacks to {m.size} bytes, over the limit"
+        if bad is None and m.compressed >= 0 and m.size > 1_000_000:
+            ratio = m.size / max(m.compressed, 1)
+            if ratio > limits.max_ratio:
+                bad = f"compression ratio {ratio:.0f}:1 looks like a zip bomb; refused"
+        if bad is None:
+            total += m.size
+            if total > limits.max_total_bytes:
+                bad = "archive unpacks to more than the total size limit; refused"
+        if bad:
+            skips.append(Skip(mdisp, bad))
+            continue
+        parts = (*root_parts, *posix_parts(m.name))
+        sources.append(Source(mdisp, parts, m.size, archive=display, member=m.name, index=m.index))
     return sources, skips
+
+
+def _open_reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def discover(
@@ -127,30 +112,27 @@ def discover(
     """
     sources: list[Source] = []
     skips: list[Skip] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for raw in inputs:
         root = Path(raw)
-        if not root.exists():
+        if not root.exists() and not root.is_symlink():
             raise UsageError(f"{raw}: no such file or folder")
         root_name = root.resolve().name if root.name in ("", ".", "..") else root.name
-        files: list[tuple[Path, tuple[str, ...]]]
-        if root.is_file():
-            files = [(root, (root_name,))]
+        if root.is_dir():
+            files, walk_skips = _walk(root, root_name)
+            skips.extend(walk_skips)
         else:
-            files = []
-            for dirpath, dirnames, filenames in os.walk(root):
-                dirnames.sort()
-                rel = Path(dirpath).relative_to(root)
-                for fn in sorted(filenames):
-                    p = Path(dirpath) / fn
-                    files.append((p, (root_name, *rel.parts, fn)))
+            files = [(root, (root_name,))]
         for path, parts in files:
             real = os.path.realpath(path)
             if real in seen:
+                if seen[real] != str(path):
+                    skips.append(Skip(str(path), f"same file as {seen[real]}, read once", "not-a-dump"))
                 continue
-            seen.add(real)
-            if not path.is_file():
-                skips.append(Skip(str(path), "not a regular file", "not-a-dump"))
+            seen[real] = str(path)
+            kind = _file_kind(path)
+            if kind != "file":
+                skips.append(Skip(str(path), f"not a regular file ({kind})", "not-a-dump"))
                 continue
             if _is_archive(path.name):
                 stem_parts = (*parts[:-1], _archive_stem(path.name))
@@ -160,6 +142,62 @@ def discover(
                 continue
             sources.append(Source(str(path), parts, path.stat().st_size, fs_path=str(path)))
     return sources, skips
+
+
+def _file_kind(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot stat: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "special file"
+
+
+def _walk(root: Path, root_name: str) -> tuple[list[tuple[Path, tuple[str, ...]]], list[Skip]]:
+    """Files under ``root`` in sorted order. Symlinked folders are followed once: one that leads
+    to a folder already walked (an alias or a loop) is listed as skipped instead."""
+    real_dirs = {os.path.realpath(d) for d, _, _ in os.walk(root)}
+    visited: set[str] = set()
+    files: list[tuple[Path, tuple[str, ...]]] = []
+    skips: list[Skip] = []
+    stack: list[tuple[Path, tuple[str, ...]]] = [(root, (root_name,))]
+    while stack:
+        folder, parts = stack.pop()
+        visited.add(os.path.realpath(folder))
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            skips.append(Skip(str(folder), f"cannot list folder: {exc.strerror or exc}"))
+            continue
+        subdirs: list[tuple[Path, tuple[str, ...]]] = []
+        for e in entries:
+            path, eparts = Path(e.path), (*parts, e.name)
+            try:
+                is_dir = e.is_dir()
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                files.append((path, eparts))
+                continue
+            if e.is_symlink():
+                target = os.path.realpath(path)
+                if target in visited or target in real_dirs:
+                    why = "a loop" if str(folder.resolve()).startswith(target) else "already read"
+                    skips.append(
+                        Skip(str(path), f"symlink to a folder {why} ({target}); not followed", "not-a-dump")
+                    )
+                    continue
+                real_dirs.add(target)
+            subdirs.append((path, eparts))
+        stack.extend(reversed(subdirs))
+    return files, skips
 
 
 def _archive_stem(name: str) -> str:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import tarfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from trajdiv._errors import InputError
+from trajdiv.ingest._archive import MemberError, read_member
 
 __all__ = ["MAX_FILE_BYTES", "Source", "load_json", "load_json_lines"]
 
@@ -39,6 +38,8 @@ class Source:
     """Archive on disk holding the member."""
     member: str | None = None
     """Member name inside ``archive``."""
+    index: int = -1
+    """Position of the member in the archive's listing (names may repeat; positions do not)."""
 
     @property
     def name(self) -> str:
@@ -54,44 +55,30 @@ class Source:
         """The whole content; raises :class:`InputError` if it cannot be read."""
         if self.size > MAX_FILE_BYTES:
             raise InputError(self.display, f"file is {self.size} bytes, over the {MAX_FILE_BYTES} limit")
-        try:
-            if self.fs_path is not None:
-                return Path(self.fs_path).read_bytes()
-            assert self.archive is not None
-            assert self.member is not None
-            return _read_member(self.archive, self.member, self.size)
-        except OSError as exc:
-            raise InputError(self.display, f"cannot read: {exc.strerror or exc}") from None
+        return self._read(self.size, exact=True)
 
     def head(self, n: int = HEAD_BYTES) -> bytes:
         """The first ``n`` bytes (for format detection)."""
-        if self.fs_path is not None:
-            try:
+        return self._read(min(n, self.size), exact=False)
+
+    def _read(self, n: int, exact: bool) -> bytes:
+        try:
+            if self.fs_path is not None:
                 with open(self.fs_path, "rb") as fh:
-                    return fh.read(n)
-            except OSError as exc:
-                raise InputError(self.display, f"cannot read: {exc.strerror or exc}") from None
-        return self.read_bytes()[:n]
+                    return fh.read(n) if not exact else fh.read()
+            assert self.archive is not None
+            return read_member(self.archive, self.index, n, exact)
+        except InputError:
+            raise
+        except MemberError as exc:
+            raise InputError(self.display, str(exc)) from None
+        except OSError as exc:
+            raise InputError(self.display, f"cannot read: {exc.strerror or exc}") from None
 
     def sibling_key(self) -> str:
         """A stable identity for the file's folder (for grouping side files with data files)."""
         base = self.archive or ""
         return base + "!" + "/".join(self.folder_parts)
-
-
-def _read_member(archive: str, member: str, size: int) -> bytes:
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf, zf.open(member) as fh:
-            data = fh.read(size + 1)
-    else:
-        with tarfile.open(archive, "r:*") as tf:
-            fobj = tf.extractfile(member)
-            if fobj is None:
-                raise OSError(f"{member} is not a regular file")
-            data = fobj.read(size + 1)
-    if len(data) > size:
-        raise OSError("member is larger than its header says")
-    return data
 
 
 def _decode(data: bytes, display: str) -> str:

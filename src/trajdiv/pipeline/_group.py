@@ -10,6 +10,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from trajdiv._text import safe_name
 from trajdiv.align._abstraction import LEVELS, abstract_steps, load_phase_rules
 from trajdiv.align._alignment import align_steps, canonical_ids
 from trajdiv.diverge._first import (
@@ -44,12 +45,6 @@ class GroupResult:
     outcomes: list[bool | None] = field(default_factory=list)
     drill: dict[str, Any] | None = None
     """Side-by-side data for the report."""
-
-
-def safe_name(text: str) -> str:
-    """A file-name-safe version of a label (no separators or shell-special characters)."""
-    out = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in text)
-    return out.strip("._") or "_"
 
 
 def run_row(run: Run) -> dict[str, Any]:

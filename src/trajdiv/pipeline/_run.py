@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from trajdiv._errors import UsageError
 from trajdiv._io import atomic_write_bytes
 from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._base import ReadContext
@@ -294,6 +295,18 @@ def _process_group(item: tuple[str, str, list[_RunRef]]) -> _GroupOut:
     return out
 
 
+def _check_writable(folder: Path, what: str, hint: str = "") -> None:
+    """Fail early, in one line, when ``folder`` cannot be created or written."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{what} {folder} is a file, not a folder{hint}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".trajdiv-probe-")  # noqa: SIM115
+        probe.close()
+    except OSError as exc:
+        raise UsageError(f"{what} {folder} cannot be written: {exc.strerror or exc}{hint}") from None
+
+
 def run_pipeline(
     inputs: list[str | Path],
     out_dir: Path,
@@ -320,6 +333,9 @@ def run_pipeline(
     jobs = jobs or default_jobs()
     if "parquet" not in formats:
         formats = ("parquet", *formats)
+    _check_writable(out_dir, "output folder (-o)")
+    if cache_dir is not None:
+        _check_writable(cache_dir, "cache folder", "; use --cache-dir DIR or --no-cache")
     plan = plan or plan_inputs(
         inputs,
         settings.config_from,
@@ -538,8 +554,8 @@ def _write_across(groups: list[GroupResult], out_dir: Path) -> int:
         configs += [g.config] * len(g.run_ids)
     bg = build_branch_graph(run_ids, seqs, outcomes, level="verb", configs=configs)
     base = out_dir / "graphs" / "_across" / safe_name(groups[0].task_id)
-    atomic_write_text(base.with_suffix(".json"), bg.to_json())
-    atomic_write_text(base.with_suffix(".graphml"), bg.to_graphml())
+    atomic_write_text(base.parent / f"{base.name}.json", bg.to_json())
+    atomic_write_text(base.parent / f"{base.name}.graphml", bg.to_graphml())
     return 1
 
 

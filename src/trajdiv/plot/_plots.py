@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from trajdiv._errors import UsageError
+from trajdiv._text import safe_name
 from trajdiv.plot._style import PALETTE, new_figure, plain, save
 
 __all__ = ["PLOT_KINDS", "plot_all", "plot_one"]
@@ -165,8 +166,6 @@ def plot_graph(
     import matplotlib.pyplot as plt
     from matplotlib.colors import Normalize
 
-    from trajdiv.pipeline._group import safe_name
-
     gs = pl.read_parquet(res / "graph_summary.parquet")
     # by default show a task whose runs both succeed and fail, where colour says most
     rate = (
@@ -220,8 +219,6 @@ def plot_graph(
 
 def plot_across(res: Path, out: Path, task: str | None = None, **_: Any) -> list[Path]:
     """One task's runs from several configurations in one graph, coloured by configuration."""
-    from trajdiv.pipeline._group import safe_name
-
     files = sorted((res / "graphs" / "_across").glob("*.json"))
     if task is not None:
         files = [f for f in files if f.stem == safe_name(task)]
@@ -378,8 +375,12 @@ def plot_one(
     try:
         return PLOT_KINDS[kind](results, out, task=task, config=config)
     except FileNotFoundError as exc:
+        what = Path(str(exc.filename)).name if exc.filename else str(exc).splitlines()[0]
+        raise UsageError(f"{results}: missing {what}; run `trajdiv analyze` first") from None
+    except (pl.exceptions.PolarsError, ValueError, KeyError, TypeError) as exc:
+        first = (str(exc).splitlines() or [""])[0][:200]
         raise UsageError(
-            f"{results}: missing {Path(str(exc.filename)).name}; run `trajdiv analyze` first"
+            f"{results}: damaged analysis output ({type(exc).__name__}: {first}); run `trajdiv analyze` again"
         ) from None
 
 

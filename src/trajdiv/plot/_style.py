@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,10 @@ def save(fig: Any, out_dir: Path, name: str) -> list[Path]:
     for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
         path = out_dir / f"{name}.{ext}"
         tmp = out_dir / f".{name}.{ext}.tmp"
-        fig.savefig(tmp, format=ext, dpi=150, metadata=meta)
+        with warnings.catch_warnings():
+            # names in scripts the font lacks (CJK task ids) are drawn as boxes, not warned about
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+            fig.savefig(tmp, format=ext, dpi=150, metadata=meta)
         tmp.replace(path)
         paths.append(path)
     plt.close(fig)
