@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import tempfile
@@ -17,8 +18,15 @@ from trajdiv.ingest._ingest import read_runs
 from trajdiv.ingest._jsonl import write_jsonl
 from trajdiv.pipeline._run import PipelineResult, run_pipeline
 from trajdiv.pipeline._settings import Settings
-from trajdiv.stats._compare import paired_difference
-from trajdiv.stats._power import benchmark_runs_needed, paired_power, paired_variance
+from trajdiv.stats._compare import PairedDiff, compare_family
+from trajdiv.stats._power import (
+    PairedVariance,
+    PowerModel,
+    benchmark_runs_needed,
+    paired_power,
+    paired_variance,
+    plan_power,
+)
 from trajdiv.stats._summary import summarize
 from trajdiv.tables import atomic_write_text, write_table
 
@@ -118,7 +126,6 @@ def analyze(
     address: str | None = None,
     cache_dir: Path | None = None,
     seed: int = 0,
-    n_boot: int = 2000,
     progress: Progress = None,
 ) -> AnalysisResult:
     """Ingest, tokenize, find divergence, build graphs, compute statistics, plot and report.
@@ -146,11 +153,11 @@ def analyze(
     if res.n_runs == 0 or not stats:
         return result
     extras = {"diverge", "graph"} <= set(settings.stages)
-    key = json.dumps([res.state_key, seed, n_boot, formats, plots and extras, report and extras])
+    key = json.dumps([res.state_key, seed, formats, plots and extras, report and extras])
     if res.reused and (kept := _kept_analysis(out, key)) is not None:
         result.summary, result.plots, result.report = kept
         return result
-    summary, tables = summarize(out, seed=seed, n_boot=n_boot)
+    summary, tables = summarize(out, seed=seed)
     for name, df in tables.items():
         write_table(df, out, name, formats)
     result.summary = summary
@@ -241,17 +248,22 @@ def power(
     a: str | None = None,
     b: str | None = None,
     s2_delta: float | None = None,
+    seed: int = 0,
     config_from: str = "auto",
     grading: str = "contains",
     f1_threshold: float = 0.5,
     pool_benchmarks: bool = False,
     score: str | None = None,
 ) -> dict[str, Any]:
-    """Runs per task and tasks needed to detect a pass@1 difference of ``diff`` (a fraction).
+    """Runs per task and tasks needed to detect a pass@1 difference of ``diff`` (a fraction)
+    with the paired test that :func:`compare` runs.
 
-    With two configurations (``a``, ``b``) their shared tasks give s2_delta and w (paired
-    design, Miller 2024); with one, w comes from its success rates and s2_delta from the user
-    (default 0, the best case). Also reports whole-benchmark runs needed from the single-run sd.
+    Power is simulated for that test (:class:`~trajdiv.stats.PowerModel`: the observed tasks of
+    ``a`` and ``b``, or of each configuration against a copy of itself, with the mean
+    difference set to ``diff``), seeded by ``seed``; designs too large to simulate use the
+    normal formula (Miller 2024), where the two agree. A stated ``s2_delta`` (variance of the
+    true per-task differences) uses the formula. Also reports whole-benchmark runs needed from
+    the single-run sd.
     """
     if not 0 < diff < 1:
         raise UsageError("--diff is a difference in pass@1 as a fraction, in (0, 1)")
@@ -286,9 +298,15 @@ def power(
             [rb[t][0] for t in shared],
             min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared)),
         )
-        if s2_delta is not None:
+        if s2_delta is not None:  # a stated spread of true differences: the normal formula
             var = type(var)(s2_delta, var.w, var.n_tasks)
-        pw = paired_power(var, diff, n, n_tasks, alpha, power)
+            pw = paired_power(var, diff, n, n_tasks, alpha, power)
+        else:
+            model = PowerModel.from_counts(
+                [(round(ra[t][0] * ra[t][1]), ra[t][1]) for t in shared],
+                [(round(rb[t][0] * rb[t][1]), rb[t][1]) for t in shared],
+            )
+            pw = plan_power(model, var, diff, n, n_tasks or len(shared), alpha, power, seed=seed)
         out["paired"] = {
             "a": ca,
             "b": cb,
@@ -305,16 +323,15 @@ def power(
         n_obs = min(n for _, n in rates.values())
         bias = n_obs / (n_obs - 1) if n_obs > 1 else 1.0
         w = 2 * bias * sum(p * (1 - p) for p in ps) / len(ps)
-        from trajdiv.stats._power import PairedVariance
-
-        pw = paired_power(
-            PairedVariance(s2_delta or 0.0, w, len(ps)),
-            diff,
-            runs_per_task or n_obs,
-            n_tasks,
-            alpha,
-            power,
-        )
+        var1 = PairedVariance(s2_delta or 0.0, w, len(ps))
+        if s2_delta is not None:
+            pw = paired_power(var1, diff, runs_per_task or n_obs, n_tasks, alpha, power)
+        else:
+            counts = [(round(p * n_t), n_t) for p, n_t in rates.values()]
+            model = PowerModel.from_counts(counts, counts)
+            pw = plan_power(
+                model, var1, diff, runs_per_task or n_obs, n_tasks or len(ps), alpha, power, seed=seed
+            )
         sd_single = math.sqrt(sum(p * (1 - p) for p in ps)) / len(ps)
         entry = {
             "config": cfg,
@@ -339,6 +356,8 @@ def _power_dict(pw: Any) -> dict[str, Any]:
         "min_detectable_diff": pw.min_detectable_diff,
         "tasks_needed": pw.tasks_needed,
         "runs_needed": pw.runs_needed,
+        "power_at_diff": pw.achieved_power,
+        "method": pw.method,
     }
 
 
@@ -404,8 +423,10 @@ def compare(
     shared = sorted(set(ra) & set(rb))
     if not shared:
         raise UsageError(f"{ca} and {cb} share no labelled task")
-    single = all(ra[t][1] == 1 and rb[t][1] == 1 for t in shared)
-    pd_ = paired_difference([ra[t][0] for t in shared], [rb[t][0] for t in shared], single, seed)
+    # every pair of the input's configurations is one family, Holm-adjusted together
+    family_rates = {c: r for c in configs if (r := _task_rates(runs, c))}
+    family = compare_family(family_rates, alpha=alpha, seed=seed)
+    pd_ = family[(ca, cb)] if (ca, cb) in family else _flipped(family[(cb, ca)])
     from trajdiv.stats._consistency import cv_pct
 
     def cv_mean(cfg: str) -> float | None:
@@ -433,41 +454,44 @@ def compare(
         "pass1_b": sum(rb[t][0] for t in shared) / len(shared),
         "diff": pd_.diff,
         "se": pd_.se,
-        "ci95": list(pd_.ci95) if pd_.ci95 else None,
+        "ci": list(pd_.ci95),
+        "ci_level": pd_.ci_level,
         "p_value": pd_.p_value,
+        "p_holm": pd_.p_adjusted,
+        "family_size": len(family),
         "method": pd_.method,
         "cv_steps_a": cv_mean(ca),
         "cv_steps_b": cv_mean(cb),
         "first_div_step_phase_a": div_mean(ca),
         "first_div_step_phase_b": div_mean(cb),
     }
-    if len(shared) >= 2 and n >= 2 and pd_.diff != 0:
-        var = paired_variance([ra[t][0] for t in shared], [rb[t][0] for t in shared], n)
-        pw = paired_power(var, abs(pd_.diff), n, alpha=alpha)
-        data["runs_needed_for_this_diff"] = pw.runs_needed
-        data["min_detectable_diff"] = pw.min_detectable_diff
     data["verdict"] = _verdict(data, alpha)
     if out is not None:
         atomic_write_text(out / "compare.json", json.dumps(data, indent=1) + "\n")
     return Comparison(ca, cb, data, data["verdict"])
 
 
+def _flipped(p: PairedDiff) -> PairedDiff:
+    """The comparison B - A from A - B."""
+    lo, hi = p.ci95
+    return dataclasses.replace(p, diff=-p.diff, ci95=(-hi, -lo))
+
+
 def _verdict(d: dict[str, Any], alpha: float) -> str:
     pts = 100 * d["diff"]
-    ci = d["ci95"]
-    ci_txt = f" (95% CI {100 * ci[0]:+.1f} to {100 * ci[1]:+.1f})" if ci else ""
+    lo, hi = d["ci"]
+    level = 100 * d["ci_level"]
+    adjusted = d["family_size"] > 1
+    p_txt = f"p = {d['p_value']:.3g}" + (
+        f", Holm-adjusted over {d['family_size']} comparisons p = {d['p_holm']:.3g}" if adjusted else ""
+    )
     head = (
         f"{d['a']} minus {d['b']}: {pts:+.1f} points of pass@1 over {d['shared_tasks']} shared "
-        f"tasks{ci_txt}, p = {d['p_value']:.3g} ({d['method']})."
+        f"tasks ({level:.4g}% interval {100 * lo:+.1f} to {100 * hi:+.1f}), {p_txt} ({d['method']})."
     )
-    if d["p_value"] < alpha and (ci is None or ci[0] > 0 or ci[1] < 0):
+    if d["p_holm"] <= alpha:
         return head + " The difference is larger than run-to-run noise."
-    more = ""
-    if d.get("runs_needed_for_this_diff"):
-        more = (
-            f" Telling a difference of this size apart at power 0.8 needs about "
-            f"{d['runs_needed_for_this_diff']} runs per task on these tasks."
-        )
-    elif "runs_needed_for_this_diff" in d:
-        more = " No number of runs per task settles it on these tasks: add tasks."
-    return head + " The difference is not distinguishable from run-to-run noise." + more
+    return (
+        head + " The difference is not distinguishable from run-to-run noise; `trajdiv power` says "
+        "how many tasks and runs would tell a difference of a given size apart."
+    )

@@ -72,6 +72,9 @@ class Step:
     """What the environment returned (command output, tool result, user reply)."""
     returncode: int | None = None
     """Exit status of a shell action where the dump records it."""
+    format_error: bool = False
+    """The model's output could not be parsed into an action (no action was run): the
+    environment answered with a format error. Left out of divergence by default."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,6 +155,7 @@ class Run:
                     "tool_args": s.tool_args,
                     "observation": s.observation,
                     "returncode": s.returncode,
+                    "format_error": s.format_error,
                 }
                 for s in self.steps
             ],
@@ -192,6 +196,7 @@ class Run:
                     tool_args=s["tool_args"],
                     observation=str(s["observation"]),
                     returncode=s["returncode"],
+                    format_error=bool(s.get("format_error", False)),
                 )
                 for s in d["steps"]
             ),

@@ -64,6 +64,7 @@ SCHEMAS: dict[str, dict[str, tuple[Any, str]]] = {
         "tool_args": (Str, "tool arguments, JSON; null for plain shell actions"),
         "observation": (Str, "environment's answer"),
         "returncode": (I64, "exit status where recorded"),
+        "format_error": (Bool, "the model's output could not be parsed: no action was run"),
     },
 }
 

@@ -13,7 +13,7 @@ PLANTED_SPLIT = {"demo-steady-1": 4, "demo-mixed-1": 3, "demo-erratic-1": 2}
 
 
 def test_demo_corpus_recovers_planted_split_steps(tmp_path: Path):
-    res = analyze([], tmp_path, jobs=1, n_boot=200)
+    res = analyze([], tmp_path, jobs=1)
     assert res.pipeline.n_runs == 120
     assert res.pipeline.n_skipped_errors == 0
     assert res.report is not None

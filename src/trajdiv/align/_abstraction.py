@@ -253,6 +253,11 @@ class PhaseRules:
 
     rules: tuple[_Rule, ...]
     source: str
+    never_split_at_shortest: bool = False
+    """How a group whose runs never differ at the phase level counts: False, it has no first
+    divergence; True ("Consistency Amplifies"), it counts as the length of its shortest run."""
+    content: str = field(default="", compare=False, repr=False)
+    """The rules file's text (part of cache keys)."""
     _memo: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
 
     def phase(self, verb: str, action: str) -> str:
@@ -274,13 +279,19 @@ class PhaseRules:
         return result
 
 
+PRESETS = {"paper": "phase_rules_paper.toml"}
+"""Named phase-rule tables shipped with trajdiv (``--phase-rules NAME``)."""
+
+
 @functools.cache
 def load_phase_rules(path: str | None = None) -> PhaseRules:
-    """The phase rules from a TOML file, or the built-in table when ``path`` is None."""
+    """The phase rules from a TOML file, a preset name (:data:`PRESETS`), or the built-in table
+    when ``path`` is None."""
     try:
-        if path is None:
-            text = resources.files("trajdiv.align").joinpath("phase_rules.toml").read_text("utf-8")
-            src = "built-in"
+        if path is None or path in PRESETS:
+            name = "phase_rules.toml" if path is None else PRESETS[path]
+            text = resources.files("trajdiv.align").joinpath(name).read_text("utf-8")
+            src = "built-in" if path is None else f"preset {path}"
         else:
             text = Path(path).read_text("utf-8")
             src = path
@@ -289,6 +300,9 @@ def load_phase_rules(path: str | None = None) -> PhaseRules:
         raise UsageError(f"{path}: cannot read phase rules: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: phase rules are not valid TOML: {exc}") from None
+    never_split = data.get("never_split", "no-divergence")
+    if never_split not in ("no-divergence", "shortest-run"):
+        raise UsageError(f"{src}: never_split is 'no-divergence' or 'shortest-run', not {never_split!r}")
     raw = data.get("rule")
     if not isinstance(raw, list) or not raw:
         raise UsageError(f"{path or 'built-in'}: phase rules need one or more [[rule]] tables")
@@ -306,7 +320,7 @@ def load_phase_rules(path: str | None = None) -> PhaseRules:
             raise UsageError(f"{src}: rule {i + 1} needs verbs or a regex")
         globs = re.compile("|".join(f"(?:{fnmatch.translate(v)})" for v in verbs)) if verbs else None
         rules.append(_Rule(phase, globs, pattern))
-    return PhaseRules(tuple(rules), src)
+    return PhaseRules(tuple(rules), src, never_split == "shortest-run", text)
 
 
 def abstract_steps(steps: Sequence[Step], rules: PhaseRules | None = None) -> dict[str, list[str]]:

@@ -167,8 +167,16 @@ def add_analysis_options(p: argparse.ArgumentParser, *, graph: bool = True) -> N
     p.add_argument(
         "--phase-rules",
         default=None,
-        metavar="FILE",
-        help="TOML file replacing the built-in verb-to-phase rules",
+        metavar="FILE|paper",
+        help="TOML file replacing the built-in verb-to-phase rules, or the preset 'paper' (the "
+        'rule of "Consistency Amplifies": phase from the start of the raw action; a group that '
+        "never splits counts as its shortest run)",
+    )
+    p.add_argument(
+        "--keep-format-errors",
+        action="store_true",
+        help="count steps whose model output could not be parsed (no action ran) in divergence, "
+        "alignment and graphs; by default they are left out (still listed in the steps table)",
     )
     if graph:
         p.add_argument(
@@ -203,6 +211,7 @@ def settings_from(args: argparse.Namespace, stages: tuple[str, ...]) -> Settings
         cluster_threshold=getattr(args, "cluster_threshold", 0.5),
         fuzzy=getattr(args, "fuzzy", None),
         phase_rules=getattr(args, "phase_rules", None),
+        keep_format_errors=getattr(args, "keep_format_errors", False),
         **read_options(args),
     )
 

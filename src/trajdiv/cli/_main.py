@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trajdiv._text import for_terminal
+from trajdiv.align._abstraction import LEVELS
 from trajdiv.cli._common import (
     EXIT_OK,
     add_analysis_options,
@@ -23,6 +25,8 @@ from trajdiv.cli._common import (
 )
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from trajdiv.pipeline._run import PipelineResult
 
 __all__ = ["build_parser", "main"]
@@ -90,7 +94,6 @@ def _run_stages(args: argparse.Namespace, stages: tuple[str, ...], stats: bool, 
         address=args.address,
         cache_dir=cache_dir_from(args),
         seed=getattr(args, "seed", 0),
-        n_boot=getattr(args, "bootstrap", 2000),
         progress=progress_printer(args.quiet),
     )
     code = _report_ingest(res.pipeline, args.quiet)
@@ -98,7 +101,35 @@ def _run_stages(args: argparse.Namespace, stages: tuple[str, ...], stats: bool, 
         print(summary_table(res.summary))
         if res.report:
             print(f"report: {for_terminal(res.report)}")
+    elif "diverge" in stages and not args.quiet and res.pipeline.n_runs:
+        print(divergence_table(res.pipeline.frame("divergence_groups")))
     return code
+
+
+def divergence_table(groups: pl.DataFrame) -> str:
+    """Per configuration: mean over tasks of the group's first divergence step at each level
+    (groups that never diverge left out, or counted as their shortest run under the phase
+    rules' ``never_split = "shortest-run"``), and the median token divergence."""
+    import polars as pl
+
+    head = f"{'configuration':48s} {'groups':>6s} " + " ".join(f"{lvl:>10s}" for lvl in LEVELS) + "   token %"
+    lines = [head, "-" * len(head)]
+    for cfg in sorted(groups["config"].unique().to_list()):
+        g = groups.filter(pl.col("config") == cfg)
+        cells = []
+        for lvl in LEVELS:
+            col = g[f"first_div_step_{lvl}"].drop_nulls().to_list()
+            cells.append(f"{sum(col) / len(col):10.1f}" if col else f"{'-':>10s}")
+        tok = sorted(g["token_div_pct_median"].drop_nulls().to_list())
+        mid = len(tok) // 2
+        tok_med = (tok[mid] if len(tok) % 2 else (tok[mid - 1] + tok[mid]) / 2) if tok else None
+        tok_txt = f"{tok_med:9.2f}" if tok_med is not None else f"{'-':>9s}"
+        lines.append(f"{for_terminal(cfg)[:48]:48s} {g.height:6d} " + " ".join(cells) + f" {tok_txt}")
+    lines.append(
+        "mean over tasks of the first step at which not all runs agree, per level; token % = "
+        "median over groups of the first differing agent token, % of the shorter stream"
+    )
+    return "\n".join(lines)
 
 
 @guarded
@@ -135,6 +166,7 @@ def _cmd_power(args: argparse.Namespace) -> int:
         a=args.a,
         b=args.b,
         s2_delta=args.s2_delta,
+        seed=args.seed,
         **read_options(args),
     )
     if args.json:
@@ -161,10 +193,13 @@ def _cmd_power(args: argparse.Namespace) -> int:
 def _power_line(p: dict[str, Any], d: float, alpha: float, power: float) -> str:
     runs = p["runs_needed"]
     runs_txt = f"{runs} runs per task" if runs else "no number of runs per task (add tasks)"
+    mdd = p["min_detectable_diff"]
+    mdd_txt = f"{100 * mdd:.1f} points" if mdd is not None and math.isfinite(mdd) else "none (out of reach)"
     return (
-        f"to detect {d:g} points (alpha {alpha:g}, power {power:g}): {p['tasks_needed']} tasks at "
+        f"power {p['power_at_diff']:.3f} to detect {d:g} points with {p['runs_per_task']} runs on "
+        f"{p['n_tasks']} tasks (alpha {alpha:g}); for power {power:g}: {p['tasks_needed']} tasks at "
         f"{p['runs_per_task']} runs each, or {runs_txt} on {p['n_tasks']} tasks; minimum "
-        f"detectable now {100 * p['min_detectable_diff']:.1f} points"
+        f"detectable now {mdd_txt} [{p['method']}]"
     )
 
 
@@ -335,8 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp = cmd(name, help_, fn)
         add_input_options(sp, inputs_optional=name == "analyze")
         add_analysis_options(sp)
-        sp.add_argument("--seed", type=int, default=0, help="seed of bootstrap and permutation tests")
-        sp.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples over tasks")
+        sp.add_argument(
+            "--seed", type=int, default=0, help="seed of the permutation tests and power simulations"
+        )
 
     sp = cmd("power", "runs per task and tasks needed to detect a difference in pass@1", _cmd_power)
     sp.add_argument("inputs", nargs="+", metavar="INPUT")
@@ -351,9 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--s2-delta",
         type=float,
         default=None,
-        help="variance over tasks of the true per-task difference (default: estimated "
-        "for a pair, 0 for one configuration)",
+        help="variance over tasks of the true per-task difference; given, power comes from the "
+        "normal formula (Miller 2024) instead of a simulation of the test compare runs",
     )
+    sp.add_argument("--seed", type=int, default=0, help="seed of the power simulation")
     add_read_options(sp)
     sp.add_argument("--json", action="store_true", help="print JSON")
 
@@ -379,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("plot", "draw one plot from the output folder of `trajdiv analyze`", _cmd_plot)
     sp.add_argument(
-        "kind", metavar="KIND", help="divergence, agreement, graph, across, passk, cv, spread, steps"
+        "kind", metavar="KIND", help="divergence, agreement, graph, across, passk, cv, spread, steps, power"
     )
     sp.add_argument("results", type=Path, metavar="RESULTS", help="output folder of `trajdiv analyze`")
     sp.add_argument("-o", "--out", type=Path, default=None, help="folder for the PNG and SVG")

@@ -84,6 +84,8 @@ def _step(s: object, j: int, source: Source, where: str) -> Step:
         tool_args=tool_args,
         observation=opt_field(s, "observation", str, source, sw) or "",
         returncode=opt_field(s, "returncode", int, source, sw),
+        # the harness records an unparsable model output as the action "[ERROR]"
+        format_error=tool_name is None and action.strip() == "[ERROR]",
     )
 
 

@@ -39,6 +39,9 @@ from trajdiv.model import Config, Run, Step
 
 __all__ = ["MiniSweAgentReader", "parse_bash_response"]
 
+_FORMAT_ERROR = "EXACTLY ONE action"
+"""Words of mini-swe-agent's format-error template ("Please always provide EXACTLY ONE action
+in triple backticks, found N actions.")."""
 _BLOCK = re.compile(r"```(?:bash|sh|mswea_bash_command)?[ \t]*\n(.*?)\n?```", re.DOTALL)
 _RC = re.compile(r"<returncode>\s*(-?\d+)\s*</returncode>")
 _OUT = re.compile(r"<output>\n?(.*?)\n?</output>", re.DOTALL)
@@ -119,11 +122,13 @@ def _steps(messages: list[Any], source: Source) -> list[Step]:
             text = content_text(m.get("content"))
             thought, action = parse_bash_response(text)
             nxt = messages[pos + 1] if pos + 1 < len(messages) else None
-            obs, rc = "", None
+            obs, rc, raw = "", None, ""
             if isinstance(nxt, dict) and nxt.get("role") in ("user", "tool"):
                 raw = content_text(nxt.get("content"))
                 obs, rc = _observation(raw)[0], _returncode(nxt, raw)
             parsed = _parsed_actions(m)
+            # the environment's answer to an output without exactly one action block
+            fmt_error = parsed is None and _FORMAT_ERROR in raw[:2000]
             actions = parsed if parsed is not None else [action]
             new = [
                 Step(
@@ -132,6 +137,7 @@ def _steps(messages: list[Any], source: Source) -> list[Step]:
                     action=a.strip(),
                     observation=obs if k == 0 else "",
                     returncode=rc if k == 0 else None,
+                    format_error=fmt_error,
                 )
                 for k, a in enumerate(actions)
             ]

@@ -5,10 +5,13 @@ The function is pure and picklable so that it can run in worker processes or on 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from trajdiv._text import safe_name
 from trajdiv.align._abstraction import LEVELS, abstract_steps, load_phase_rules
@@ -106,6 +109,7 @@ def analyze_group(
             "tool_args": s.tool_args,
             "observation": s.observation,
             "returncode": s.returncode,
+            "format_error": s.format_error,
         }
         for r in runs
         for s in r.steps
@@ -130,6 +134,8 @@ def analyze_group(
     for rrow, tk in zip(run_rows, toks, strict=True):
         rrow["agent_tokens"] = tk.agent_total
         rrow["total_tokens"] = tk.total
+    if not settings.keep_format_errors and any(s.format_error for r in runs for s in r.steps):
+        runs, levels, toks = _without_format_errors(runs, levels, toks)
     ids = {
         lvl: canonical_ids([lv[lvl] for lv in levels], settings.fuzzy if lvl == "normalized" else None)
         for lvl in LEVELS
@@ -193,8 +199,12 @@ def analyze_group(
         "n_distinct_exact": len({tuple(x.tolist()) for x in ids["exact"]}),
     }
     curve_rows = []
+    shortest = min(len(r.steps) for r in runs)
     for lvl in LEVELS:
-        group_row[f"first_div_step_{lvl}"] = group_first_divergence(pair_steps[lvl])
+        first = group_first_divergence(pair_steps[lvl])
+        if lvl == "phase" and rules.never_split_at_shortest and shortest > 0:
+            first = min(first, shortest) if first is not None else shortest
+        group_row[f"first_div_step_{lvl}"] = first
         group_row[f"majority_split_step_{lvl}"] = majority_split_step(ids[lvl])
         for s, share in enumerate(agreement_curve(pair_steps[lvl], max_len), start=1):
             curve_rows.append(
@@ -219,6 +229,34 @@ def analyze_group(
     if "graph" in settings.stages:
         _graph_tables(res, runs, levels, run_rows, settings)
     return res
+
+
+def _without_format_errors(
+    runs: list[Run], levels: list[dict[str, list[str]]], toks: list[RunTokens]
+) -> tuple[list[Run], list[dict[str, list[str]]], list[RunTokens]]:
+    """The runs, their levels and their tokens without the steps whose output could not be
+    parsed (no action ran): divergence, alignment and graphs count actions only."""
+    out_runs, out_levels, out_toks = [], [], []
+    for r, lv, tk in zip(runs, levels, toks, strict=True):
+        keep = [not s.format_error for s in r.steps]
+        ends = np.cumsum(tk.agent_per_step)
+        segments = [
+            tk.agent_ids[e - n : e] for e, n, k in zip(ends, tk.agent_per_step, keep, strict=True) if k
+        ]
+        out_runs.append(
+            dataclasses.replace(r, steps=tuple(s for s, k in zip(r.steps, keep, strict=True) if k))
+        )
+        out_levels.append(
+            {name: [v for v, k in zip(vals, keep, strict=True) if k] for name, vals in lv.items()}
+        )
+        out_toks.append(
+            RunTokens(
+                np.concatenate(segments) if segments else tk.agent_ids[:0],
+                tk.agent_per_step[keep],
+                tk.obs_per_step[keep],
+            )
+        )
+    return out_runs, out_levels, out_toks
 
 
 def _graph_tables(

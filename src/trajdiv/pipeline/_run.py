@@ -58,7 +58,7 @@ from trajdiv.tokens._tokenize import TokenCache
 
 __all__ = ["PipelineResult", "run_pipeline"]
 
-_VERSION = b"trajdiv-pipeline-2"
+_VERSION = b"trajdiv-pipeline-3"
 _GROUP_TABLES = (
     "runs",
     "steps",

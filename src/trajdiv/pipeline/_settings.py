@@ -39,6 +39,8 @@ class Settings:
     """Let one configuration hold runs of several benchmarks."""
     score: str | None = None
     """The inspect_ai scorer whose value is a sample's outcome (None: the first)."""
+    keep_format_errors: bool = False
+    """Count steps whose output could not be parsed (no action ran) in divergence and graphs."""
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
@@ -58,6 +60,5 @@ class Settings:
         h = hashlib.blake2b(digest_size=16)
         h.update(json.dumps(asdict(self), sort_keys=True).encode())
         if self.phase_rules:
-            with open(self.phase_rules, "rb") as fh:
-                h.update(fh.read())
+            h.update(load_phase_rules(self.phase_rules).content.encode())
         return h.hexdigest()

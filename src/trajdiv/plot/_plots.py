@@ -255,7 +255,7 @@ def plot_across(res: Path, out: Path, task: str | None = None, **_: Any) -> list
 
 
 def plot_passk(res: Path, out: Path, **_: Any) -> list[Path]:
-    """pass@k and pass^k against k with 95% bootstrap intervals."""
+    """pass@k and pass^k against k with their 95% intervals (clustered score intervals)."""
     pk = pl.read_parquet(res / "pass_k.parquet")
     fig, axes = new_figure(7.2, 3.2, ncols=2)
     for j, (col, title) in enumerate((("pass_at_k", "pass@k"), ("pass_hat_k", "pass^k"))):
@@ -269,7 +269,7 @@ def plot_passk(res: Path, out: Path, **_: Any) -> list[Path]:
         ax.set_xlabel("k")
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(title)
-    axes[0][0].set_ylabel("rate (95% bootstrap over tasks)")
+    axes[0][0].set_ylabel("rate (95% interval over tasks)")
     _legend(axes[0][1], frameon=False, fontsize=7)
     return save(fig, out, "passk")
 
@@ -352,6 +352,37 @@ def plot_steps(res: Path, out: Path, **_: Any) -> list[Path]:
     return save(fig, out, "steps")
 
 
+def plot_power(res: Path, out: Path, **_: Any) -> list[Path]:
+    """Power of the paired test against the difference D, for 1, 3, 5 and 10 runs per task on
+    the tasks a pair shares (simulated; ``across_configs[].power.curve`` in summary.json); one
+    panel per pair, up to three."""
+    summary = json.loads((res / "summary.json").read_text("utf-8"))
+    pairs = [a for a in summary.get("across_configs", []) if (a.get("power") or {}).get("curve")][:3]
+    if not pairs:
+        raise UsageError(f"{res}: no two configurations share a labelled task; no power curve")
+    fig, axes = new_figure(3.4 * len(pairs), 3.2, ncols=len(pairs))
+    for j, a in enumerate(pairs):
+        ax = axes[0][j]
+        pw = a["power"]
+        diffs = [100 * d for d in pw["curve_diffs"]]
+        for i, (runs, values) in enumerate(sorted(pw["curve"].items(), key=lambda kv: int(kv[0]))):
+            ax.plot(
+                diffs,
+                values,
+                marker="o",
+                ms=3,
+                color=PALETTE[i % 8],
+                label=f"{runs} run{'' if runs == '1' else 's'} per task",
+            )
+        ax.axhline(0.8, color="0.6", lw=0.8, ls="--")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("true difference D (points of pass@1)")
+        ax.set_title(f"{_short(a['a'])} vs {_short(a['b'])}\n{a['shared_tasks']} shared tasks", fontsize=8)
+    axes[0][0].set_ylabel("power of the paired sign-flip test")
+    _legend(axes[0][-1], frameon=False, fontsize=7)
+    return save(fig, out, "power")
+
+
 PLOT_KINDS: dict[str, Callable[..., list[Path]]] = {
     "divergence": plot_divergence,
     "agreement": plot_agreement,
@@ -361,6 +392,7 @@ PLOT_KINDS: dict[str, Callable[..., list[Path]]] = {
     "cv": plot_cv,
     "spread": plot_spread,
     "steps": plot_steps,
+    "power": plot_power,
 }
 
 
@@ -396,6 +428,9 @@ def plot_all(results: Path, summary: dict[str, Any], graphs: int = 3) -> list[Pa
                 paths += fn(results, out, config=cfg)
         elif kind == "across":
             if any((results / "graphs" / "_across").glob("*.json")):
+                paths += fn(results, out)
+        elif kind == "power":
+            if any((a.get("power") or {}).get("curve") for a in summary.get("across_configs", [])):
                 paths += fn(results, out)
         else:
             paths += fn(results, out)

@@ -182,6 +182,27 @@ details{margin:.4em 0}summary{cursor:pointer}dl dt{font-weight:bold}small{color:
 """
 
 
+def _across_row(a: dict[str, Any]) -> str:
+    c = a.get("comparison") or {}
+    share, test = a.get("share_lower_cv_higher_success"), a.get("share_test") or {}
+    mdd = (a.get("power") or {}).get("min_detectable_diff")
+    if c:
+        lo, hi = c["ci"]
+        cells = (
+            f"<td>{100 * c['diff']:+.1f}</td><td>{100 * lo:+.1f} to {100 * hi:+.1f} "
+            f"({100 * c['ci_level']:.4g}%)</td><td>{_fmt(c['p_value'], 3)}</td><td>{_fmt(c['p_holm'], 3)}</td>"
+            f"<td>{'distinguishable' if c['distinguishable'] else 'not distinguishable from noise'}</td>"
+        )
+    else:
+        cells = "<td colspan=5>no labelled shared task</td>"
+    share_txt = f"{_fmt(share, 2)} (n={test['n']}, p={_fmt(test['p_value'], 3)})" if test else "-"
+    mdd_txt = f"{100 * mdd:.0f} points" if mdd is not None else "over 50 points"
+    return (
+        f"<tr><td>{esc(a['a'])}</td><td>{esc(a['b'])}</td><td>{a['shared_tasks']}</td>{cells}"
+        f"<td>{share_txt}</td><td>{mdd_txt if a.get('power') else '-'}</td></tr>"
+    )
+
+
 def render_report(
     summary: dict[str, Any], plots: list[Path], drill: list[dict[str, Any]], manifest: dict[str, int]
 ) -> str:
@@ -189,12 +210,7 @@ def render_report(
     figs = "".join(_img(p, p.stem.replace("_", " ")) for p in plots if p.suffix == ".png")
     defs = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in summary.get("definitions", {}).items())
     drills = "".join(_drilldown(d) for d in drill if len(d["runs"]) > 0)
-    across = "".join(
-        f"<tr><td>{esc(a['a'])}</td><td>{esc(a['b'])}</td><td>{a['shared_tasks']}</td>"
-        f"<td>{_fmt(a.get('share_lower_cv_higher_success'), 2)}</td>"
-        f"<td>{_fmt((a.get('power') or {}).get('min_detectable_diff'), 3)}</td></tr>"
-        for a in summary.get("across_configs", [])
-    )
+    across = "".join(_across_row(a) for a in summary.get("across_configs", []))
     totals = ", ".join(f"{esc(k)} {v}" for k, v in manifest.items())
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -205,8 +221,13 @@ def render_report(
 <p>Input files: {totals}. Every file is listed in <code>manifest.json</code> as read or skipped with its reason.</p>
 <h2>Headline per configuration</h2>{_headline(summary)}
 <h2>Across configurations</h2>
-<table><tr><th>A</th><th>B</th><th>shared tasks</th><th>share of tasks where the lower-CV configuration
-succeeds more</th><th>min. detectable pass@1 difference (paired, power 0.8)</th></tr>{across}</table>
+<p>Every pair of configurations that share labelled tasks is compared with the paired sign-flip
+test; the p-values of all pairs are Holm-adjusted as one family, and the verdict uses the
+adjusted value. Each interval inverts the test at the level Holm grants its pair, so it excludes
+0 exactly when the verdict says "distinguishable".</p>
+<table><tr><th>A</th><th>B</th><th>shared tasks</th><th>A - B (points)</th><th>interval</th><th>p</th>
+<th>p (Holm)</th><th>verdict</th><th>share of tasks where the lower-CV configuration succeeds
+more (n, sign-test p)</th><th>min. detectable difference at power 0.8 (simulated)</th></tr>{across}</table>
 <h2>Plots</h2>{figs}
 <h2>Runs side by side</h2>
 <p>Each table aligns every run of a task to its first run (normalized actions, edit alignment);

@@ -1,6 +1,14 @@
 """Statistics of repeated runs: consistency, outcome, relations, power, paired comparison."""
 
-from trajdiv.stats._compare import PairedDiff, mcnemar_exact, paired_difference, sign_flip_p
+from trajdiv.stats._compare import (
+    PairedDiff,
+    compare_family,
+    holm,
+    mcnemar_exact,
+    paired_difference,
+    sign_flip_interval,
+    sign_flip_p,
+)
 from trajdiv.stats._consistency import (
     cv_pct,
     jensen_shannon,
@@ -11,10 +19,10 @@ from trajdiv.stats._consistency import (
 from trajdiv.stats._outcome import (
     Pass1,
     SingleRunSpread,
-    bootstrap_curve,
     pass1_clustered,
     pass_at_k,
     pass_hat_k,
+    pass_k_curve,
     per_run_index_pass1,
     single_run_distribution,
     single_run_spread,
@@ -22,9 +30,12 @@ from trajdiv.stats._outcome import (
 from trajdiv.stats._power import (
     PairedVariance,
     Power,
+    PowerModel,
     benchmark_runs_needed,
     paired_power,
     paired_variance,
+    plan_power,
+    simulated_power,
 )
 from trajdiv.stats._relations import (
     Relation,
@@ -41,12 +52,14 @@ __all__ = [
     "PairedVariance",
     "Pass1",
     "Power",
+    "PowerModel",
     "Relation",
     "SingleRunSpread",
     "benchmark_runs_needed",
-    "bootstrap_curve",
+    "compare_family",
     "consistent_wrong",
     "cv_pct",
+    "holm",
     "incoherence",
     "jensen_shannon",
     "mcnemar_exact",
@@ -58,10 +71,14 @@ __all__ = [
     "pass1_clustered",
     "pass_at_k",
     "pass_hat_k",
+    "pass_k_curve",
     "per_run_index_pass1",
+    "plan_power",
     "rankdata",
     "resource_consistency",
+    "sign_flip_interval",
     "sign_flip_p",
+    "simulated_power",
     "single_run_distribution",
     "single_run_spread",
     "spearman",

@@ -10,18 +10,18 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from trajdiv.stats._interval import clustered_score_interval
+
 __all__ = [
     "Pass1",
     "SingleRunSpread",
-    "bootstrap_curve",
     "pass1_clustered",
     "pass_at_k",
     "pass_hat_k",
+    "pass_k_curve",
     "per_run_index_pass1",
     "single_run_spread",
 ]
-
-Z95 = 1.959963984540054
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -61,12 +61,20 @@ class Pass1:
     n_tasks: int
 
 
-def pass1_clustered(p: Sequence[float]) -> Pass1:
+def pass1_clustered(p: Sequence[float], runs: Sequence[int] | None = None) -> Pass1:
     """Mean of per-task success rates; SE = sd(p_i, ddof=1) / sqrt(T), tasks as clusters.
 
     Runs of one task are not independent, so the error bar comes from the spread between tasks
     (Miller 2024, "Adding Error Bars to Evals"); it does not shrink with more runs per task alone.
-    The 95% interval is mean +- 1.96 SE, clipped to [0, 1].
+    The 95% interval is :func:`~trajdiv.stats._interval.clustered_score_interval`: a Student-t
+    score interval on the effective number of runs, never of zero width; ``runs`` (per task,
+    default 1 each) bounds that number.
+
+    Examples
+    --------
+    >>> r = pass1_clustered([0.0] * 10, runs=[5] * 10)
+    >>> r.mean, r.se, tuple(round(x, 3) for x in r.ci95)
+    (0.0, 0.0, (0.0, 0.093))
     """
     arr = np.asarray(p, dtype=np.float64)
     t = len(arr)
@@ -76,7 +84,8 @@ def pass1_clustered(p: Sequence[float]) -> Pass1:
     if t < 2:
         return Pass1(mean, None, None, t)
     se = float(arr.std(ddof=1) / math.sqrt(t))
-    return Pass1(mean, se, (max(0.0, mean - Z95 * se), min(1.0, mean + Z95 * se)), t)
+    total = float(sum(runs)) if runs is not None else float(t)
+    return Pass1(mean, se, clustered_score_interval(arr, total), t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,25 +143,28 @@ def per_run_index_pass1(rows: Sequence[tuple[str, int, bool]]) -> dict[int, floa
     return {k: float(np.mean(v)) for k, v in sorted(by_idx.items())}
 
 
-def bootstrap_curve(
-    nc: Sequence[tuple[int, int]],
-    estimator: str,
-    ks: Sequence[int],
-    *,
-    n_boot: int = 2000,
-    seed: int = 0,
+def pass_k_curve(
+    nc: Sequence[tuple[int, int]], estimator: str, ks: Sequence[int]
 ) -> dict[int, tuple[float, float, float, int]]:
-    """pass@k or pass^k for each k: ``(value, low, high, tasks)`` with a 95% percentile
-    bootstrap over tasks (tasks with fewer than k runs are left out at that k)."""
+    """pass@k or pass^k for each k: ``(value, low, high, tasks)``. The 95% interval is the
+    clustered score interval of the per-task values, the effective sample bounded by the
+    number of disjoint k-run draws, sum of floor(n_i / k) (tasks with fewer than k runs are
+    left out at that k).
+
+    Examples
+    --------
+    >>> v, lo, hi, t = pass_k_curve([(5, 5)] * 10, "pass_at_k", [5])[5]
+    >>> v, round(lo, 3), hi, t  # every task solved at k = 5: not a zero-width [1, 1]
+    (1.0, 0.661, 1.0, 10)
+    """
     fn = pass_at_k if estimator == "pass_at_k" else pass_hat_k
-    rng = np.random.default_rng(seed)
     out: dict[int, tuple[float, float, float, int]] = {}
     for k in ks:
-        vals = np.array([fn(n, c, k) for n, c in nc if n >= k])
-        if len(vals) == 0:
+        kept = [(n, c) for n, c in nc if n >= k]
+        if not kept:
             continue
-        idx = rng.integers(0, len(vals), size=(n_boot, len(vals)))
-        boots = vals[idx].mean(axis=1)
-        lo, hi = np.percentile(boots, [2.5, 97.5])
-        out[k] = (float(vals.mean()), float(lo), float(hi), len(vals))
+        vals = np.array([fn(n, c, k) for n, c in kept])
+        ci = clustered_score_interval(vals, float(sum(n // k for n, _ in kept)))
+        lo, hi = ci if ci is not None else (float("nan"), float("nan"))
+        out[k] = (float(vals.mean()), lo, hi, len(vals))
     return out

@@ -8,8 +8,20 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
+import numpy.typing as npt
 
-__all__ = ["PairedVariance", "Power", "benchmark_runs_needed", "paired_power", "paired_variance"]
+__all__ = [
+    "SIMULATION_BUDGET",
+    "PairedVariance",
+    "Power",
+    "PowerModel",
+    "benchmark_runs_needed",
+    "paired_power",
+    "paired_variance",
+    "plan_power",
+    "sign_flip_p_values",
+    "simulated_power",
+]
 
 
 def _z(alpha: float, power: float) -> float:
@@ -74,6 +86,9 @@ class Power:
     runs_needed: int | None
     """Runs per task needed for ``diff`` on ``n_tasks`` tasks; None if no number suffices
     (the spread between tasks alone is too large)."""
+    achieved_power: float | None = None
+    """Power at ``diff`` with ``runs_per_task`` runs on ``n_tasks`` tasks."""
+    method: str = "normal approximation (Miller 2024)"
 
 
 def paired_power(
@@ -101,4 +116,220 @@ def paired_power(
     tasks = max(1, math.ceil(z**2 * per_task / diff**2))
     room = t * diff**2 / z**2 - var.s2_delta
     runs = max(1, math.ceil(var.w / room)) if room > 0 else None
-    return Power(diff, alpha, power, runs_per_task, t, mdd, tasks, runs)
+    nd = NormalDist()
+    achieved = nd.cdf(diff / math.sqrt(per_task / t) - nd.inv_cdf(1 - alpha / 2)) if per_task > 0 else 1.0
+    return Power(diff, alpha, power, runs_per_task, t, mdd, tasks, runs, achieved)
+
+
+SIMULATION_BUDGET = 25_000_000
+"""Simulated runs (experiments x tasks x runs per task) one power figure may draw; designs
+beyond it fall back to the normal formula (hundreds of tasks, where the two agree)."""
+_EXACT_MAX_TASKS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class PowerModel:
+    """The experiments :func:`simulated_power` draws from: the configurations as observed.
+
+    Each simulated task is one of the observed shared tasks, drawn with replacement, with its
+    two true rates: B's observed rate and A's, shrunk away from 0 and 1 as (c + 1/2) / (n + 1),
+    and A's moved on the logit scale by the one amount that makes the mean difference over
+    tasks equal to D. The spread of difficulty between tasks and the pattern of per-task
+    differences are the observed ones; only the average difference is set. With one
+    configuration, A and B start from the same rates.
+    """
+
+    base_a: tuple[float, ...]
+    base_b: tuple[float, ...]
+
+    @classmethod
+    def from_counts(cls, a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> PowerModel:
+        """From (successes, runs) of A and B on the same tasks, in the same order."""
+        if len(a) != len(b) or not a:
+            raise ValueError("need the same one or more tasks for both configurations")
+        return cls(tuple((c + 0.5) / (n + 1) for c, n in a), tuple((c + 0.5) / (n + 1) for c, n in b))
+
+    @classmethod
+    def from_rates(cls, p: Sequence[float], n: int) -> PowerModel:
+        """One configuration's rates over ``n`` runs as the start of both A and B."""
+        counts = [(round(x * n), n) for x in p]
+        return cls.from_counts(counts, counts)
+
+    def shift(self, diff: float) -> float:
+        """The logit shift of A that makes mean(p_A - p_B) = ``diff`` (the largest reachable
+        shift when ``diff`` is out of reach)."""
+        la = _logit(np.asarray(self.base_a))
+        b = np.asarray(self.base_b)
+
+        def gap(g: float) -> float:
+            return float(np.mean(_expit(la + g) - b)) - diff
+
+        lo, hi = -40.0, 40.0
+        if gap(hi) < 0:
+            return hi
+        if gap(lo) > 0:
+            return lo
+        for _ in range(80):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if gap(mid) < 0 else (lo, mid)
+        return (lo + hi) / 2
+
+    def max_diff(self) -> float:
+        """The largest mean difference the model can reach (A solving every task)."""
+        return float(np.mean(1.0 - np.asarray(self.base_b)))
+
+
+def _logit(p: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.asarray(np.log(p) - np.log1p(-p), dtype=np.float64)
+
+
+def _expit(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.asarray(1.0 / (1.0 + np.exp(-x)), dtype=np.float64)
+
+
+class _Draws:
+    """Common random numbers for one (T, n): the same tasks and uniforms at every D, so that
+    simulated power rises smoothly with D and searches over D are stable."""
+
+    def __init__(self, model: PowerModel, n_tasks: int, n: int, sims: int, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, len(model.base_a), size=(sims, n_tasks))
+        self.model = model
+        self.la = _logit(np.asarray(model.base_a))[idx]
+        self.pb = np.asarray(model.base_b)[idx].astype(np.float32)
+        self.ua = rng.random((sims, n_tasks, n), dtype=np.float32)
+        self.ub = rng.random((sims, n_tasks, n), dtype=np.float32)
+        self.cb = (self.ub < self.pb[..., None]).sum(axis=2).astype(np.int64)
+
+    def counts(self, diff: float) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        pa = _expit(self.la + self.model.shift(diff)).astype(np.float32)
+        ca = (self.ua < pa[..., None]).sum(axis=2)
+        return ca.astype(np.int64), self.cb
+
+
+def sign_flip_p_values(x: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """Two-sided sign-flip p-values of each row of integer per-task differences ``x``.
+
+    Exact up to 16 tasks (the distribution of sum s_i x_i by convolution, the same test as
+    :func:`trajdiv.stats.sign_flip_p`); above, its normal approximation (mean 0, variance
+    sum x_i^2, with a continuity correction of half the lattice step), which the random-pattern
+    test converges to.
+    """
+    sims, t = x.shape
+    obs = np.abs(x.sum(axis=1))
+    if t > _EXACT_MAX_TASKS:
+        var = (x.astype(np.float64) ** 2).sum(axis=1)
+        half_step = np.gcd.reduce(np.abs(x), axis=1)  # sum s_i x_i moves in steps of 2 gcd
+        with np.errstate(divide="ignore", invalid="ignore"):
+            zval = np.where(var > 0, np.maximum(obs - half_step, 0) / np.sqrt(var), 0.0)
+        p = np.array([math.erfc(float(v) / math.sqrt(2)) for v in zval])
+        return np.where(var > 0, p, 1.0)
+    top = int(np.abs(x).sum(axis=1).max()) if sims else 0
+    width = 2 * top + 1
+    dist = np.zeros((sims, width))
+    dist[:, top] = 1.0
+    for i in range(t):
+        v = np.abs(x[:, i])
+        for val in np.unique(v):
+            if val == 0:
+                continue
+            rows = v == val
+            d = dist[rows]
+            dist[rows] = 0.5 * (np.roll(d, int(val), axis=1) + np.roll(d, -int(val), axis=1))
+    k = np.abs(np.arange(width) - top)
+    return np.asarray((dist * (k[None, :] >= obs[:, None])).sum(axis=1), dtype=np.float64)
+
+
+def simulated_power(
+    model: PowerModel,
+    diff: float,
+    runs_per_task: int,
+    n_tasks: int,
+    alpha: float = 0.05,
+    *,
+    sims: int = 2000,
+    seed: int = 0,
+    _draws: _Draws | None = None,
+) -> float:
+    """Share of simulated experiments (``n_tasks`` tasks, ``runs_per_task`` runs of each
+    configuration) in which the paired sign-flip test of ``compare`` rejects at ``alpha``.
+
+    Examples
+    --------
+    >>> m = PowerModel.from_rates([0.4] * 10, n=5)
+    >>> simulated_power(m, 0.0, 5, 16) <= 0.06  # no difference: the level, at most
+    True
+    """
+    draws = _draws or _Draws(model, n_tasks, runs_per_task, sims, seed)
+    ca, cb = draws.counts(diff)
+    return float((sign_flip_p_values(ca - cb) <= alpha).mean())
+
+
+def plan_power(
+    model: PowerModel,
+    var: PairedVariance,
+    diff: float,
+    runs_per_task: int,
+    n_tasks: int,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    *,
+    sims: int = 2000,
+    seed: int = 0,
+) -> Power:
+    """:func:`paired_power`, computed for the test ``compare`` runs: by simulation up to
+    :data:`SIMULATION_MAX_TASKS` tasks, by the normal formula beyond (where they agree)."""
+    formula = paired_power(var, diff, runs_per_task, n_tasks, alpha, power)
+    if sims * n_tasks * runs_per_task > SIMULATION_BUDGET:
+        return formula
+    cache: dict[tuple[int, int], _Draws] = {}
+
+    def at(d: float, n: int, t: int) -> float:
+        if (n, t) not in cache:
+            cache.clear()  # one design's draws at a time bounds memory
+            cache[(n, t)] = _Draws(model, t, n, sims, seed)
+        return simulated_power(model, d, n, t, alpha, _draws=cache[(n, t)])
+
+    # smallest D reaching the power on these tasks with these runs
+    lo, hi = 0.0, model.max_diff()
+    mdd = math.inf
+    if at(hi, runs_per_task, n_tasks) >= power:
+        for _ in range(14):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if at(mid, runs_per_task, n_tasks) < power else (lo, mid)
+        mdd = hi
+    achieved = at(diff, runs_per_task, n_tasks)
+    # fewest runs per task reaching the power at D on these tasks
+    max_runs = min(_MAX_SIM_RUNS, SIMULATION_BUDGET // (sims * n_tasks))
+    runs: int | None = None
+    if at(diff, max_runs, n_tasks) >= power:
+        rlo, rhi = 0, max_runs
+        while rhi - rlo > 1:
+            mid = (rlo + rhi) // 2
+            rlo, rhi = (mid, rhi) if at(diff, mid, n_tasks) < power else (rlo, mid)
+        runs = rhi
+    # fewest tasks reaching the power at D with these runs
+    max_tasks = SIMULATION_BUDGET // (sims * runs_per_task)
+    if at(diff, runs_per_task, max_tasks) < power:
+        tasks = max(formula.tasks_needed, max_tasks + 1)
+    else:
+        tlo, thi = 1, max_tasks
+        while thi - tlo > 1:
+            mid = (tlo + thi) // 2
+            tlo, thi = (mid, thi) if at(diff, runs_per_task, mid) < power else (tlo, mid)
+        tasks = thi
+    return Power(
+        diff,
+        alpha,
+        power,
+        runs_per_task,
+        n_tasks,
+        mdd,
+        tasks,
+        runs,
+        achieved_power=achieved,
+        method=f"simulation of the sign-flip test ({sims} experiments)",
+    )
+
+
+_MAX_SIM_RUNS = 64

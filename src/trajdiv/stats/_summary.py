@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from trajdiv.stats._compare import compare_family
 from trajdiv.stats._consistency import (
     cv_pct,
     mean_pairwise_jsd,
@@ -17,12 +19,12 @@ from trajdiv.stats._consistency import (
     resource_consistency,
 )
 from trajdiv.stats._outcome import (
-    bootstrap_curve,
     pass1_clustered,
+    pass_k_curve,
     per_run_index_pass1,
     single_run_spread,
 )
-from trajdiv.stats._power import benchmark_runs_needed, paired_power, paired_variance
+from trajdiv.stats._power import PowerModel, benchmark_runs_needed, paired_variance, simulated_power
 from trajdiv.stats._relations import incoherence, spearman, stratified_correlation
 from trajdiv.tables import F64, I64, Str, register_schema
 
@@ -61,11 +63,11 @@ register_schema(
         "k": (I64, "k"),
         "n_tasks": (I64, "tasks with at least k labelled runs"),
         "pass_at_k": (F64, "unbiased pass@k (Chen et al. 2021)"),
-        "pass_at_k_low": (F64, "2.5% bootstrap percentile over tasks"),
-        "pass_at_k_high": (F64, "97.5% bootstrap percentile"),
+        "pass_at_k_low": (F64, "lower end of the 95% clustered score interval over tasks"),
+        "pass_at_k_high": (F64, "upper end of that interval"),
         "pass_hat_k": (F64, "pass^k (Yao et al. 2024)"),
-        "pass_hat_k_low": (F64, "2.5% bootstrap percentile"),
-        "pass_hat_k_high": (F64, "97.5% bootstrap percentile"),
+        "pass_hat_k_low": (F64, "lower end of the 95% clustered score interval over tasks"),
+        "pass_hat_k_high": (F64, "upper end of that interval"),
     },
 )
 register_schema(
@@ -117,7 +119,7 @@ def consistent_wrong(strat: pl.DataFrame) -> dict[str, Any]:
 
 
 def summarize(
-    out_dir: Path, *, seed: int = 0, n_boot: int = 2000, diffs: tuple[float, ...] = (1.0, 2.0, 5.0)
+    out_dir: Path, *, seed: int = 0, diffs: tuple[float, ...] = (1.0, 2.0, 5.0)
 ) -> tuple[dict[str, Any], dict[str, pl.DataFrame]]:
     """Compute the statistics from the tables in ``out_dir``; returns (summary, tables)."""
     runs = pl.read_parquet(out_dir / "runs.parquet")
@@ -230,11 +232,11 @@ def summarize(
         )
         if outcomes:
             ps = [sum(o) / len(o) for o in outcomes]
-            p1 = pass1_clustered(ps)
+            p1 = pass1_clustered(ps, [len(o) for o in outcomes])
             spread = single_run_spread(outcomes)
             kmax = max(n for n, _ in nc)
-            at = bootstrap_curve(nc, "pass_at_k", range(1, kmax + 1), n_boot=n_boot, seed=seed)
-            hat = bootstrap_curve(nc, "pass_hat_k", range(1, kmax + 1), n_boot=n_boot, seed=seed)
+            at = pass_k_curve(nc, "pass_at_k", range(1, kmax + 1))
+            hat = pass_k_curve(nc, "pass_hat_k", range(1, kmax + 1))
             for k in sorted(at):
                 passk_rows.append(
                     {
@@ -321,7 +323,7 @@ def summarize(
     summary = {
         "version": SUMMARY_VERSION,
         "configs": configs_out,
-        "across_configs": _across(task_p, task_cv),
+        "across_configs": _across(task_p, task_cv, seed),
         "definitions": DEFINITIONS,
     }
     tables = {
@@ -370,9 +372,15 @@ def _divergence_summary(g: pl.DataFrame) -> dict[str, Any]:
     return out
 
 
+POWER_CURVE_RUNS = (1, 3, 5, 10)
+POWER_CURVE_DIFFS = tuple(round(0.05 * i, 2) for i in range(1, 11))
+
+
 def _across(
-    task_p: dict[str, dict[str, tuple[float, int]]], task_cv: dict[str, dict[str, float | None]]
+    task_p: dict[str, dict[str, tuple[float, int]]], task_cv: dict[str, dict[str, float | None]], seed: int
 ) -> list[dict[str, Any]]:
+    labelled = {c: v for c, v in task_p.items() if v}
+    family = compare_family(labelled, seed=seed)
     out = []
     for a, b in itertools.combinations(sorted(task_p), 2):
         shared = sorted(set(task_p[a]) & set(task_p[b]))
@@ -392,24 +400,71 @@ def _across(
             "shared_tasks": len(shared),
             "tasks_decided": decided,
             "share_lower_cv_higher_success": _r(agree / decided) if decided else None,
+            "share_test": _share_test(agree, decided),
         }
+        cmp = family.get((a, b))
+        if cmp is not None:
+            item["comparison"] = {
+                "diff": _r(cmp.diff),
+                "ci": [_r(cmp.ci95[0]), _r(cmp.ci95[1])],
+                "ci_level": _r(cmp.ci_level),
+                "p_value": _r(cmp.p_value),
+                "p_holm": _r(cmp.p_adjusted),
+                "family_size": len(family),
+                "method": cmp.method,
+                "distinguishable": bool(cmp.p_adjusted is not None and cmp.p_adjusted <= 0.05),
+            }
         n = min(min(task_p[a][t][1] for t in shared), min(task_p[b][t][1] for t in shared))
         if len(shared) >= 2 and n >= 1:
-            var = paired_variance([task_p[a][t][0] for t in shared], [task_p[b][t][0] for t in shared], n)
-            pw = paired_power(var, 0.05, runs_per_task=n)
-            item["power"] = {
-                "runs_per_task": n,
-                "s2_delta": _r(var.s2_delta),
-                "w": _r(var.w),
-                "min_detectable_diff": _r(pw.min_detectable_diff),
-            }
+            item["power"] = _power_entry(task_p, a, b, shared, n, seed)
         out.append(item)
     return out
 
 
+def _share_test(agree: int, decided: int) -> dict[str, Any] | None:
+    """Two-sided exact sign test of a share against 1/2 (no tendency either way)."""
+    if decided == 0:
+        return None
+    k = max(agree, decided - agree)
+    tail = sum(math.comb(decided, i) for i in range(k, decided + 1)) / 2**decided
+    return {"n": decided, "p_value": _r(min(1.0, 2 * tail)), "method": "exact sign test against 1/2"}
+
+
+def _power_entry(
+    task_p: dict[str, dict[str, tuple[float, int]]], a: str, b: str, shared: list[str], n: int, seed: int
+) -> dict[str, Any]:
+    """Simulated power of the paired test on these tasks: the curve over D for n = 1, 3, 5, 10
+    runs per task, and the minimum detectable difference at the observed runs."""
+    pa = [task_p[a][t][0] for t in shared]
+    pb = [task_p[b][t][0] for t in shared]
+    var = paired_variance(pa, pb, n)
+    model = PowerModel.from_counts(
+        [(round(task_p[a][t][0] * task_p[a][t][1]), task_p[a][t][1]) for t in shared],
+        [(round(task_p[b][t][0] * task_p[b][t][1]), task_p[b][t][1]) for t in shared],
+    )
+    curve = {
+        str(runs): [
+            _r(simulated_power(model, d, runs, len(shared), sims=500, seed=seed)) for d in POWER_CURVE_DIFFS
+        ]
+        for runs in POWER_CURVE_RUNS
+    }
+    observed = [simulated_power(model, d, n, len(shared), sims=500, seed=seed) for d in POWER_CURVE_DIFFS]
+    mdd = next((d for d, pw in zip(POWER_CURVE_DIFFS, observed, strict=True) if pw >= 0.8), None)
+    return {
+        "runs_per_task": n,
+        "s2_delta": _r(var.s2_delta),
+        "w": _r(var.w),
+        "min_detectable_diff": mdd,
+        "method": "simulation of the sign-flip test, 500 experiments per point (trajdiv.stats.PowerModel)",
+        "curve_diffs": list(POWER_CURVE_DIFFS),
+        "curve": curve,
+    }
+
+
 DEFINITIONS = {
     "pass1": "mean over tasks of the task success rate; se = sd over tasks (ddof=1) / sqrt(T) "
-    "(tasks as clusters, Miller 2024); ci95 = mean +- 1.96 se",
+    "(tasks as clusters, Miller 2024); ci95 = Student-t score interval on the effective number "
+    "of runs m(1-m)/se^2, at most all runs (never of zero width)",
     "pass_at_k": "mean over tasks of 1 - C(n-c,k)/C(n,k) (Chen et al. 2021); tasks with n < k left out",
     "pass_hat_k": "mean over tasks of C(c,k)/C(n,k) (Yao et al. 2024)",
     "single_run_pass1": "pass@1 from one run per task over all selections of that run (exact)",
