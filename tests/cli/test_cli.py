@@ -137,8 +137,9 @@ def test_power_text_states_the_level_and_power_asked_for(capsys):
     need_realdata()
     assert main(["power", str(AC), "--diff", "10", "--alpha", "0.01", "--power", "0.9"]) == 0
     out = capsys.readouterr().out
-    assert "alpha 0.01, power 0.9" in out
+    assert "(alpha 0.01); for power 0.9:" in out
     assert "alpha 0.05" not in out
+    assert "simulation of compare's paired t-test" in out
 
 
 def test_compare_ambiguous_label_is_an_error(capsys):
@@ -223,10 +224,13 @@ def test_compare_two_dumps(tmp_path: Path, capsys):
     d = json.loads(capsys.readouterr().out)
     assert (d["a"], d["b"]) == ("scaffoldA", "scaffoldB")
     assert d["diff"] == pytest.approx(0.5)  # 3/4 - 1/4, every run of a task agreeing
-    # d_i = (0, 1, 1, 0): se = sd / 2 = 0.2887; the upper bound is clipped at +1
-    assert d["ci95"][0] == pytest.approx(0.5 - 1.959964 * 0.57735 / 2, abs=1e-4)
-    assert d["ci95"][1] == 1.0
-    assert d["p_value"] == pytest.approx(0.5)  # 8 of the 16 sign patterns reach |mean| >= 0.5
+    # d_i = (0, 1, 1, 0): se = sd / 2 = 0.288675 (above the floor 1 / (2 runs x 4 tasks));
+    # t = sqrt(3) on 3 df; t_0.975,3 = 3.182446; the upper bound is clipped at +1
+    assert d["ci"][0] == pytest.approx(0.5 - 3.182446 * 0.288675, abs=1e-5)
+    assert d["ci"][1] == 1.0
+    assert d["p_value"] == pytest.approx(0.181690, abs=1e-5)  # 2 (1 - F_t3(sqrt 3))
+    assert d["family_size"] == 1
+    assert d["p_holm"] == d["p_value"]
     assert "not distinguishable" in d["verdict"]
 
 

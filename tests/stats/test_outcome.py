@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trajdiv.stats import (
-    bootstrap_curve,
     pass1_clustered,
+    pass_k_curve,
     pass_at_k,
     pass_hat_k,
     single_run_distribution,
@@ -85,9 +85,9 @@ def test_clustered_interval_covers_about_95_percent():
     for _ in range(reps):
         p = rng.beta(2 * true_mean / 0.6, 2 * (1 - true_mean) / 0.6, size=40)
         y = rng.uniform(size=(40, 5)) < p[:, None]
-        ci = pass1_clustered(y.mean(axis=1)).ci95
+        ci = pass1_clustered(y.mean(axis=1), [5] * 40).ci95
         hits += ci[0] <= true_mean <= ci[1]
-    assert 0.93 <= hits / reps <= 0.97
+    assert 0.94 <= hits / reps <= 0.975
 
 
 def test_interval_widens_when_runs_agree_and_not_with_n_alone():
@@ -114,11 +114,46 @@ def test_single_run_spread_is_exact():
     assert np.allclose(pmf, counts)
 
 
-def test_bootstrap_is_seeded_and_brackets_the_estimate():
+def test_pass_k_curve_brackets_the_estimate_and_never_collapses():
     nc = [(5, 1), (5, 3), (5, 5), (5, 0), (5, 2)]
-    a = bootstrap_curve(nc, "pass_at_k", [1, 3], seed=4)
-    b = bootstrap_curve(nc, "pass_at_k", [1, 3], seed=4)
-    assert a == b
-    for v, lo, hi, t in a.values():
-        assert lo <= v <= hi
+    curve = pass_k_curve(nc, "pass_at_k", [1, 3])
+    for v, lo, hi, t in curve.values():
+        assert lo < v < hi or (v in (0.0, 1.0) and hi > lo)
         assert t == 5
+    all_solved = pass_k_curve([(5, 5)] * 10, "pass_at_k", [5])[5]
+    assert all_solved[0] == 1.0
+    assert all_solved[1] < 1.0  # not a zero-width [1, 1]
+    none = pass_k_curve([(5, 0)] * 10, "pass_hat_k", [2])[2]
+    assert none[1] == 0.0
+    assert none[2] > 0.0
+
+
+def test_score_interval_by_hand():
+    """Wilson's interval with the t quantile on the effective sample, worked by hand."""
+    from trajdiv.stats._interval import clustered_score_interval, wilson
+
+    # p = (1, 0, 1, 0) over 4 tasks of 1 run: m = 0.5, SE^2 = var/4 = (1/3)/4, n_eff = 0.25/(1/12) = 3
+    q = 3.182446305284263  # t_0.975 on 3 df (scipy.stats.t.ppf)
+    want = wilson(0.5, 3.0, q)
+    got = clustered_score_interval([1.0, 0.0, 1.0, 0.0], max_n=4)
+    assert got is not None
+    assert np.allclose(got, want)
+    centre, half = 0.5, q / (1 + q * q / 3) * math.sqrt(0.25 / 3 + q * q / 36)
+    assert np.allclose(want, (max(0.0, centre - half), min(1.0, centre + half)))
+
+
+def test_t_quantile_matches_scipy():
+    from scipy import stats
+
+    from trajdiv.stats._interval import t_quantile
+
+    for df in (1, 2, 3, 4, 9, 30, 399, 401, 5000):
+        for p in (0.6, 0.975, 0.995):
+            assert math.isclose(t_quantile(p, df), float(stats.t.ppf(p, df)), rel_tol=1e-7)
+
+
+def test_no_zero_width_interval_when_all_or_no_runs_succeed():
+    for rates in ([0.0] * 10, [1.0] * 10):
+        ci = pass1_clustered(rates, [5] * 10).ci95
+        assert ci is not None
+        assert ci[1] - ci[0] > 0.05

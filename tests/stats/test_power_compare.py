@@ -98,10 +98,52 @@ def test_mcnemar_matches_binomial_test():
         assert math.isclose(mcnemar_exact(b, c), min(1.0, ref), rel_tol=1e-9)
 
 
-def test_paired_difference_single_run_uses_mcnemar():
-    pa = [1, 1, 0, 1, 0, 1, 1, 1]
-    pb = [0, 1, 0, 0, 0, 0, 1, 0]
-    res = paired_difference(pa, pb, single_run=True)
-    assert res.method == "exact McNemar test"
-    assert math.isclose(res.p_value, mcnemar_exact(4, 0))
-    assert math.isclose(res.diff, 0.5)
+def test_paired_difference_is_scipy_paired_t_test():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    pa = [1.0, 0.8, 0.2, 1.0, 0.4, 0.6, 1.0, 0.8]
+    pb = [0.2, 0.6, 0.4, 0.0, 0.0, 0.2, 1.0, 0.4]
+    res = paired_difference(pa, pb, runs_per_task=5)
+    ref = scipy_stats.ttest_rel(pa, pb)
+    assert math.isclose(res.p_value, float(ref.pvalue), rel_tol=1e-7)
+    lo, hi = ref.confidence_interval(0.95)
+    assert np.allclose(res.ci95, (lo, hi))
+    assert math.isclose(res.diff, float(np.mean(np.subtract(pa, pb))))
+
+
+def test_identical_outcomes_give_a_floored_not_a_zero_width_interval():
+    res = paired_difference([0.0] * 10, [0.0] * 10, runs_per_task=5)
+    assert res.p_value == 1.0
+    lo, hi = res.ci95
+    assert lo < 0 < hi
+    # the floor: SE = 1 / (n T) = 0.02; t_0.975 on 9 df = 2.262157
+    assert math.isclose(hi, 2.2621571627 * 0.02, rel_tol=1e-6)
+
+
+def test_interval_excludes_zero_exactly_when_the_test_rejects():
+    rng = np.random.default_rng(8)
+    for _ in range(400):
+        t = int(rng.integers(2, 40))
+        pa = rng.integers(0, 6, t) / 5
+        pb = rng.integers(0, 6, t) / 5
+        res = paired_difference(pa, pb, runs_per_task=5)
+        lo, hi = res.ci95
+        assert (res.p_value < 0.05) == (not lo <= 0.0 <= hi)
+
+
+def test_holm_by_hand_and_family_agreement():
+    from trajdiv.stats import compare_family, holm
+
+    assert np.allclose(holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    assert holm([0.5]) == [0.5]
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        rates = {
+            f"c{k}": {f"t{i}": (float(rng.integers(0, 6)) / 5, 5) for i in range(10)} for k in range(4)
+        }
+        family = compare_family(rates)
+        assert len(family) == 6
+        for cmp in family.values():
+            assert cmp.p_adjusted is not None
+            assert cmp.p_adjusted >= cmp.p_value
+            lo, hi = cmp.ci95
+            assert (cmp.p_adjusted < 0.05) == (not lo <= 0.0 <= hi)

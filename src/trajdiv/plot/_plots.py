@@ -378,7 +378,7 @@ def plot_power(res: Path, out: Path, **_: Any) -> list[Path]:
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("true difference D (points of pass@1)")
         ax.set_title(f"{_short(a['a'])} vs {_short(a['b'])}\n{a['shared_tasks']} shared tasks", fontsize=8)
-    axes[0][0].set_ylabel("power of the paired sign-flip test")
+    axes[0][0].set_ylabel("power of the paired t-test")
     _legend(axes[0][-1], frameon=False, fontsize=7)
     return save(fig, out, "power")
 

@@ -221,8 +221,8 @@ def render_report(
 <p>Input files: {totals}. Every file is listed in <code>manifest.json</code> as read or skipped with its reason.</p>
 <h2>Headline per configuration</h2>{_headline(summary)}
 <h2>Across configurations</h2>
-<p>Every pair of configurations that share labelled tasks is compared with the paired sign-flip
-test; the p-values of all pairs are Holm-adjusted as one family, and the verdict uses the
+<p>Every pair of configurations that share labelled tasks is compared with the paired t-test over
+tasks (task-clustered SE); the p-values of all pairs are Holm-adjusted as one family, and the verdict uses the
 adjusted value. Each interval inverts the test at the level Holm grants its pair, so it excludes
 0 exactly when the verdict says "distinguishable".</p>
 <table><tr><th>A</th><th>B</th><th>shared tasks</th><th>A - B (points)</th><th>interval</th><th>p</th>

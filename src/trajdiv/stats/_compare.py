@@ -1,12 +1,16 @@
 """Paired comparison of two configurations on the tasks they share, and families of them.
 
-The test is a sign-flip permutation test of the mean per-task difference (exact over all 2^T
-sign patterns for T <= 16). Its interval is the *inversion of the same test*: every shift
-delta the test would not reject at the level used, so the interval excludes 0 exactly when the
-test rejects. With one run per task and configuration, the per-task differences are -1, 0 or
-1 and the test is the exact McNemar (sign) test on the discordant tasks. Comparisons of one
-analysis form a family: their p-values are Holm-adjusted, and each interval is taken at the
+The test and the interval come from one distribution: the paired t statistic over tasks,
+t = mean(d) / SE with d_i = p_A,i - p_B,i and SE = sd(d) / sqrt(T) (tasks as clusters), on
+T - 1 degrees of freedom. The interval is mean +- t_(1 - level/2) SE, so it excludes 0 exactly
+when the test rejects. SE is floored at 1 / (n T), the difference one run of one task makes,
+so that identical outcomes never give a zero-width interval. ``scripts/coverage.py`` shows
+coverage of 94-96% at 10 tasks x 5 runs where the sign-flip interval fell to 92%. Comparisons of
+one analysis form a family: their p-values are Holm-adjusted, and each interval is taken at the
 level Holm grants that comparison, so interval and adjusted p-value still agree.
+
+The sign-flip permutation test (:func:`sign_flip_p`, :func:`sign_flip_interval`) and the exact
+McNemar test stay available as functions.
 """
 
 from __future__ import annotations
@@ -19,14 +23,19 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from trajdiv.stats._interval import t_quantile, t_two_sided_mass
+
 __all__ = [
     "PairedDiff",
     "compare_family",
     "holm",
     "mcnemar_exact",
     "paired_difference",
+    "paired_t",
     "sign_flip_interval",
     "sign_flip_p",
+    "t_interval",
+    "t_test_p",
 ]
 
 _EXACT_MAX_TASKS = 16
@@ -135,9 +144,9 @@ def holm(p_values: Sequence[float]) -> list[float]:
 
     Examples
     --------
-    >>> holm([0.023, 0.031, 0.063])
+    >>> [round(p, 6) for p in holm([0.023, 0.031, 0.063])]
     [0.069, 0.069, 0.069]
-    >>> holm([0.01, 0.04, 0.03])
+    >>> [round(p, 6) for p in holm([0.01, 0.04, 0.03])]
     [0.03, 0.06, 0.06]
     """
     m = len(p_values)
@@ -145,8 +154,8 @@ def holm(p_values: Sequence[float]) -> list[float]:
     out = [0.0] * m
     running = 0.0
     for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        out[i] = round(running, 12)
+        running = max(running, min(1.0, (m - rank) * p_values[i]), p_values[i])
+        out[i] = running
     return out
 
 
@@ -157,7 +166,7 @@ class PairedDiff:
     diff: float
     se: float | None
     ci95: tuple[float, float]
-    """Inversion of the test at ``ci_level`` (0.95 for one comparison)."""
+    """The interval at ``ci_level`` (0.95 for one comparison), clipped to [-1, 1]."""
     p_value: float
     method: str
     n_tasks: int
@@ -166,15 +175,57 @@ class PairedDiff:
     """Holm-adjusted p-value within a family of comparisons (None: a single comparison)."""
 
 
+def paired_t(
+    d: Sequence[float] | npt.NDArray[np.float64], runs_per_task: int = 1
+) -> tuple[float, float, int]:
+    """Mean, standard error (floored at 1 / (n T)) and degrees of freedom of the per-task
+    differences ``d``.
+
+    Examples
+    --------
+    >>> paired_t([0.0] * 10, runs_per_task=5)  # identical outcomes: the floor, not 0
+    (0.0, 0.02, 9)
+    """
+    arr = np.asarray(d, dtype=np.float64)
+    t = len(arr)
+    sd = float(arr.std(ddof=1)) if t > 1 else 0.0
+    return float(arr.mean()), max(sd / math.sqrt(t), 1.0 / (max(runs_per_task, 1) * t)), t - 1
+
+
+def t_test_p(mean: float, se: float, df: int) -> float:
+    """Two-sided p-value of mean = 0 from Student's t with ``df`` degrees of freedom.
+
+    Examples
+    --------
+    >>> round(t_test_p(2.262157, 1.0, 9), 4)
+    0.05
+    """
+    if df < 1:
+        return 1.0
+    return max(0.0, 1.0 - t_two_sided_mass(abs(mean) / se, df))
+
+
+def t_interval(mean: float, se: float, df: int, level: float) -> tuple[float, float]:
+    """mean +- t_(1 - (1 - level) / 2, df) se, clipped to [-1, 1] (the range of a difference of
+    two rates); [-1, 1] with a single task."""
+    if df < 1:
+        return (-1.0, 1.0)
+    q = t_quantile(1 - (1 - level) / 2, df)
+    return max(-1.0, mean - q * se) + 0.0, min(1.0, mean + q * se) + 0.0
+
+
 def paired_difference(
     pa: Sequence[float],
     pb: Sequence[float],
     single_run: bool = False,
     seed: int = 0,
     alpha: float = 0.05,
+    runs_per_task: int | None = None,
 ) -> PairedDiff:
-    """Task-clustered paired difference d_i = p_A,i - p_B,i: mean, SE = sd(d) / sqrt(T), the
-    sign-flip test (the exact McNemar test when ``single_run``) and its inverted interval.
+    """Task-clustered paired difference d_i = p_A,i - p_B,i: mean, SE, the paired t-test over
+    tasks and its interval at 1 - ``alpha`` (see the module docstring). ``runs_per_task``
+    (default 1 when ``single_run``, else 5) sets the SE floor. ``seed`` is unused (kept for the
+    permutation tests' signature).
     """
     a = np.asarray(pa, dtype=np.float64)
     b = np.asarray(pb, dtype=np.float64)
@@ -182,14 +233,15 @@ def paired_difference(
     t = len(d)
     if t == 0:
         raise ValueError("the two configurations share no task")
-    mean = float(d.mean())
-    se = float(d.std(ddof=1) / math.sqrt(t)) if t > 1 else None
-    p = sign_flip_p(d, seed=seed)
+    n = runs_per_task or (1 if single_run else 5)
+    mean, se, df = paired_t(d, n)
+    p = t_test_p(mean, se, df)
+    method = f"paired t-test over {t} tasks (task-clustered SE, {df} df)"
     if single_run:
-        method = "exact McNemar test (sign-flip over the discordant tasks)"
-    else:
-        method = "paired sign-flip permutation over tasks" + (" (exact)" if t <= _EXACT_MAX_TASKS else "")
-    return PairedDiff(mean, se, sign_flip_interval(d, alpha, seed=seed), p, method, t, 1 - alpha)
+        method += "; one run per task"
+    return PairedDiff(
+        mean, se if t > 1 else None, t_interval(mean, se, df, 1 - alpha), p, method, t, 1 - alpha
+    )
 
 
 def compare_family(
@@ -197,22 +249,22 @@ def compare_family(
 ) -> dict[tuple[str, str], PairedDiff]:
     """Every pair of configurations that share a task, Holm-adjusted as one family.
 
-    ``rates[config][task] = (success rate, runs)``. Each interval inverts the test at the level
-    Holm grants the pair, ``alpha * p / p_holm``, so it excludes 0 exactly when the adjusted
-    p-value is at most ``alpha``.
+    ``rates[config][task] = (success rate, runs)``. Each interval is taken at the level Holm
+    grants the pair, ``alpha * p / p_holm``, so it excludes 0 exactly when the adjusted p-value
+    is below ``alpha``.
     """
-    pairs: list[tuple[str, str, list[float], list[float], bool]] = []
+    pairs: list[tuple[str, str, list[float], list[float], int]] = []
     for a, b in itertools.combinations(sorted(rates), 2):
         shared = sorted(set(rates[a]) & set(rates[b]))
         if shared:
-            single = all(rates[a][t][1] == 1 and rates[b][t][1] == 1 for t in shared)
-            pairs.append((a, b, [rates[a][t][0] for t in shared], [rates[b][t][0] for t in shared], single))
-    raw = [paired_difference(pa, pb, single, seed, alpha) for _, _, pa, pb, single in pairs]
+            n = min(min(rates[a][t][1] for t in shared), min(rates[b][t][1] for t in shared))
+            pairs.append((a, b, [rates[a][t][0] for t in shared], [rates[b][t][0] for t in shared], n))
+    raw = [paired_difference(pa, pb, n == 1, seed, alpha, n) for _, _, pa, pb, n in pairs]
     adjusted = holm([r.p_value for r in raw])
     out = {}
-    for (a, b, pa, pb, _), r, p_adj in zip(pairs, raw, adjusted, strict=True):
+    for (a, b, pa, pb, n), r, p_adj in zip(pairs, raw, adjusted, strict=True):
         level = alpha * r.p_value / p_adj if p_adj > 0 else alpha
-        d = np.asarray(pa) - np.asarray(pb)
-        ci = sign_flip_interval(d, level, seed=seed)
+        mean, se, df = paired_t(np.asarray(pa) - np.asarray(pb), n)
+        ci = t_interval(mean, se, df, 1 - level)
         out[(a, b)] = PairedDiff(r.diff, r.se, ci, r.p_value, r.method, r.n_tasks, 1 - level, p_adj)
     return out

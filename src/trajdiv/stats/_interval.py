@@ -25,10 +25,10 @@ from statistics import NormalDist
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["clustered_score_interval", "t_quantile", "wilson"]
+__all__ = ["clustered_score_interval", "t_quantile", "t_two_sided_mass", "wilson"]
 
 
-def _t_two_sided_mass(t: float, df: int) -> float:
+def t_two_sided_mass(t: float, df: int) -> float:
     """P(|T| <= t) for Student's t with integer ``df`` (Abramowitz & Stegun 26.7.3-4)."""
     theta = math.atan(t / math.sqrt(df))
     c2, s = math.cos(theta) ** 2, math.sin(theta)
@@ -70,11 +70,11 @@ def t_quantile(p: float, df: int) -> float:
         )
     target = 2 * p - 1
     lo, hi = z, z
-    while _t_two_sided_mass(hi, df) < target:
+    while t_two_sided_mass(hi, df) < target:
         hi *= 2
     for _ in range(200):
         mid = (lo + hi) / 2
-        if _t_two_sided_mass(mid, df) < target:
+        if t_two_sided_mass(mid, df) < target:
             lo = mid
         else:
             hi = mid

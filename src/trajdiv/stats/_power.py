@@ -10,6 +10,8 @@ from statistics import NormalDist
 import numpy as np
 import numpy.typing as npt
 
+from trajdiv.stats._interval import t_quantile
+
 __all__ = [
     "SIMULATION_BUDGET",
     "PairedVariance",
@@ -19,8 +21,8 @@ __all__ = [
     "paired_power",
     "paired_variance",
     "plan_power",
-    "sign_flip_p_values",
     "simulated_power",
+    "t_test_rejects",
 ]
 
 
@@ -124,7 +126,6 @@ def paired_power(
 SIMULATION_BUDGET = 25_000_000
 """Simulated runs (experiments x tasks x runs per task) one power figure may draw; designs
 beyond it fall back to the normal formula (hundreds of tasks, where the two agree)."""
-_EXACT_MAX_TASKS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,37 +208,16 @@ class _Draws:
         return ca.astype(np.int64), self.cb
 
 
-def sign_flip_p_values(x: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-    """Two-sided sign-flip p-values of each row of integer per-task differences ``x``.
-
-    Exact up to 16 tasks (the distribution of sum s_i x_i by convolution, the same test as
-    :func:`trajdiv.stats.sign_flip_p`); above, its normal approximation (mean 0, variance
-    sum x_i^2, with a continuity correction of half the lattice step), which the random-pattern
-    test converges to.
-    """
-    sims, t = x.shape
-    obs = np.abs(x.sum(axis=1))
-    if t > _EXACT_MAX_TASKS:
-        var = (x.astype(np.float64) ** 2).sum(axis=1)
-        half_step = np.gcd.reduce(np.abs(x), axis=1)  # sum s_i x_i moves in steps of 2 gcd
-        with np.errstate(divide="ignore", invalid="ignore"):
-            zval = np.where(var > 0, np.maximum(obs - half_step, 0) / np.sqrt(var), 0.0)
-        p = np.array([math.erfc(float(v) / math.sqrt(2)) for v in zval])
-        return np.where(var > 0, p, 1.0)
-    top = int(np.abs(x).sum(axis=1).max()) if sims else 0
-    width = 2 * top + 1
-    dist = np.zeros((sims, width))
-    dist[:, top] = 1.0
-    for i in range(t):
-        v = np.abs(x[:, i])
-        for val in np.unique(v):
-            if val == 0:
-                continue
-            rows = v == val
-            d = dist[rows]
-            dist[rows] = 0.5 * (np.roll(d, int(val), axis=1) + np.roll(d, -int(val), axis=1))
-    k = np.abs(np.arange(width) - top)
-    return np.asarray((dist * (k[None, :] >= obs[:, None])).sum(axis=1), dtype=np.float64)
+def t_test_rejects(x: npt.NDArray[np.int64], runs_per_task: int, alpha: float) -> npt.NDArray[np.bool_]:
+    """Whether the paired t-test of ``compare`` rejects at ``alpha``, for each row of per-task
+    differences in successes ``x`` (A's minus B's, out of ``runs_per_task`` runs each)."""
+    _, t = x.shape
+    d = x / runs_per_task
+    mean = d.mean(axis=1)
+    sd = d.std(axis=1, ddof=1) if t > 1 else np.zeros(len(d))
+    se = np.maximum(sd / math.sqrt(t), 1.0 / (runs_per_task * t))
+    q = t_quantile(1 - alpha / 2, t - 1) if t > 1 else math.inf
+    return np.asarray(np.abs(mean) > q * se)
 
 
 def simulated_power(
@@ -252,7 +232,7 @@ def simulated_power(
     _draws: _Draws | None = None,
 ) -> float:
     """Share of simulated experiments (``n_tasks`` tasks, ``runs_per_task`` runs of each
-    configuration) in which the paired sign-flip test of ``compare`` rejects at ``alpha``.
+    configuration) in which the paired t-test of ``compare`` rejects at ``alpha``.
 
     Examples
     --------
@@ -262,7 +242,7 @@ def simulated_power(
     """
     draws = _draws or _Draws(model, n_tasks, runs_per_task, sims, seed)
     ca, cb = draws.counts(diff)
-    return float((sign_flip_p_values(ca - cb) <= alpha).mean())
+    return float(t_test_rejects(ca - cb, runs_per_task, alpha).mean())
 
 
 def plan_power(
@@ -328,7 +308,7 @@ def plan_power(
         tasks,
         runs,
         achieved_power=achieved,
-        method=f"simulation of the sign-flip test ({sims} experiments)",
+        method=f"simulation of compare's paired t-test ({sims} experiments)",
     )
 
 

@@ -41,6 +41,9 @@ class Relation:
     p_value: float | None
     n: int
     method: str
+    n_strata: int | None = None
+    """For a within-stratum relation: the strata (tasks) that carry information (outcomes
+    and x both vary within them)."""
 
 
 def _perm_corr(xc: npt.NDArray[np.float64], y_perm: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -88,13 +91,13 @@ def stratified_correlation(
     groups = [g for g in groups if len(g) > 1 and ys[g].std() > 0 and xs[g].std() > 0]
     method = f"within-task correlation, {n_perm} within-task permutations"
     if not groups:
-        return Relation(None, None, 0, method)
+        return Relation(None, None, 0, method, 0)
     xc = [xs[g] - xs[g].mean() for g in groups]
     yc = [ys[g] - ys[g].mean() for g in groups]
     den = float(np.sqrt(sum((a**2).sum() for a in xc) * sum((b**2).sum() for b in yc)))
     n = int(sum(len(g) for g in groups))
     if den == 0:
-        return Relation(None, None, n, method)
+        return Relation(None, None, n, method, len(groups))
     est = float(sum((a * b).sum() for a, b in zip(xc, yc, strict=True)) / den)
     rng = np.random.default_rng(seed)
     stats = np.zeros(n_perm)
@@ -102,7 +105,7 @@ def stratified_correlation(
         stats += rng.permuted(np.tile(b, (n_perm, 1)), axis=1) @ a
     stats /= den
     p = (1 + int((np.abs(stats) >= abs(est) - 1e-12).sum())) / (n_perm + 1)
-    return Relation(est, p, n, method)
+    return Relation(est, p, n, method, len(groups))
 
 
 def incoherence(p: Sequence[float]) -> float | None:

@@ -344,13 +344,25 @@ def _read_opt(path: Path) -> pl.DataFrame | None:
     return pl.read_parquet(path) if path.exists() else None
 
 
+MIN_MIXED_TASKS = 5
+"""Fewer tasks with mixed outcomes than this, and a within-task relation is flagged, not a finding."""
+
+
 def _rel(rel: Any, method: str | None = None) -> dict[str, Any]:
-    return {
+    out = {
         "estimate": _r(rel.estimate),
         "p_value": _r(rel.p_value),
         "n": rel.n,
         "method": method or rel.method,
     }
+    if rel.n_strata is not None and method is None:
+        out["mixed_tasks"] = rel.n_strata
+        out["flag"] = (
+            f"only {rel.n_strata} task(s) with mixed outcomes (fewer than {MIN_MIXED_TASKS}): not a finding"
+            if rel.n_strata < MIN_MIXED_TASKS
+            else None
+        )
+    return out
 
 
 def _divergence_summary(g: pl.DataFrame) -> dict[str, Any]:
@@ -433,7 +445,7 @@ def _share_test(agree: int, decided: int) -> dict[str, Any] | None:
 def _power_entry(
     task_p: dict[str, dict[str, tuple[float, int]]], a: str, b: str, shared: list[str], n: int, seed: int
 ) -> dict[str, Any]:
-    """Simulated power of the paired test on these tasks: the curve over D for n = 1, 3, 5, 10
+    """Simulated power of compare's paired t-test on these tasks: the curve over D for n = 1, 3, 5, 10
     runs per task, and the minimum detectable difference at the observed runs."""
     pa = [task_p[a][t][0] for t in shared]
     pb = [task_p[b][t][0] for t in shared]
@@ -455,7 +467,7 @@ def _power_entry(
         "s2_delta": _r(var.s2_delta),
         "w": _r(var.w),
         "min_detectable_diff": mdd,
-        "method": "simulation of the sign-flip test, 500 experiments per point (trajdiv.stats.PowerModel)",
+        "method": "simulation of compare's paired t-test, 500 experiments per point (trajdiv.stats.PowerModel)",
         "curve_diffs": list(POWER_CURVE_DIFFS),
         "curve": curve,
     }
