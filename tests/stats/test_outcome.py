@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from trajdiv.stats import (
     pass1_clustered,
-    pass_k_curve,
     pass_at_k,
     pass_hat_k,
+    pass_k_curve,
     single_run_distribution,
     single_run_spread,
 )

@@ -137,9 +137,7 @@ def test_holm_by_hand_and_family_agreement():
     assert holm([0.5]) == [0.5]
     rng = np.random.default_rng(2)
     for _ in range(50):
-        rates = {
-            f"c{k}": {f"t{i}": (float(rng.integers(0, 6)) / 5, 5) for i in range(10)} for k in range(4)
-        }
+        rates = {f"c{k}": {f"t{i}": (float(rng.integers(0, 6)) / 5, 5) for i in range(10)} for k in range(4)}
         family = compare_family(rates)
         assert len(family) == 6
         for cmp in family.values():

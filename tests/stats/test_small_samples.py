@@ -81,7 +81,11 @@ def test_power_at_16_tasks_agrees_with_a_simulation_of_compare(pair: tuple[str, 
 def test_power_rises_with_runs_and_difference_and_holds_the_level():
     model = PowerModel.from_rates([0.2, 0.4, 0.6, 0.8, 0.5, 0.3, 0.7, 0.1, 0.9, 0.5], n=5)
     assert simulated_power(model, 0.0, 5, 16) <= 0.06
-    assert simulated_power(model, 0.1, 1, 16) < simulated_power(model, 0.1, 5, 16) < simulated_power(model, 0.1, 10, 16)
+    assert (
+        simulated_power(model, 0.1, 1, 16)
+        < simulated_power(model, 0.1, 5, 16)
+        < simulated_power(model, 0.1, 10, 16)
+    )
     assert simulated_power(model, 0.05, 5, 16) < simulated_power(model, 0.2, 5, 16)
 
 
@@ -103,7 +107,9 @@ def test_paper_phase_rule_reproduces_the_published_divergence(tmp_path: Path, ca
     printed = capsys.readouterr().out
     g = pl.read_parquet(out / "divergence_groups.parquet")
     means = {
-        cfg.split(":")[-1][:6]: round(float(g.filter(pl.col("config") == cfg)["first_div_step_phase"].mean()), 1)
+        cfg.split(":")[-1][:6]: round(
+            float(g.filter(pl.col("config") == cfg)["first_div_step_phase"].mean()), 1
+        )
         for cfg in g["config"].unique().to_list()
     }
     assert means == {"claude": 3.2, "openai": 3.4, "meta-l": 1.4}
@@ -123,7 +129,9 @@ def test_format_error_steps_are_marked_and_left_out(tmp_path: Path):
     errors = steps.filter(pl.col("format_error")).group_by("config").len().sort("config")
     assert dict(errors.iter_rows()) == {
         c: n
-        for c, n in zip(sorted(steps["config"].unique().to_list()), (4, 8, 28), strict=True)  # claude, llama, gpt-5
+        for c, n in zip(
+            sorted(steps["config"].unique().to_list()), (4, 8, 28), strict=True
+        )  # claude, llama, gpt-5
     }
     assert (steps.filter(pl.col("format_error"))["action"] == "[ERROR]").all()
     g, gk = (pl.read_parquet(p / "divergence_groups.parquet").sort("config", "task_id") for p in (out, keep))
