@@ -416,7 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("plot", "draw one plot from the output folder of `trajdiv analyze`", _cmd_plot)
     sp.add_argument(
-        "kind", metavar="KIND", help="divergence, agreement, graph, across, passk, cv, spread, steps, power"
+        "kind",
+        metavar="KIND",
+        help="divergence, agreement, graph, across, passk, cv, spread, steps, power, early",
     )
     sp.add_argument("results", type=Path, metavar="RESULTS", help="output folder of `trajdiv analyze`")
     sp.add_argument("-o", "--out", type=Path, default=None, help="folder for the PNG and SVG")

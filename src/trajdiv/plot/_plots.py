@@ -383,6 +383,39 @@ def plot_power(res: Path, out: Path, **_: Any) -> list[Path]:
     return save(fig, out, "power")
 
 
+def plot_early(res: Path, out: Path, **_: Any) -> list[Path]:
+    """AUROC of predicting a run's failure from its first k steps, against k, per
+    configuration: across tasks (model cross-fitted over halves of the tasks) and within tasks (departure from the
+    successful runs' path), with 95% intervals; 0.5 is chance."""
+    ew = pl.read_parquet(res / "early_warning.parquet").filter(pl.col("k").is_not_null())
+    if ew.height == 0 or ew["auroc"].drop_nulls().len() == 0:
+        raise UsageError(f"{res}: no early-warning figures (no labelled runs with steps)")
+    fig, axes = new_figure(7.2, 3.2, ncols=2)
+    for j, (scope, title) in enumerate(
+        (("across_tasks", "across tasks (new task)"), ("within_task", "within tasks"))
+    ):
+        ax = axes[0][j]
+        for i, cfg in enumerate(_configs(ew)[:8]):
+            d = (
+                ew.filter((pl.col("config") == cfg) & (pl.col("scope") == scope))
+                .drop_nulls("auroc")
+                .sort("k")
+            )
+            if d.height == 0:
+                continue
+            ax.plot(d["k"], d["auroc"], marker="o", ms=3, color=PALETTE[i % 8], label=_short(cfg))
+            band = d.drop_nulls("ci_low")
+            if band.height:
+                ax.fill_between(band["k"], band["ci_low"], band["ci_high"], color=PALETTE[i % 8], alpha=0.12)
+        ax.axhline(0.5, color="0.6", lw=0.8, ls="--")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("steps seen (k)")
+        ax.set_title(title, fontsize=9)
+    axes[0][0].set_ylabel("AUROC for failure (95% interval)")
+    _legend(axes[0][1], frameon=False, fontsize=7)
+    return save(fig, out, "early")
+
+
 PLOT_KINDS: dict[str, Callable[..., list[Path]]] = {
     "divergence": plot_divergence,
     "agreement": plot_agreement,
@@ -393,6 +426,7 @@ PLOT_KINDS: dict[str, Callable[..., list[Path]]] = {
     "spread": plot_spread,
     "steps": plot_steps,
     "power": plot_power,
+    "early": plot_early,
 }
 
 
@@ -428,6 +462,11 @@ def plot_all(results: Path, summary: dict[str, Any], graphs: int = 3) -> list[Pa
                 paths += fn(results, out, config=cfg)
         elif kind == "across":
             if any((results / "graphs" / "_across").glob("*.json")):
+                paths += fn(results, out)
+        elif kind == "early":
+            if (results / "early_warning.parquet").exists() and any(
+                c.get("early_warning") for c in summary.get("configs", [])
+            ):
                 paths += fn(results, out)
         elif kind == "power":
             if any((a.get("power") or {}).get("curve") for a in summary.get("across_configs", [])):

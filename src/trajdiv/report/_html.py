@@ -182,6 +182,26 @@ details{margin:.4em 0}summary{cursor:pointer}dl dt{font-weight:bold}small{color:
 """
 
 
+_EARLY_THRESHOLD = 0.7
+
+
+def _early_cell(e: dict[str, Any] | None) -> str:
+    if not e:
+        return "<td>not reached</td>"
+    ci = e.get("ci95")
+    ci_txt = f"{ci[0]:.2f}-{ci[1]:.2f}" if ci else "no interval"
+    return f"<td>k = {e['k']} ({e['auroc']:.2f}, {ci_txt}, {e['n_runs']}/{e['n_tasks']})</td>"
+
+
+def _early_rows(summary: dict[str, Any]) -> str:
+    return "".join(
+        f"<tr><td>{esc(c['config'])}</td>{_early_cell(c['early_warning'].get('across_tasks'))}"
+        f"{_early_cell(c['early_warning'].get('within_task'))}</tr>"
+        for c in summary.get("configs", [])
+        if c.get("early_warning")
+    )
+
+
 def _across_row(a: dict[str, Any]) -> str:
     c = a.get("comparison") or {}
     share, test = a.get("share_lower_cv_higher_success"), a.get("share_test") or {}
@@ -228,6 +248,16 @@ adjusted value. Each interval inverts the test at the level Holm grants its pair
 <table><tr><th>A</th><th>B</th><th>shared tasks</th><th>A - B (points)</th><th>interval</th><th>p</th>
 <th>p (Holm)</th><th>verdict</th><th>share of tasks where the lower-CV configuration succeeds
 more (n, sign-test p)</th><th>min. detectable difference at power 0.8 (simulated)</th></tr>{across}</table>
+<h2>How early can you tell?</h2>
+<p>Can a run's failure be predicted from its first k steps? <em>Across tasks</em>: a small model
+fitted on the other tasks scores each held-out task's runs (what a monitor watching a new task
+could do). <em>Within tasks</em>: among runs of one task with mixed outcomes, does the run that
+leaves the successful runs' path earlier fail more? The table gives the earliest k at which the
+AUROC reaches {_EARLY_THRESHOLD}, with its interval and the runs and tasks behind it; the
+<code>early</code> plot shows every k. On a handful of tasks the intervals are wide: read them,
+not the point estimates.</p>
+<table><tr><th>configuration</th><th>across tasks: earliest k (AUROC, interval, runs/tasks)</th>
+<th>within tasks: earliest k (AUROC, interval, runs/tasks)</th></tr>{_early_rows(summary)}</table>
 <h2>Plots</h2>{figs}
 <h2>Runs side by side</h2>
 <p>Each table aligns every run of a task to its first run (normalized actions, edit alignment);

@@ -18,6 +18,7 @@ from trajdiv.stats._consistency import (
     outcome_consistency,
     resource_consistency,
 )
+from trajdiv.stats._early import early_summary, early_warning_rows, load_early_runs
 from trajdiv.stats._outcome import (
     pass1_clustered,
     pass_k_curve,
@@ -32,6 +33,23 @@ __all__ = ["SUMMARY_VERSION", "consistent_wrong", "summarize"]
 
 SUMMARY_VERSION = 1
 
+register_schema(
+    "early_warning",
+    {
+        "config": (Str, "configuration label"),
+        "k": (I64, "prefix length in steps; null for a fraction of each run's length"),
+        "fraction": (F64, "prefix as a fraction of each run's length; null when k is set"),
+        "scope": (
+            Str,
+            "across_tasks (model cross-fitted over halves of the tasks) or within_task (departure from successful runs)",
+        ),
+        "auroc": (F64, "AUROC of predicting failure from the prefix"),
+        "ci_low": (F64, "lower end of its 95% interval"),
+        "ci_high": (F64, "upper end"),
+        "n_runs": (I64, "labelled runs behind the figure"),
+        "n_tasks": (I64, "tasks behind the figure (within_task: tasks with a failure and 2+ successes)"),
+    },
+)
 register_schema(
     "stats_tasks",
     {
@@ -326,7 +344,17 @@ def summarize(
         "across_configs": _across(task_p, task_cv, seed),
         "definitions": DEFINITIONS,
     }
+    early_rows: list[dict[str, Any]] = []
+    if (out_dir / "steps.parquet").exists():
+        level = str(gsum["level"][0]) if gsum is not None and gsum.height else "verb"
+        early_runs = load_early_runs(str(out_dir / "steps.parquet"), runs, level)
+        for entry in configs_out:
+            rows = early_warning_rows(early_runs.get(entry["config"], []), entry["config"])
+            early_rows += rows
+            if rows:
+                entry["early_warning"] = {"level": level, **early_summary(rows)}
     tables = {
+        "early_warning": _frame("early_warning", early_rows),
         "stats_tasks": _frame("stats_tasks", task_rows),
         "pass_k": _frame("pass_k", passk_rows),
         "single_run": _frame("single_run", single_rows),

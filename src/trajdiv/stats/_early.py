@@ -1,0 +1,430 @@
+"""How early can you tell? Predicting a run's failure from its first k steps.
+
+Two scopes, both with an interval and the runs and tasks behind each figure:
+
+``across_tasks``
+    what a monitor watching a *new* task could do. A ridge logistic regression on a few prefix
+    features is fitted on half of the tasks and scores the runs of the other half, and the other
+    way round (two-fold cross-fitting by task), so no task is ever both trained and tested on.
+    The figure is the mean of the two halves' AUROCs; the interval is a jackknife over tasks
+    that refits the models each time. At least 4 tasks are needed.
+``within_task``
+    among the runs of one task with mixed outcomes, does the run that leaves the successful
+    runs' path earlier fail more? No model: for every (failing, successful) pair of runs of a
+    task, the step at which each first leaves the prefix tree of the task's *other* successful
+    runs, capped at k + 1 (only k steps are seen), is compared; the AUROC is the share of pairs
+    where the failing run leaves first (ties count half); the figure is the mean over tasks with
+    a failure and at least two successes (so that a successful path remains when one is left
+    out) of that per-task AUROC, with a Student-t interval over tasks.
+
+Prefix features (``across_tasks``): steps so far and whether the run already ended, log agent
+tokens so far, failing return codes so far, whether the run has left its group's majority branch
+(the most common path of the group's *other* runs) and how early (1 - step / k, 0 if not), and
+the share of its steps spent on each of the configuration's five most frequent actions at the
+analysis level. The model is written with numpy (Newton steps on a ridge-penalised likelihood,
+standardised features): a dozen features need no external library, and results stay
+deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from trajdiv.stats._interval import t_quantile
+
+__all__ = [
+    "FRACTIONS",
+    "MAX_K",
+    "EarlyRun",
+    "auroc",
+    "early_warning_rows",
+    "prefix_features",
+    "ridge_logistic",
+    "within_task_auroc",
+]
+
+MAX_K = 10
+"""Prefix lengths k = 1..MAX_K are scored."""
+FRACTIONS = (0.10, 0.25, 0.50)
+"""Prefixes as a fraction of each run's own length."""
+_TOP_ACTIONS = 5
+_RIDGE = 1.0
+_JACKKNIFE_GROUPS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyRun:
+    """What early warning needs of one run (format-error steps already left out)."""
+
+    task_id: str
+    actions: tuple[str, ...]
+    """The action at the analysis level, per step."""
+    tokens: tuple[int, ...]
+    """Agent tokens per step."""
+    failed_rc: tuple[bool, ...]
+    """Whether the step's recorded return code was non-zero."""
+    failed: bool
+
+
+def auroc(scores: Sequence[float], failed: Sequence[bool]) -> float | None:
+    """P(score of a failing run > score of a successful run), ties counting half (Mann-Whitney).
+
+    Examples
+    --------
+    >>> auroc([0.9, 0.8, 0.3, 0.1], [True, False, True, False])
+    0.75
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(failed, dtype=bool)
+    pos, neg = s[y], s[~y]
+    if len(pos) == 0 or len(neg) == 0:
+        return None
+    greater = (pos[:, None] > neg[None, :]).sum()
+    ties = (pos[:, None] == neg[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(pos) * len(neg)))
+
+
+def ridge_logistic(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], ridge: float = _RIDGE
+) -> npt.NDArray[np.float64]:
+    """Coefficients (intercept first) of a logistic regression with an L2 penalty on the
+    standardised slopes, by Newton's method (the likelihood is concave: it converges)."""
+    n, p = x.shape
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    sd[sd == 0] = 1.0
+    z = np.hstack([np.ones((n, 1)), (x - mu) / sd])
+    beta = np.zeros(p + 1)
+    penalty = np.full(p + 1, ridge)
+    penalty[0] = 0.0
+    for _ in range(50):
+        eta = np.clip(z @ beta, -30, 30)
+        prob = 1 / (1 + np.exp(-eta))
+        grad = z.T @ (y - prob) - penalty * beta
+        hess = (z * (prob * (1 - prob))[:, None]).T @ z + np.diag(penalty) + 1e-9 * np.eye(p + 1)
+        step = np.linalg.solve(hess, grad)
+        beta += step
+        if np.abs(step).max() < 1e-8:
+            break
+    # back to the original scale: slope_j / sd_j, intercept - sum slope_j mu_j / sd_j
+    slopes = beta[1:] / sd
+    return np.concatenate([[beta[0] - float(slopes @ mu)], slopes])
+
+
+def _majority_departure(run: Sequence[str], others: Sequence[Sequence[str]], k: int) -> int | None:
+    """First step (1..k) at which ``run`` leaves the most common path of ``others``; None if it
+    stays on it through step k (or there is no other run)."""
+    alive = list(others)
+    for step in range(min(k, len(run))):
+        nxt = Counter(o[step] for o in alive if len(o) > step)
+        if not nxt:
+            return None
+        top = max(sorted(nxt), key=lambda a: nxt[a])
+        if run[step] != top:
+            return step + 1
+        alive = [o for o in alive if len(o) > step and o[step] == top]
+    return None
+
+
+def prefix_features(
+    runs: Sequence[EarlyRun], ks: Sequence[int], top: Sequence[str]
+) -> npt.NDArray[np.float64]:
+    """Feature matrix of each run's prefix of ``ks[i]`` steps (see the module docstring)."""
+    by_task: dict[str, list[int]] = {}
+    for i, r in enumerate(runs):
+        by_task.setdefault(r.task_id, []).append(i)
+    rows = []
+    for i, (r, k) in enumerate(zip(runs, ks, strict=True)):
+        seen = min(k, len(r.actions))
+        others = [runs[j].actions for j in by_task[r.task_id] if j != i]
+        dep = _majority_departure(r.actions, others, k)
+        counts = Counter(r.actions[:seen])
+        rows.append(
+            [
+                float(seen),
+                float(len(r.actions) < k),
+                math.log1p(sum(r.tokens[:seen])),
+                float(sum(r.failed_rc[:seen])),
+                float(dep is not None),
+                0.0 if dep is None else 1.0 - (dep - 1) / k,
+                *(counts[a] / max(seen, 1) for a in top),
+            ]
+        )
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _cross_fitted(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.bool_], side: npt.NDArray[np.int64]
+) -> float | None:
+    """Mean over the two halves of the AUROC of the scores a model fitted on the other half
+    gives (None when a half has only one outcome)."""
+    values = []
+    for h in (0, 1):
+        test, train = side == h, side != h
+        if y[train].all() or not y[train].any():
+            scores = np.zeros(int(test.sum()))  # one outcome only in training: nothing learnt
+        else:
+            beta = ridge_logistic(x[train], y[train].astype(np.float64))
+            scores = x[test] @ beta[1:]
+        a = auroc(scores.tolist(), y[test].tolist())
+        if a is None:
+            return None
+        values.append(a)
+    return (values[0] + values[1]) / 2
+
+
+def _across_tasks(
+    runs: Sequence[EarlyRun], ks: Sequence[int]
+) -> tuple[float | None, tuple[float, float] | None]:
+    """Two-fold cross-fitting by task (the sorted tasks split alternately into two halves; a
+    model fitted on one half scores the other), so that each half's AUROC comes from a model
+    that never saw it: centred on 0.5 when there is no relation. (Pooling leave-one-task-out
+    scores of many models is biased below 0.5: each leans against its held-out task.) The
+    interval is a jackknife over tasks, refitting the models each time, so that it carries the
+    models' own variability; Student-t on tasks - 1 df."""
+    tasks = [r.task_id for r in runs]
+    order = sorted(set(tasks))
+    if len(order) < 4:
+        return None, None
+    half = {t: i % 2 for i, t in enumerate(order)}
+    y = np.array([r.failed for r in runs], dtype=bool)
+    top = [a for a, _ in Counter(a for r in runs for a in r.actions).most_common(_TOP_ACTIONS)]
+    x = prefix_features(runs, ks, top)
+    side = np.array([half[t] for t in tasks])
+    est = _cross_fitted(x, y, side)
+    if est is None:
+        return None, None
+    task_arr = np.array(tasks)
+    groups = (
+        [[t] for t in order]
+        if len(order) <= _JACKKNIFE_GROUPS
+        else [order[i::_JACKKNIFE_GROUPS] for i in range(_JACKKNIFE_GROUPS)]
+    )
+    leave_out = []
+    for g in groups:
+        keep = ~np.isin(task_arr, g)
+        v = _cross_fitted(x[keep], y[keep], side[keep])
+        if v is not None:
+            leave_out.append(v)
+    k = len(leave_out)
+    if k < 3:
+        return est, None
+    lo_arr = np.asarray(leave_out)
+    se = math.sqrt((k - 1) / k * float(((lo_arr - lo_arr.mean()) ** 2).sum()))
+    if se == 0:
+        se = 0.5 / k
+    q = t_quantile(0.975, k - 1)
+    return est, (max(0.0, est - q * se), min(1.0, est + q * se))
+
+
+def clustered_auroc(
+    scores: npt.NDArray[np.float64], failed: npt.NDArray[np.bool_], clusters: Sequence[str]
+) -> tuple[float | None, tuple[float, float] | None]:
+    """AUROC with a 95% interval whose variance treats the runs of one task as a cluster
+    (Obuchowski 1997, the clustered form of DeLong's variance), Student-t on clusters - 1 df."""
+    pos, neg = np.flatnonzero(failed), np.flatnonzero(~failed)
+    m, n = len(pos), len(neg)
+    if m == 0 or n == 0:
+        return None, None
+    psi = (scores[pos][:, None] > scores[neg][None, :]) + 0.5 * (scores[pos][:, None] == scores[neg][None, :])
+    est = float(psi.mean())
+    v10 = psi.mean(axis=1)  # per failing run
+    v01 = psi.mean(axis=0)  # per successful run
+    labels = sorted(set(clusters))
+    k = len(labels)
+    if k < 2:
+        return est, None
+    index = {c: i for i, c in enumerate(labels)}
+    cl = np.array([index[c] for c in clusters])
+    s10 = np.bincount(cl[pos], weights=v10, minlength=k)
+    s01 = np.bincount(cl[neg], weights=v01, minlength=k)
+    m_t = np.bincount(cl[pos], minlength=k)
+    n_t = np.bincount(cl[neg], minlength=k)
+    d10, d01 = s10 - m_t * est, s01 - n_t * est
+    c = k / (k - 1)
+    var = c * ((d10**2).sum() / m**2 + (d01**2).sum() / n**2 + 2 * (d10 * d01).sum() / (m * n))
+    se = math.sqrt(max(float(var), 0.0))
+    if se == 0:
+        se = 0.5 / k
+    q = t_quantile(0.975, k - 1)
+    return est, (max(0.0, est - q * se), min(1.0, est + q * se))
+
+
+def _departure_from_tree(run: Sequence[str], paths: Sequence[Sequence[str]], cap: int) -> int:
+    """First step at which ``run`` leaves the prefix tree of ``paths`` (cap if it does not
+    within the first cap - 1 steps; a run that ends on the tree stays on it)."""
+    alive = list(paths)
+    for step in range(min(cap - 1, len(run))):
+        alive = [p for p in alive if len(p) > step and p[step] == run[step]]
+        if not alive:
+            return step + 1
+    return cap
+
+
+def within_task_auroc(
+    runs: Sequence[EarlyRun], k: int | None = None, fraction: float | None = None
+) -> tuple[float | None, tuple[float, float] | None, int, int]:
+    """Within-task AUROC of earlier departure from the successful runs' prefix tree (see the
+    module docstring): (estimate, interval, runs, tasks) over tasks with a failure and two or
+    more successes."""
+    by_task: dict[str, list[EarlyRun]] = {}
+    for r in runs:
+        by_task.setdefault(r.task_id, []).append(r)
+    values: list[float] = []
+    n_runs = 0
+    for task in sorted(by_task):
+        group = by_task[task]
+        fails = [r for r in group if r.failed]
+        wins = [r for r in group if not r.failed]
+        if not fails or len(wins) < 2:
+            continue  # leaving one success out must leave a successful path to compare with
+        n_runs += len(group)
+        score = 0.0
+        for s in wins:
+            tree = [w.actions for w in wins if w is not s]
+            for f in fails:
+                cap_f = (k if k is not None else _fraction_k(f, fraction)) + 1
+                cap_s = (k if k is not None else _fraction_k(s, fraction)) + 1
+                df = _departure_from_tree(f.actions, tree, cap_f) if tree else 1
+                ds = _departure_from_tree(s.actions, tree, cap_s) if tree else 1
+                score += 1.0 if df < ds else 0.5 if df == ds else 0.0
+        pairs = len(fails) * len(wins)
+        values.append(score / pairs)
+    t = len(values)
+    if t == 0:
+        return None, None, 0, 0
+    a = np.asarray(values)
+    est = float(a.mean())
+    if t < 2:
+        return est, None, n_runs, t
+    se = float(a.std(ddof=1)) / math.sqrt(t)
+    if se == 0:  # every task the same value: the t interval cannot say how far it may move
+        se = 0.5 / t
+    q = t_quantile(0.975, t - 1)
+    return est, (max(0.0, est - q * se), min(1.0, est + q * se)), n_runs, t
+
+
+def _fraction_k(run: EarlyRun, fraction: float | None) -> int:
+    assert fraction is not None
+    return max(1, math.ceil(fraction * len(run.actions)))
+
+
+def early_warning_rows(runs: Sequence[EarlyRun], config: str) -> list[dict[str, object]]:
+    """Rows of the ``early_warning`` table for one configuration: both scopes at k = 1..MAX_K
+    and at each of :data:`FRACTIONS` of the runs' lengths."""
+    labelled = [r for r in runs if r.actions]
+    if not labelled:
+        return []
+    n_tasks = len({r.task_id for r in labelled})
+    max_len = max(len(r.actions) for r in labelled)
+    settings: list[tuple[int | None, float | None]] = [(k, None) for k in range(1, min(MAX_K, max_len) + 1)]
+    settings += [(None, f) for f in FRACTIONS]
+    rows: list[dict[str, object]] = []
+    for k, frac in settings:
+        ks = [k if k is not None else _fraction_k(r, frac) for r in labelled]
+        est, ci = _across_tasks(labelled, ks)
+        rows.append(_row(config, k, frac, "across_tasks", est, ci, len(labelled), n_tasks))
+        w_est, w_ci, w_runs, w_tasks = within_task_auroc(labelled, k, frac)
+        rows.append(_row(config, k, frac, "within_task", w_est, w_ci, w_runs, w_tasks))
+    return rows
+
+
+def _row(
+    config: str,
+    k: int | None,
+    fraction: float | None,
+    scope: str,
+    est: float | None,
+    ci: tuple[float, float] | None,
+    n_runs: int,
+    n_tasks: int,
+) -> dict[str, object]:
+    return {
+        "config": config,
+        "k": k,
+        "fraction": fraction,
+        "scope": scope,
+        "auroc": est,
+        "ci_low": None if ci is None else ci[0],
+        "ci_high": None if ci is None else ci[1],
+        "n_runs": n_runs,
+        "n_tasks": n_tasks,
+    }
+
+
+def load_early_runs(steps_path: str, runs: object, level: str) -> dict[str, list[EarlyRun]]:
+    """Per configuration, the labelled runs as :class:`EarlyRun` (format-error steps left out),
+    from ``steps.parquet`` and the runs table."""
+    import polars as pl
+
+    assert isinstance(runs, pl.DataFrame)
+    cols = ["config", "task_id", "run_id", "step", level, "agent_tokens", "returncode"]
+    schema = pl.read_parquet_schema(steps_path)
+    if not all(c in schema for c in cols):
+        return {}
+    steps = pl.scan_parquet(steps_path).select(cols + (["format_error"] if "format_error" in schema else []))
+    if "format_error" in schema:
+        steps = steps.filter(~pl.col("format_error").fill_null(False))
+    grouped = (
+        steps.sort("config", "task_id", "run_id", "step")
+        .group_by("config", "task_id", "run_id", maintain_order=True)
+        .agg(pl.col(level).alias("actions"), pl.col("agent_tokens"), pl.col("returncode"))
+        .collect()
+    )
+    outcome = {
+        (c, t, r): v
+        for c, t, r, v in runs.select("config", "task_id", "run_id", "resolved").iter_rows()
+        if v is not None
+    }
+    out: dict[str, list[EarlyRun]] = {}
+    for c, t, r, actions, toks, rcs in grouped.iter_rows():
+        resolved = outcome.get((c, t, r))
+        if resolved is None:
+            continue
+        out.setdefault(c, []).append(
+            EarlyRun(
+                t,
+                tuple(str(a) for a in actions),
+                tuple(int(x or 0) for x in toks),
+                tuple(rc is not None and rc != 0 for rc in rcs),
+                not resolved,
+            )
+        )
+    return out
+
+
+THRESHOLD = 0.7
+"""An AUROC this high is reported as "can tell" in the summary."""
+
+
+def early_summary(rows: Sequence[dict[str, object]]) -> dict[str, object]:
+    """The ``early_warning`` summary entry of one configuration: per scope, the earliest k
+    whose AUROC reaches :data:`THRESHOLD` with its interval (None if no k does), the runs and
+    tasks behind it, and whether the interval lies above 0.5 (``above_chance``; otherwise the
+    figure is not evidence that failure can be told apart that early)."""
+    out: dict[str, object] = {"threshold": THRESHOLD}
+    for scope in ("across_tasks", "within_task"):
+        by_k = [r for r in rows if r["scope"] == scope and r["k"] is not None]
+        hit = next((r for r in by_k if r["auroc"] is not None and float(r["auroc"]) >= THRESHOLD), None)  # type: ignore[arg-type]
+        out[scope] = (
+            None
+            if hit is None
+            else {
+                "k": hit["k"],
+                "auroc": _round(hit["auroc"]),
+                "ci95": None if hit["ci_low"] is None else [_round(hit["ci_low"]), _round(hit["ci_high"])],
+                "n_runs": hit["n_runs"],
+                "n_tasks": hit["n_tasks"],
+                "above_chance": hit["ci_low"] is not None and float(hit["ci_low"]) > 0.5,  # type: ignore[arg-type]
+            }
+        )
+    return out
+
+
+def _round(x: object) -> float | None:
+    return None if x is None else round(float(x), 6)  # type: ignore[arg-type]

@@ -1,0 +1,142 @@
+"""Early warning: AUROC by hand, the model against statsmodels, honesty on synthetic runs
+(chance when outcomes ignore the actions, near 1 when the first action decides), real dumps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from tests.conftest import AC, need_realdata
+from trajdiv.stats._early import (
+    EarlyRun,
+    auroc,
+    clustered_auroc,
+    early_warning_rows,
+    ridge_logistic,
+    within_task_auroc,
+)
+
+VERBS = ("ls", "cat", "grep", "sed", "python")
+
+
+def _run(task: str, actions: tuple[str, ...], failed: bool) -> EarlyRun:
+    n = len(actions)
+    return EarlyRun(task, actions, (10,) * n, (False,) * n, failed)
+
+
+def test_auroc_by_hand_and_against_scipy():
+    scipy_stats = pytest.importorskip("scipy.stats")
+    assert (
+        auroc([0.9, 0.8, 0.3, 0.1], [True, False, True, False]) == 0.75
+    )  # pairs: (.9>.8, .9>.1, .3<.8, .3>.1)
+    rng = np.random.default_rng(1)
+    s = rng.integers(0, 5, 40).astype(float)
+    y = rng.random(40) < 0.4
+    u = scipy_stats.mannwhitneyu(s[y], s[~y]).statistic
+    assert auroc(s.tolist(), y.tolist()) == pytest.approx(u / (y.sum() * (~y).sum()))
+
+
+def test_ridge_logistic_without_penalty_is_the_maximum_likelihood_fit():
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(200, 3))
+    y = (rng.random(200) < 1 / (1 + np.exp(-(0.3 + x @ np.array([1.0, -0.5, 0.0]))))).astype(float)
+    ours = ridge_logistic(x, y, ridge=0.0)
+    ref = sm.Logit(y, sm.add_constant(x)).fit(disp=0).params
+    assert np.allclose(ours, ref, atol=1e-6)
+
+
+def test_within_task_by_hand():
+    # task t: successes take a then b; the failure takes a then c; a second success takes a, b
+    runs = [
+        _run("t", ("a", "b", "x"), False),
+        _run("t", ("a", "b", "y"), False),
+        _run("t", ("a", "c", "z"), True),
+    ]
+    # k = 1: everyone is on the tree at step 1 -> ties -> 0.5
+    assert within_task_auroc(runs, k=1)[0] == 0.5
+    # k = 2: the failure leaves at step 2, each success stays (its partner's path) -> 1.0
+    est, ci, n_runs, n_tasks = within_task_auroc(runs, k=2)
+    assert (est, n_runs, n_tasks) == (1.0, 3, 1)
+    assert ci is None  # one task: no interval
+
+
+def test_clustered_auroc_equals_delong_when_every_run_is_its_own_cluster():
+    rng = np.random.default_rng(2)
+    s = rng.normal(size=30)
+    y = rng.random(30) < 0.5
+    est, ci = clustered_auroc(s, y, [str(i) for i in range(30)])
+    assert est == pytest.approx(auroc(s.tolist(), y.tolist()))
+    assert ci is not None
+    assert ci[0] < est < ci[1]
+
+
+def _synthetic(rng: np.random.Generator, tasks: int, runs: int, first_decides: bool) -> list[EarlyRun]:
+    out = []
+    for t in range(tasks):
+        p = rng.beta(1, 1)
+        for _ in range(runs):
+            length = int(rng.integers(3, 10))
+            acts = tuple(str(a) for a in rng.choice(VERBS, length))
+            if first_decides and rng.random() < 0.5:  # half the runs open with the winning move
+                acts = ("ls", *acts[1:])
+            failed = acts[0] != "ls" if first_decides else bool(rng.random() > p)
+            out.append(_run(f"t{t}", acts, failed))
+    return out
+
+
+def test_intervals_cover_chance_when_outcomes_ignore_the_actions():
+    rng = np.random.default_rng(11)
+    hits = {"across_tasks": 0, "within_task": 0}
+    seen = {"across_tasks": 0, "within_task": 0}
+    for _ in range(40):
+        for row in early_warning_rows(_synthetic(rng, 20, 5, first_decides=False), "c"):
+            if row["k"] in (1, 3) and row["ci_low"] is not None:
+                seen[str(row["scope"])] += 1
+                hits[str(row["scope"])] += row["ci_low"] <= 0.5 <= row["ci_high"]  # type: ignore[operator]
+    for scope in hits:
+        assert seen[scope] >= 60
+        assert hits[scope] / seen[scope] >= 0.88, (scope, hits[scope] / seen[scope])
+
+
+def test_first_action_deciding_the_outcome_is_found_at_k_1():
+    rng = np.random.default_rng(5)
+    runs = _synthetic(rng, 20, 8, first_decides=True)
+    rows = {(r["scope"], r["k"]): r for r in early_warning_rows(runs, "c")}
+    assert rows[("within_task", 1)]["auroc"] > 0.95  # type: ignore[operator]
+    assert rows[("across_tasks", 1)]["auroc"] > 0.95  # type: ignore[operator]
+    assert rows[("within_task", 1)]["ci_low"] > 0.5  # type: ignore[operator]
+
+
+def test_real_dumps_give_table_summary_plot_and_report(tmp_path: Path):
+    need_realdata()
+    from trajdiv import analyze
+
+    out = tmp_path / "o"
+    analyze([AC, AC.parent.parent / "tau-bench"], out, jobs=1, cache_dir=None)
+    ew = pl.read_parquet(out / "early_warning.parquet")
+    assert ew.columns == [
+        "config",
+        "k",
+        "fraction",
+        "scope",
+        "auroc",
+        "ci_low",
+        "ci_high",
+        "n_runs",
+        "n_tasks",
+    ]
+    assert set(ew["scope"].unique()) == {"across_tasks", "within_task"}
+    assert ew.filter(pl.col("k").is_null())["fraction"].unique().sort().to_list() == [0.1, 0.25, 0.5]
+    claude = ew.filter(pl.col("config").str.contains("claude") & (pl.col("scope") == "across_tasks"))
+    assert (claude["n_runs"] == 50).all()
+    assert (claude["n_tasks"] == 10).all()
+    summary = json.loads((out / "summary.json").read_text())
+    for c in summary["configs"]:
+        assert set(c["early_warning"]) == {"level", "threshold", "across_tasks", "within_task"}
+    assert (out / "plots" / "early.png").exists()
+    assert "How early can you tell?" in (out / "report.html").read_text()
