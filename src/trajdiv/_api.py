@@ -15,7 +15,7 @@ import polars as pl
 
 from trajdiv._errors import UsageError
 from trajdiv.ingest._ingest import read_runs
-from trajdiv.ingest._jsonl import write_jsonl
+from trajdiv.ingest._jsonl import EXPORT_HEADER, write_jsonl
 from trajdiv.pipeline._run import PipelineResult, run_pipeline
 from trajdiv.pipeline._settings import Settings
 from trajdiv.stats._compare import PairedDiff, compare_family
@@ -206,7 +206,16 @@ def export_jsonl(
     pool_benchmarks: bool = False,
     score: str | None = None,
 ) -> int:
-    """Write every run under ``inputs`` to trajdiv's JSONL export; returns the runs written."""
+    """Write every run under ``inputs`` to trajdiv's JSONL export; returns the runs written.
+    The export file is never read as an input, and never replaces one: an existing file at
+    ``path`` that is not an earlier trajdiv export is refused."""
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; name the .jsonl file to write")
+    if path.exists():
+        with open(path, "rb") as fh:
+            head = fh.readline(200).strip()
+        if head != json.dumps(EXPORT_HEADER).encode():
+            raise UsageError(f"{path}: exists and is not a trajdiv export; refusing to replace it")
     ds = read_runs(
         list(inputs),
         config_from=config_from,
@@ -214,6 +223,7 @@ def export_jsonl(
         f1_threshold=f1_threshold,
         pool_benchmarks=pool_benchmarks,
         score=score,
+        exclude=[path],
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_jsonl(ds.runs, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -9,10 +10,22 @@ from pathlib import Path
 __all__ = ["atomic_write_bytes", "atomic_write_text", "tmp_path"]
 
 
+@functools.cache
+def _file_mode() -> int:
+    """The mode a new file gets under this process's umask (0644 under umask 022)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def tmp_path(path: Path) -> Path:
-    """A new empty temporary file beside ``path`` (created, so the name is ours)."""
+    """A new empty temporary file beside ``path`` (created, so the name is ours), with the mode
+    the umask gives new files (``mkstemp`` alone would make every output 0600)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, _file_mode())
+    finally:
+        os.close(fd)
     return Path(tmp)
 
 

@@ -103,23 +103,30 @@ def _open_reason(exc: Exception) -> str:
 
 
 def discover(
-    inputs: Sequence[str | os.PathLike[str]], limits: ArchiveLimits = ARCHIVE_LIMITS
+    inputs: Sequence[str | os.PathLike[str]],
+    limits: ArchiveLimits = ARCHIVE_LIMITS,
+    exclude: Sequence[str | os.PathLike[str]] = (),
 ) -> tuple[list[Source], list[Skip]]:
     """All files under ``inputs``, archives opened, in a deterministic order.
 
-    A path given twice (or reached twice) is read once. Raises :class:`UsageError` when an
-    input does not exist.
+    A path given twice (or reached twice) is read once. ``exclude`` names trajdiv's own
+    outputs (the ``-o`` folder, an export file): never read, listed once as skipped. Raises
+    :class:`UsageError` when an input does not exist, or is an excluded path or inside one.
     """
     sources: list[Source] = []
     skips: list[Skip] = []
     seen: dict[str, str] = {}
+    own = {os.path.realpath(p) for p in exclude}
     for raw in inputs:
         root = Path(raw)
         if not root.exists() and not root.is_symlink():
             raise UsageError(f"{raw}: no such file or folder")
+        real_root = os.path.realpath(root)
+        if any(real_root == o or real_root.startswith(o.rstrip(os.sep) + os.sep) for o in own):
+            raise UsageError(f"{raw}: is trajdiv's own output (-o); write the output elsewhere")
         root_name = root.resolve().name if root.name in ("", ".", "..") else root.name
         if root.is_dir():
-            files, walk_skips = _walk(root, root_name)
+            files, walk_skips = _walk(root, root_name, own)
             skips.extend(walk_skips)
         else:
             files = [(root, (root_name,))]
@@ -160,7 +167,9 @@ def _file_kind(path: Path) -> str:
     return "special file"
 
 
-def _walk(root: Path, root_name: str) -> tuple[list[tuple[Path, tuple[str, ...]]], list[Skip]]:
+def _walk(
+    root: Path, root_name: str, own: set[str] | frozenset[str] = frozenset()
+) -> tuple[list[tuple[Path, tuple[str, ...]]], list[Skip]]:
     """Files under ``root`` in sorted order. Symlinked folders are followed once: one that leads
     to a folder already walked (an alias or a loop) is listed as skipped instead."""
     real_dirs = {os.path.realpath(d) for d, _, _ in os.walk(root)}
@@ -179,6 +188,9 @@ def _walk(root: Path, root_name: str) -> tuple[list[tuple[Path, tuple[str, ...]]
         subdirs: list[tuple[Path, tuple[str, ...]]] = []
         for e in entries:
             path, eparts = Path(e.path), (*parts, e.name)
+            if own and os.path.realpath(path) in own:
+                skips.append(Skip(str(path), "trajdiv's own output (-o); not read as input", "not-a-dump"))
+                continue
             try:
                 is_dir = e.is_dir()
             except OSError:

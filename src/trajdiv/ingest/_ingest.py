@@ -154,8 +154,10 @@ def plan_inputs(
     grading: str = "contains",
     f1_threshold: float = 0.5,
     score: str | None = None,
+    exclude: Sequence[str | Path] = (),
 ) -> Plan:
     """Discover and classify every input file. Raises UsageError for a missing input.
+    ``exclude``: trajdiv's own outputs, never read (see :func:`discover`).
 
     ``grading`` and ``f1_threshold`` choose how answer-graded runs are labelled
     (:mod:`trajdiv.ingest._grading`); ``score`` names the inspect_ai scorer whose value is the
@@ -169,7 +171,7 @@ def plan_inputs(
         raise UsageError("--f1-threshold must lie in (0, 1]")
     if not inputs:
         raise UsageError("no input given")
-    sources, skips = discover(inputs)
+    sources, skips = discover(inputs, exclude=exclude)
     entries: dict[str, ManifestEntry] = {}
     for s in skips:
         entries[s.display] = ManifestEntry(s.display, "skipped", "none", reason=s.reason, kind=s.kind)
@@ -486,6 +488,7 @@ def read_runs(
     f1_threshold: float = 0.5,
     pool_benchmarks: bool = False,
     score: str | None = None,
+    exclude: Sequence[str | Path] = (),
 ) -> Dataset:
     """Read every run under ``inputs`` into memory, grouped and labelled.
 
@@ -503,6 +506,8 @@ def read_runs(
         Let one configuration hold runs of several benchmarks (see :func:`resolve_labels`).
     score
         The inspect_ai scorer whose value is a sample's outcome (default: the first).
+    exclude
+        Paths never read (trajdiv's own outputs); listed as skipped.
 
     Examples
     --------
@@ -510,7 +515,9 @@ def read_runs(
     >>> len(ds.runs)  # doctest: +SKIP
     40
     """
-    plan = plan_inputs(inputs, config_from, grading=grading, f1_threshold=f1_threshold, score=score)
+    plan = plan_inputs(
+        inputs, config_from, grading=grading, f1_threshold=f1_threshold, score=score, exclude=exclude
+    )
     _raise_if_strict(plan, strict)
     read: list[tuple[Run, str, tuple[str, ...]]] = []
     for src, reader in plan.work:

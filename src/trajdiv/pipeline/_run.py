@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from trajdiv._digest import code_digest
 from trajdiv._errors import UsageError
 from trajdiv._io import atomic_write_bytes
 from trajdiv.graph._branching import build_branch_graph
@@ -156,7 +157,10 @@ def _source_key(source: Source, reader_name: str, settings: Settings, ctx: ReadC
     h = hashlib.blake2b(digest_size=20)
     for piece in (
         _VERSION,
+        code_digest(),
         source.display.encode(),
+        # names from the input argument down: they shape configuration labels and label scopes
+        json.dumps([source.parts, source.archive, source.member, source.index]).encode(),
         reader_name.encode(),
         settings.config_from.encode(),
         f"{ctx.grading}:{ctx.f1_threshold!r}:{ctx.score}".encode(),
@@ -342,6 +346,7 @@ def run_pipeline(
         grading=settings.grading,
         f1_threshold=settings.f1_threshold,
         score=settings.score,
+        exclude=[out_dir],
     )
     if strict:
         _raise_first_error(plan.entries.values())
@@ -460,10 +465,12 @@ def _run(
     for g in order:
         refs = refs_by_group[g]  # input order: the first copy of a duplicated run wins
         h = hashlib.blake2b(digest_size=20)
-        h.update(_VERSION + sdig.encode() + label_digest.encode())
+        h.update(_VERSION + code_digest() + sdig.encode() + label_digest.encode())
         h.update(len(g[0]).to_bytes(8, "little") + g[0].encode())
         for ref in refs:
-            h.update(ref.digest.encode())
+            # the run's content, and where it was read from (labels bind by file and scope)
+            where = json.dumps([ref.file, ref.scope]).encode()
+            h.update(ref.digest.encode() + len(where).to_bytes(8, "little") + where)
         keyed.append((h.hexdigest(), g[0], refs))
 
     # an output folder already written from exactly these inputs and settings is kept as it is

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from trajdiv._digest import code_digest
 from trajdiv._io import atomic_write_bytes
 from trajdiv.model import Run
 from trajdiv.tokens._encoding import DEFAULT_ENCODING, get_encoding
@@ -66,7 +67,7 @@ class TokenCache:
 
     def _key(self, run: Run) -> str:
         h = hashlib.blake2b(digest_size=20)
-        h.update(_CACHE_VERSION)
+        h.update(_CACHE_VERSION + code_digest())
         h.update(self.encoding_name.encode())
         for s in run.steps:
             for text in (s.thought, s.action, s.observation):
@@ -77,7 +78,7 @@ class TokenCache:
 
     def _key_from_digest(self, digest: str) -> str:
         h = hashlib.blake2b(digest_size=20)
-        h.update(_CACHE_VERSION + b"digest" + self.encoding_name.encode() + digest.encode())
+        h.update(_CACHE_VERSION + code_digest() + b"digest" + self.encoding_name.encode() + digest.encode())
         return h.hexdigest()
 
     def _path(self, key: str) -> Path:

@@ -1,0 +1,36 @@
+"""A digest of trajdiv's own code, part of every cache key: any upgrade or edit of the package
+makes cached values a miss, never a stale answer."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["code_digest"]
+
+
+@functools.cache
+def code_digest() -> bytes:
+    """blake2b of the package version and of every source and data file of the package.
+
+    Examples
+    --------
+    >>> len(code_digest())
+    40
+    """
+    h = hashlib.blake2b(digest_size=20)
+    try:
+        version = metadata.version("trajdiv")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    h.update(version.encode())
+    root = Path(__file__).resolve().parent
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".toml") and p.is_file()):
+        rel = path.relative_to(root).as_posix().encode()
+        data = path.read_bytes()
+        for piece in (rel, data):
+            h.update(len(piece).to_bytes(8, "little"))
+            h.update(piece)
+    return h.hexdigest().encode()

@@ -1,0 +1,119 @@
+"""A shared cache never changes a result: sequences of commands over overlapping folders, with
+one cache, give the bytes a run without cache gives."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AC, need_realdata
+from tests.helpers import write_ac_dump, write_report
+from trajdiv.cli import main
+
+TABLES = ("runs.parquet", "steps.parquet", "divergence_groups.parquet", "summary.json", "pass_k.parquet")
+
+
+def _digests(out: Path) -> dict[str, str]:
+    return {n: hashlib.sha256((out / n).read_bytes()).hexdigest() for n in TABLES if (out / n).exists()}
+
+
+def _corpus(root: Path) -> Path:
+    """parent/ holds two benchmarks' worth of dumps, each with its own harness reports."""
+    for sub, key in (("a", "m1"), ("b", "m2")):
+        d = root / "parent" / sub
+        tasks = {f"repo__pkg-{i}": [["ls", f"cat {i}"], ["ls", "pwd"], ["grep x", "ls"]] for i in range(4)}
+        write_ac_dump(d, key, tasks, model=f"model-{key}")
+        for k in (1, 2, 3):
+            ids = sorted(tasks)
+            write_report(d, key, k, ids[:k], ids[k:])
+    return root / "parent"
+
+
+@pytest.mark.parametrize("command", ["stats", "diverge"])
+def test_parent_then_child_then_renamed_copy(tmp_path: Path, command: str):
+    parent = _corpus(tmp_path)
+    copy = tmp_path / "renamed"
+    shutil.copytree(parent / "a", copy)
+    cache = tmp_path / "cache"
+    sequence = [
+        ([parent], []),
+        ([parent / "a"], []),
+        ([copy], []),
+        ([parent / "a"], ["--config-from", "dirname"]),
+        ([parent], []),
+    ]
+    for i, (inputs, extra) in enumerate(sequence):
+        args = [command, *map(str, inputs), "-q", "-j", "1", *extra]
+        cached, fresh = tmp_path / f"c{i}", tmp_path / f"n{i}"
+        assert main([*args[:1], *args[1:], "-o", str(cached), "--cache-dir", str(cache)]) in (0, 3)
+        assert main([*args[:1], *args[1:], "-o", str(fresh), "--no-cache"]) in (0, 3)
+        assert _digests(cached) == _digests(fresh), (i, inputs, extra)
+
+
+def test_real_parent_then_subfolder_keeps_the_labels(tmp_path: Path):
+    need_realdata()
+    cache = tmp_path / "cache"
+    assert main(["stats", str(AC.parent), "-o", str(tmp_path / "a"), "--cache-dir", str(cache), "-q"]) == 0
+    assert main(["stats", str(AC), "-o", str(tmp_path / "b"), "--cache-dir", str(cache), "-q"]) == 0
+    assert main(["stats", str(AC), "-o", str(tmp_path / "n"), "--no-cache", "-q"]) == 0
+    assert _digests(tmp_path / "b") == _digests(tmp_path / "n")
+
+
+def test_a_code_change_misses_the_cache(monkeypatch):
+    import trajdiv._digest as digest
+
+    before = digest.code_digest()
+    digest.code_digest.cache_clear()
+    monkeypatch.setattr(digest, "__file__", digest.__file__)  # same package: same digest
+    assert digest.code_digest() == before
+    digest.code_digest.cache_clear()
+    monkeypatch.setattr(digest.metadata, "version", lambda name: "0.0.0-other")
+    assert digest.code_digest() != before
+    digest.code_digest.cache_clear()
+
+
+def test_outputs_follow_the_umask(tmp_path: Path):
+    import os
+    import stat
+
+    d = tmp_path / "dump"
+    write_ac_dump(d, "m", {"t1": [["ls", "cat a"], ["ls", "pwd"]], "t2": [["grep x"], ["grep y"]]})
+    old = os.umask(0o022)
+    try:
+        from trajdiv import _io
+
+        _io._file_mode.cache_clear()
+        out = tmp_path / "o"
+        assert (
+            main(["analyze", str(d), "-o", str(out), "--no-cache", "-j", "1", "-q", "--table-format", "csv"])
+            == 0
+        )
+    finally:
+        os.umask(old)
+        _io._file_mode.cache_clear()
+    for name in ("runs.parquet", "runs.csv", "summary.json", "report.html", "manifest.json"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o644, name
+
+
+def test_output_folder_is_never_read_as_input(tmp_path: Path, capsys):
+    d = tmp_path / "dump"
+    write_ac_dump(d, "m", {"t1": [["ls", "cat a"], ["ls", "pwd"]], "t2": [["grep x"], ["grep y"]]})
+    inside = d / "out"
+    for _ in range(2):  # the second run finds the first one's outputs inside its input
+        assert main(["ingest", str(d), "-o", str(inside), "--no-cache", "-q", "--export-jsonl"]) == 0
+    import json
+
+    manifest = json.loads((inside / "manifest.json").read_text())
+    assert manifest["summary"]["read"] == 2
+    assert any(e["file"] == str(inside) and "own output" in e["reason"] for e in manifest["files"])
+    # -o naming an input (or a folder holding one) is refused; an export never replaces an input
+    capsys.readouterr()
+    assert main(["ingest", str(d), "-o", str(d), "--no-cache", "-q"]) == 1
+    assert "own output" in capsys.readouterr().err
+    victim = d / "results_m" / "t1.json"
+    before = victim.read_bytes()
+    assert main(["export", str(d), "-o", str(victim)]) == 1
+    assert victim.read_bytes() == before
