@@ -16,7 +16,8 @@ import polars as pl
 from trajdiv._errors import UsageError
 from trajdiv.ingest._ingest import read_runs
 from trajdiv.ingest._jsonl import EXPORT_HEADER, write_jsonl
-from trajdiv.pipeline._run import PipelineResult, run_pipeline
+from trajdiv.pipeline._result import PipelineResult
+from trajdiv.pipeline._run import run_pipeline
 from trajdiv.pipeline._settings import Settings
 from trajdiv.stats._compare import PairedDiff, compare_family
 from trajdiv.stats._power import (
@@ -76,8 +77,9 @@ def ingest(
 
     Examples
     --------
-    >>> res = ingest(["../shared/realdata/tau-bench"], Path("out"))  # doctest: +SKIP
-    >>> res.n_runs, res.n_groups  # doctest: +SKIP
+    >>> import tempfile
+    >>> res = ingest(["../shared/realdata/tau-bench"], Path(tempfile.mkdtemp()), cache_dir=None)
+    >>> res.n_runs, res.n_groups
     (40, 10)
     """
     return run_pipeline(
@@ -169,7 +171,13 @@ def analyze(
     if report and {"diverge", "graph"} <= set(settings.stages):
         from trajdiv.report import write_report
 
-        result.report = write_report(out, summary, res)
+        totals = {
+            "files": len(res.manifest),
+            "read": sum(e.status == "read" for e in res.manifest),
+            "skipped": sum(e.status == "skipped" for e in res.manifest),
+            "runs": res.n_runs,
+        }
+        result.report = write_report(out, summary, result.plots, res.drill, totals)
     written = [out / "summary.json", *result.plots, *([result.report] if result.report else [])]
     state = {"key": key, "files": {str(p.relative_to(out)): p.stat().st_size for p in written}}
     atomic_write_text(out / _ANALYSIS_STATE, json.dumps(state))
@@ -390,6 +398,8 @@ def compare(
     alpha: float = 0.05,
     seed: int = 0,
     jobs: int | None = None,
+    engine: str = "local",
+    address: str | None = None,
     cache_dir: Path | None = None,
     config_from: str = "auto",
     grading: str = "contains",
@@ -421,6 +431,8 @@ def compare(
                 score=score,
             ),
             jobs=jobs,
+            engine=engine,
+            address=address,
             cache_dir=cache_dir,
         )
         runs = res.frame("runs")

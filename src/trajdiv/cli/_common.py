@@ -30,6 +30,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PARTIAL",
     "add_analysis_options",
+    "add_execution_options",
     "add_input_options",
     "add_read_options",
     "cache_dir_from",
@@ -87,6 +88,12 @@ def add_input_options(p: argparse.ArgumentParser, *, inputs_optional: bool = Fal
         "csv-raw. csv prefixes ' to text cells starting with = + - @ (a spreadsheet would run "
         "them as formulas); csv-raw writes cells unchanged",
     )
+    add_execution_options(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output")
+
+
+def add_execution_options(p: argparse.ArgumentParser) -> None:
+    """Where the work runs and what it may reuse: -j, --engine, --address, --cache-dir, --no-cache."""
     p.add_argument(
         "-j",
         "--jobs",
@@ -109,7 +116,6 @@ def add_input_options(p: argparse.ArgumentParser, *, inputs_optional: bool = Fal
         "(default: $TRAJDIV_CACHE_DIR or ~/.cache/trajdiv)",
     )
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary output")
 
 
 def add_read_options(p: argparse.ArgumentParser) -> None:

@@ -14,6 +14,7 @@ from trajdiv.align._abstraction import LEVELS
 from trajdiv.cli._common import (
     EXIT_OK,
     add_analysis_options,
+    add_execution_options,
     add_input_options,
     add_read_options,
     cache_dir_from,
@@ -27,7 +28,7 @@ from trajdiv.cli._common import (
 if TYPE_CHECKING:
     import polars as pl
 
-    from trajdiv.pipeline._run import PipelineResult
+    from trajdiv.pipeline._result import PipelineResult
 
 __all__ = ["build_parser", "main"]
 
@@ -215,7 +216,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         alpha=args.alpha,
         seed=args.seed,
         jobs=args.jobs,
-        cache_dir=None if args.no_cache else args.cache_dir,
+        engine=args.engine,
+        address=args.address,
+        cache_dir=cache_dir_from(args),
         **read_options(args),
     )
     if args.json:
@@ -240,7 +243,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 @guarded
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from trajdiv.plot import PLOT_KINDS, plot_one
+    from trajdiv.plot import plot_one
 
     paths = plot_one(
         args.kind,
@@ -252,7 +255,6 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if not args.quiet:
         for p in paths:
             print(for_terminal(p))
-    _ = PLOT_KINDS
     return EXIT_OK
 
 
@@ -406,11 +408,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="dumps holding both configurations (repeatable); omit when A and B are dumps",
     )
     sp.add_argument("-o", "--out", type=Path, default=None, help="also write tables and compare.json here")
-    sp.add_argument("--alpha", type=float, default=0.05)
-    sp.add_argument("--seed", type=int, default=0)
-    sp.add_argument("-j", "--jobs", type=int, default=None)
-    sp.add_argument("--cache-dir", type=Path, default=None)
-    sp.add_argument("--no-cache", action="store_true")
+    sp.add_argument("--alpha", type=float, default=0.05, help="test level (default 0.05)")
+    sp.add_argument("--seed", type=int, default=0, help="seed of the permutation tests")
+    add_execution_options(sp)
     add_read_options(sp)
     sp.add_argument("--json", action="store_true", help="print JSON")
 

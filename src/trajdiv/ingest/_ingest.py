@@ -456,14 +456,6 @@ class Dataset:
         return sum(1 for e in self.manifest if e.is_error)
 
 
-def group_runs(runs: Iterable[Run]) -> dict[tuple[str, str], list[Run]]:
-    """Runs by ``(configuration label, task id)``."""
-    groups: dict[tuple[str, str], list[Run]] = defaultdict(list)
-    for r in runs:
-        groups[r.group_key].append(r)
-    return groups
-
-
 def label_usage(plan: Plan, used: dict[str, int]) -> None:
     """Mark label files that labelled no run as skipped, with the pairing they were given."""
     for lf in plan.labels:
@@ -511,8 +503,8 @@ def read_runs(
 
     Examples
     --------
-    >>> ds = read_runs(["../shared/realdata/tau-bench"])  # doctest: +SKIP
-    >>> len(ds.runs)  # doctest: +SKIP
+    >>> ds = read_runs(["../shared/realdata/tau-bench"])  # from the project's folder
+    >>> len(ds.runs)
     40
     """
     plan = plan_inputs(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from trajdiv._errors import InputError
@@ -135,28 +134,3 @@ def load_json_lines(source: Source) -> list[Any]:
 def posix_parts(rel: str) -> tuple[str, ...]:
     """Split an archive member name into components (no empty parts)."""
     return tuple(p for p in PurePosixPath(rel).parts if p not in ("", "."))
-
-
-def fs_parts(root: Path, path: Path) -> tuple[str, ...]:
-    """Components from the input argument ``root`` (its own name included) down to ``path``."""
-    if path == root:
-        return (path.name,)
-    rel = path.relative_to(root)
-    return (
-        (root.resolve().name, *rel.parts)
-        if root.name in ("", ".", "..")
-        else (
-            root.name,
-            *rel.parts,
-        )
-    )
-
-
-def is_hidden(parts: tuple[str, ...]) -> bool:
-    """True for files under a dot-folder or named with a leading dot (``.git``, ``.DS_Store``)."""
-    return any(p.startswith(".") and p not in (".", "..") for p in parts)
-
-
-def file_size(path: str) -> int:
-    """Size of a file on disk in bytes."""
-    return os.stat(path).st_size

@@ -7,7 +7,8 @@ from trajdiv._lazy import attach
 if TYPE_CHECKING:
     from trajdiv.pipeline._engine import ENGINES, default_jobs, map_ordered
     from trajdiv.pipeline._group import GroupResult, analyze_group
-    from trajdiv.pipeline._run import PipelineResult, run_pipeline, write_manifest
+    from trajdiv.pipeline._result import PipelineResult
+    from trajdiv.pipeline._run import run_pipeline, write_manifest
     from trajdiv.pipeline._settings import STAGES, Settings
 
 __all__ = [
@@ -31,7 +32,7 @@ attach(
         "map_ordered": "trajdiv.pipeline._engine",
         "GroupResult": "trajdiv.pipeline._group",
         "analyze_group": "trajdiv.pipeline._group",
-        "PipelineResult": "trajdiv.pipeline._run",
+        "PipelineResult": "trajdiv.pipeline._result",
         "run_pipeline": "trajdiv.pipeline._run",
         "write_manifest": "trajdiv.pipeline._run",
         "STAGES": "trajdiv.pipeline._settings",

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,6 @@ from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._base import ReadContext
 from trajdiv.ingest._ingest import (
     LabelKey,
-    ManifestEntry,
     Plan,
     bind_labels,
     finalize_group,
@@ -51,6 +50,7 @@ from trajdiv.ingest._source import Source
 from trajdiv.model import Run
 from trajdiv.pipeline._engine import default_jobs, map_ordered
 from trajdiv.pipeline._group import GroupResult, analyze_group, safe_name
+from trajdiv.pipeline._result import PipelineResult
 from trajdiv.pipeline._settings import Settings
 from trajdiv.pipeline._sink import TableSink
 from trajdiv.pipeline._state import manifest_digest, reuse, save_state
@@ -95,33 +95,6 @@ class _SourceIndex:
     reason: str | None
     warnings: list[str]
     cached: bool = False
-
-
-@dataclass(slots=True)
-class PipelineResult:
-    """What a pipeline run produced."""
-
-    out_dir: Path
-    manifest: list[ManifestEntry]
-    tables: dict[str, Path] = field(default_factory=dict)
-    """Parquet file of each table written."""
-    n_runs: int = 0
-    n_groups: int = 0
-    groups_from_cache: int = 0
-    sources_from_cache: int = 0
-    drill: list[dict[str, Any]] = field(default_factory=list)
-    reused: bool = False
-    """True when ``out_dir`` already held these results and nothing was rewritten."""
-    state_key: str = ""
-
-    @property
-    def n_skipped_errors(self) -> int:
-        """Input files skipped because they were unusable, or read with errors."""
-        return sum(1 for e in self.manifest if e.is_error)
-
-    def frame(self, name: str) -> pl.DataFrame:
-        """A written table, read back."""
-        return pl.read_parquet(self.tables[name])
 
 
 # worker-side state, set once per worker by _init

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from trajdiv._errors import UsageError
 from trajdiv.align._abstraction import LEVELS, load_phase_rules
@@ -41,7 +41,6 @@ class Settings:
     """The inspect_ai scorer whose value is a sample's outcome (None: the first)."""
     keep_format_errors: bool = False
     """Count steps whose output could not be parsed (no action ran) in divergence and graphs."""
-    extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         unknown = set(self.stages) - set(STAGES)

@@ -11,7 +11,7 @@ from trajdiv.ingest._ingest import ManifestEntry, Plan
 from trajdiv.tables import atomic_write_text
 
 if TYPE_CHECKING:
-    from trajdiv.pipeline._run import PipelineResult
+    from trajdiv.pipeline._result import PipelineResult
 
 __all__ = ["manifest_digest", "reuse", "save_state"]
 

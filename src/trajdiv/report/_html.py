@@ -11,10 +11,10 @@ from __future__ import annotations
 import base64
 import html
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from trajdiv.pipeline._run import PipelineResult
 from trajdiv.tables import atomic_write_text
 
 __all__ = ["esc", "render_report", "write_report"]
@@ -267,17 +267,33 @@ a dot marks a step the run does not have. Expand a task to see it.</p>{drills}
 """
 
 
-def write_report(out_dir: Path, summary: dict[str, Any], res: PipelineResult) -> Path:
-    """Write ``out_dir/report.html`` from the summary, the plots and the pipeline's drill data."""
-    plots = sorted((out_dir / "plots").glob("*.png"))
+def write_report(
+    out_dir: Path,
+    summary: dict[str, Any],
+    plots: Sequence[Path],
+    drill: list[dict[str, Any]],
+    totals: dict[str, int],
+) -> Path:
+    """Write ``out_dir/report.html``.
+
+    Parameters
+    ----------
+    out_dir
+        The analysis output folder.
+    summary
+        The statistics (``summary.json``).
+    plots
+        The plots this analysis drew (only these are embedded; older files in ``plots/`` are not).
+    drill
+        Side-by-side data of the groups shown in full.
+    totals
+        Input file counts for the header (files, read, skipped, runs).
+    """
     order = ["divergence", "agreement", "passk", "spread", "cv", "steps"]
-    plots.sort(key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem))
-    totals = {
-        "files": len(res.manifest),
-        "read": sum(e.status == "read" for e in res.manifest),
-        "skipped": sum(e.status == "skipped" for e in res.manifest),
-        "runs": res.n_runs,
-    }
+    pngs = sorted(
+        (p for p in plots if p.suffix == ".png"),
+        key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem),
+    )
     path = out_dir / "report.html"
-    atomic_write_text(path, render_report(summary, plots, res.drill, totals))
+    atomic_write_text(path, render_report(summary, pngs, drill, totals))
     return path

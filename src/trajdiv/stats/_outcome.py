@@ -29,7 +29,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
     Examples
     --------
-    >>> pass_at_k(5, 1, 1), pass_at_k(5, 1, 5)
+    >>> round(pass_at_k(5, 1, 1), 12), pass_at_k(5, 1, 5)
     (0.2, 1.0)
     """
     if not 0 < k <= n or not 0 <= c <= n:

@@ -1,0 +1,40 @@
+"""What a pipeline run produced (shared by the runner and the output-folder state)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from trajdiv.ingest._ingest import ManifestEntry
+
+__all__ = ["PipelineResult"]
+
+
+@dataclass(slots=True)
+class PipelineResult:
+    """What a pipeline run produced."""
+
+    out_dir: Path
+    manifest: list[ManifestEntry]
+    tables: dict[str, Path] = field(default_factory=dict)
+    """Parquet file of each table written."""
+    n_runs: int = 0
+    n_groups: int = 0
+    groups_from_cache: int = 0
+    sources_from_cache: int = 0
+    drill: list[dict[str, Any]] = field(default_factory=list)
+    reused: bool = False
+    """True when ``out_dir`` already held these results and nothing was rewritten."""
+    state_key: str = ""
+
+    @property
+    def n_skipped_errors(self) -> int:
+        """Input files skipped because they were unusable, or read with errors."""
+        return sum(1 for e in self.manifest if e.is_error)
+
+    def frame(self, name: str) -> pl.DataFrame:
+        """A written table, read back."""
+        return pl.read_parquet(self.tables[name])

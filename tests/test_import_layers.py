@@ -1,0 +1,88 @@
+"""Imports flow one way: base modules -> ingest -> align/tokens -> diverge -> graph -> stats ->
+plot/report -> pipeline/api -> cli, with no cycle between packages."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "trajdiv"
+LAYER = {
+    "_errors": 0,
+    "_io": 0,
+    "_text": 0,
+    "_digest": 0,
+    "_lazy": 0,
+    "model": 0,
+    "tables": 0,
+    "ingest": 1,
+    "align": 2,
+    "tokens": 2,
+    "diverge": 3,
+    "graph": 4,
+    "stats": 5,
+    "plot": 6,
+    "report": 6,
+    "pipeline": 7,
+    "_api": 7,
+    "cli": 8,
+}
+TOP = {"__init__", "__main__"}  # the package's lazy front door and `python -m trajdiv`
+
+
+def _unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _imports() -> list[tuple[str, str, str]]:
+    """(importing unit, imported unit, importing file) for every trajdiv import, lazy ones too."""
+    out = []
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC.parent).with_suffix("")
+        module = ".".join(p for p in rel.parts if p != "__init__")
+        src = _unit(module) if module != "trajdiv" else "__init__"
+        if path.name == "__main__.py" and path.parent == SRC:
+            src = "__main__"
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "trajdiv":
+                if node.module == "trajdiv":
+                    targets = [f"trajdiv.{a.name}" for a in node.names]
+                else:
+                    targets = [node.module]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names if a.name.split(".")[0] == "trajdiv"]
+            out += [(src, _unit(t), str(path.relative_to(SRC))) for t in targets]
+    return out
+
+
+def test_every_unit_has_a_layer():
+    units = {p.stem if p.is_file() else p.name for p in SRC.iterdir() if p.suffix == ".py" or p.is_dir()}
+    units -= {"__pycache__"} | TOP
+    assert units <= set(LAYER), units - set(LAYER)
+
+
+def test_no_stage_imports_a_later_one():
+    wrong = [
+        (f, src, dst)
+        for src, dst, f in _imports()
+        if src not in TOP and src != dst and LAYER[dst] > LAYER[src]
+    ]
+    assert not wrong, wrong
+
+
+def test_no_cycle_between_modules():
+    g = nx.DiGraph()
+    for path in SRC.rglob("*.py"):
+        rel = ".".join(path.relative_to(SRC.parent).with_suffix("").parts)
+        body = ast.parse(path.read_text("utf-8")).body
+        # module-level imports, and those under `if TYPE_CHECKING:` (a type-only cycle is a cycle)
+        nodes = [n for b in body for n in ([b] if not isinstance(b, ast.If) else b.body)]
+        for node in nodes:
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("trajdiv."):
+                g.add_edge(rel, node.module)
+    cycles = [c for c in nx.simple_cycles(g) if not any(n.endswith("__init__") for n in c)]
+    assert not cycles, cycles
