@@ -94,7 +94,9 @@ def wilson(m: float, n: float, q: float) -> tuple[float, float]:
     q2n = q * q / n
     centre = (m + q2n / 2) / (1 + q2n)
     half = q / (1 + q2n) * math.sqrt(m * (1 - m) / n + q2n / (4 * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    lo = 0.0 if m <= 0.0 else max(0.0, centre - half)
+    hi = 1.0 if m >= 1.0 else min(1.0, centre + half)
+    return lo, hi
 
 
 def clustered_score_interval(

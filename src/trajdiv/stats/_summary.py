@@ -421,6 +421,7 @@ def _across(
 ) -> list[dict[str, Any]]:
     labelled = {c: v for c, v in task_p.items() if v}
     family = compare_family(labelled, seed=seed)
+    powered = _powered_pairs(labelled)
     out = []
     for a, b in itertools.combinations(sorted(task_p), 2):
         shared = sorted(set(task_p[a]) & set(task_p[b]))
@@ -452,13 +453,26 @@ def _across(
                 "p_holm": _r(cmp.p_adjusted),
                 "family_size": len(family),
                 "method": cmp.method,
-                "distinguishable": bool(cmp.p_adjusted is not None and cmp.p_adjusted <= 0.05),
+                "distinguishable": bool(cmp.p_adjusted is not None and cmp.p_adjusted < 0.05),
             }
         n = min(min(task_p[a][t][1] for t in shared), min(task_p[b][t][1] for t in shared))
-        if len(shared) >= 2 and n >= 1:
+        if len(shared) >= 2 and n >= 1 and (a, b) in powered:
             item["power"] = _power_entry(task_p, a, b, shared, n, seed)
         out.append(item)
     return out
+
+
+POWER_CURVE_PAIRS = 12
+"""Power curves are simulated for this many pairs (those sharing the most labelled tasks);
+``trajdiv power --a A --b B`` gives any pair's."""
+
+
+def _powered_pairs(task_p: dict[str, dict[str, tuple[float, int]]]) -> set[tuple[str, str]]:
+    shared = {
+        (a, b): len(set(task_p[a]) & set(task_p[b])) for a, b in itertools.combinations(sorted(task_p), 2)
+    }
+    ranked = sorted((p for p, k in shared.items() if k >= 2), key=lambda p: (-shared[p], p))
+    return set(ranked[:POWER_CURVE_PAIRS])
 
 
 def _share_test(agree: int, decided: int) -> dict[str, Any] | None:
