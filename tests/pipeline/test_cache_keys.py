@@ -117,3 +117,36 @@ def test_output_folder_is_never_read_as_input(tmp_path: Path, capsys):
     before = victim.read_bytes()
     assert main(["export", str(d), "-o", str(victim)]) == 1
     assert victim.read_bytes() == before
+
+
+def test_foreign_or_damaged_cache_entries_are_misses_never_code(tmp_path: Path):
+    import pickle
+
+    d = tmp_path / "dump"
+    write_ac_dump(d, "m", {"t1": [["ls", "cat a"], ["ls", "pwd"]], "t2": [["grep x"], ["grep y"]]})
+    cache = tmp_path / "cache"
+    assert (
+        main(["analyze", str(d), "-o", str(tmp_path / "first"), "--cache-dir", str(cache), "-q", "-j", "1"])
+        == 0
+    )
+    marker = tmp_path / "executed"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    entries = [p for p in cache.rglob("*") if p.is_file() and p.suffix in (".idx", ".entry", ".runs", ".npy")]
+    assert {p.suffix for p in entries} >= {".idx", ".entry", ".runs", ".npy"}
+    for i, p in enumerate(sorted(entries)):
+        data = p.read_bytes()
+        if i % 3 == 0:
+            p.write_bytes(pickle.dumps(Payload()))  # what a hostile co-user of the cache could write
+        elif i % 3 == 1:
+            p.write_bytes(data[: len(data) // 2])  # truncated
+        else:
+            p.write_bytes(data[:-8] + b"\x00" * 8)  # same size, damaged end
+    out, fresh = tmp_path / "second", tmp_path / "fresh"
+    assert main(["analyze", str(d), "-o", str(out), "--cache-dir", str(cache), "-q", "-j", "1"]) == 0
+    assert main(["analyze", str(d), "-o", str(fresh), "--no-cache", "-q", "-j", "1"]) == 0
+    assert not marker.exists()
+    assert _digests(out) == _digests(fresh)

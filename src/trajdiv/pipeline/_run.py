@@ -1,7 +1,7 @@
 """The streaming pipeline: read files, spill runs by group, analyse groups, write tables.
 
 Memory holds at most the groups in flight: pass 1 parses each file once and spills its runs to
-disk (``pickle``, in the cache folder when there is one); pass 2 loads one group at a time in a
+disk (JSON with a checksum, in the cache folder when there is one); pass 2 loads one group at a time in a
 worker, and its rows are appended to the tables in part files that are joined at the end.
 
 Caching. A file's parsed runs are kept under ``<cache>/sources/`` keyed by a hash of its bytes,
@@ -13,10 +13,10 @@ added, only the files and groups that changed are redone.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
-import pickle
 import shutil
 import tempfile
 from collections import defaultdict
@@ -28,7 +28,7 @@ from typing import Any
 import polars as pl
 
 from trajdiv._digest import code_digest
-from trajdiv._errors import UsageError
+from trajdiv._errors import TrajdivError, UsageError
 from trajdiv._io import atomic_write_bytes
 from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._base import ReadContext
@@ -48,6 +48,15 @@ from trajdiv.ingest._labels import LabelFile
 from trajdiv.ingest._registry import readers
 from trajdiv.ingest._source import Source
 from trajdiv.model import Run
+from trajdiv.pipeline._codec import (
+    CacheMiss,
+    frame_from_bytes,
+    frame_to_bytes,
+    pack,
+    run_from_bytes,
+    run_to_bytes,
+    unpack,
+)
 from trajdiv.pipeline._engine import default_jobs, map_ordered
 from trajdiv.pipeline._group import GroupResult, analyze_group, safe_name
 from trajdiv.pipeline._result import PipelineResult
@@ -81,6 +90,7 @@ class _RunRef:
     digest: str
     spill: str
     offset: int
+    length: int
     scope: tuple[str, ...]
     lkey: LabelKey
     """What the final configuration label is resolved from (:func:`resolve_labels`)."""
@@ -148,18 +158,44 @@ def _source_key(source: Source, reader_name: str, settings: Settings, ctx: ReadC
     return h.hexdigest()
 
 
+def _ref_from_json(d: dict[str, Any]) -> _RunRef:
+    return _RunRef(
+        str(d["file"]),
+        (str(d["group"][0]), str(d["group"][1])),
+        str(d["run_id"]),
+        str(d["digest"]),
+        str(d["spill"]),
+        int(d["offset"]),
+        int(d["length"]),
+        tuple(str(x) for x in d["scope"]),
+        (str(d["lkey"][0]), str(d["lkey"][1]), str(d["lkey"][2])),
+        str(d["model"]),
+        str(d["dump_key"]),
+    )
+
+
 def _cached_index(key: str | None, cache_dir: Path | None) -> _SourceIndex | None:
+    """The cached parse of a file, or None: absent, damaged, foreign, or its spilled runs no
+    longer match their digests (every check failing costs a re-parse, never a wrong run)."""
     if key is None or cache_dir is None:
         return None
     path = cache_dir / "sources" / key[:2] / f"{key}.idx"
-    if not path.exists():
-        return None
     try:
-        with open(path, "rb") as fh:
-            idx: _SourceIndex = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        return None  # damaged entry: parse again
-    if not all(Path(r.spill).exists() for r in idx.refs):
+        meta, _ = unpack(path.read_bytes())
+        idx = _SourceIndex(
+            str(meta["display"]),
+            [_ref_from_json(r) for r in meta["refs"]],
+            meta["reason"],
+            [str(w) for w in meta["warnings"]],
+        )
+        spills: dict[str, bytes] = {}
+        for r in idx.refs:
+            if r.spill not in spills:
+                spills[r.spill] = Path(r.spill).read_bytes()
+            blob = spills[r.spill][r.offset : r.offset + r.length]
+            if hashlib.blake2b(blob, digest_size=16).hexdigest() != r.digest:
+                return None
+    except (OSError, CacheMiss, KeyError, TypeError, ValueError, IndexError):
         return None
     idx.cached = True
     return idx
@@ -182,7 +218,7 @@ def _parse_source(item: tuple[Source, str, str | None]) -> _SourceIndex:
         with open(tmp, "wb") as fh:
             for run in runs:
                 off = fh.tell()
-                blob = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
+                blob = run_to_bytes(run)
                 fh.write(blob)
                 digest = hashlib.blake2b(blob, digest_size=16).hexdigest()
                 idx.refs.append(
@@ -193,6 +229,7 @@ def _parse_source(item: tuple[Source, str, str | None]) -> _SourceIndex:
                         digest,
                         str(spill),
                         off,
+                        len(blob),
                         scope,
                         label_key(run),
                         run.config.model,
@@ -202,7 +239,13 @@ def _parse_source(item: tuple[Source, str, str | None]) -> _SourceIndex:
         os.replace(tmp, spill)
     if cache_dir and key:
         idx_path = Path(cache_dir) / "sources" / key[:2] / f"{key}.idx"
-        atomic_write_bytes(idx_path, pickle.dumps(idx, protocol=pickle.HIGHEST_PROTOCOL))
+        meta = {
+            "display": idx.display,
+            "reason": idx.reason,
+            "warnings": idx.warnings,
+            "refs": [dataclasses.asdict(r) for r in idx.refs],
+        }
+        atomic_write_bytes(idx_path, pack(meta))
     return idx
 
 
@@ -215,7 +258,13 @@ def _load_runs(refs: list[_RunRef]) -> list[Run]:
             if fh is None:
                 fh = handles[ref.spill] = open(ref.spill, "rb")  # noqa: SIM115 - closed below
             fh.seek(ref.offset)
-            runs.append(pickle.load(fh))
+            blob = fh.read(ref.length)
+            if hashlib.blake2b(blob, digest_size=16).hexdigest() != ref.digest:
+                raise TrajdivError(f"{ref.spill}: a spilled run changed during the analysis; run again")
+            try:
+                runs.append(run_from_bytes(blob))
+            except CacheMiss as exc:
+                raise TrajdivError(f"{ref.spill}: {exc}; run again") from None
     finally:
         for fh in handles.values():
             fh.close()
@@ -236,7 +285,51 @@ class _GroupOut:
 
 
 def _group_cache_path(cache_dir: str | Path | None, key: str) -> Path | None:
-    return Path(cache_dir) / "groups" / key[:2] / f"{key}.pkl" if cache_dir else None
+    return Path(cache_dir) / "groups" / key[:2] / f"{key}.entry" if cache_dir else None
+
+
+_RESULT_FIELDS = (
+    "config",
+    "task_id",
+    "graph_json",
+    "graph_graphml",
+    "graph_file",
+    "seqs",
+    "run_ids",
+    "outcomes",
+    "drill",
+)
+
+
+def _group_to_bytes(out: _GroupOut) -> bytes:
+    meta = {
+        "result": {f: getattr(out.result, f) for f in _RESULT_FIELDS},
+        "used": out.used,
+        "warnings": out.warnings,
+        "errors": out.errors,
+        "n_runs": out.n_runs,
+        "files": out.files,
+    }
+    return pack(meta, {name: frame_to_bytes(df) for name, df in out.frames.items()})
+
+
+def _group_from_bytes(data: bytes) -> _GroupOut:
+    meta, parts = unpack(data)
+    try:
+        result = GroupResult(**{f: meta["result"][f] for f in _RESULT_FIELDS})
+        frames = {name: frame_from_bytes(blob) for name, blob in parts.items()}
+        return _GroupOut(
+            result,
+            frames,
+            {str(k): int(v) for k, v in meta["used"].items()},
+            [(str(a), str(b)) for a, b in meta["warnings"]],
+            [(str(a), str(b)) for a, b in meta["errors"]],
+            int(meta["n_runs"]),
+            {str(k): int(v) for k, v in meta["files"].items()},
+            cached=True,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CacheMiss(f"damaged group entry: {exc}") from None
 
 
 def _process_group(item: tuple[str, str, list[_RunRef]]) -> _GroupOut:
@@ -244,12 +337,9 @@ def _process_group(item: tuple[str, str, list[_RunRef]]) -> _GroupOut:
     path = _group_cache_path(_W["cache_dir"], key)
     if path is not None and path.exists():
         try:
-            with open(path, "rb") as fh:
-                out: _GroupOut = pickle.load(fh)
-            out.cached = True
-            return out
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-            pass
+            return _group_from_bytes(path.read_bytes())
+        except (OSError, CacheMiss):
+            pass  # damaged or foreign: computed again below
     runs = [relabel(r, label) for r in _load_runs(refs)]
     kept, used, warnings, errors = finalize_group(
         [(r, ref.file, ref.scope) for r, ref in zip(runs, refs, strict=True)], _W["labels"]
@@ -268,7 +358,7 @@ def _process_group(item: tuple[str, str, list[_RunRef]]) -> _GroupOut:
         files[f] = files.get(f, 0) + 1
     out = _GroupOut(result, frames, used, warnings, errors, len(kept), files)
     if path is not None:
-        atomic_write_bytes(path, pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write_bytes(path, _group_to_bytes(out))
     return out
 
 
@@ -415,7 +505,7 @@ def _run(
 
     # pass 2: one group at a time, tasks together so graphs across configurations can be drawn
     label_digest = hashlib.blake2b(
-        pickle.dumps(
+        json.dumps(
             sorted(
                 (
                     lf.display,
@@ -428,7 +518,7 @@ def _run(
                 )
                 for lf in plan.labels
             )
-        ),
+        ).encode(),
         digest_size=16,
     ).hexdigest()
     sdig = settings.digest()
