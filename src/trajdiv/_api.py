@@ -19,6 +19,7 @@ from trajdiv.ingest._jsonl import EXPORT_HEADER, write_jsonl
 from trajdiv.pipeline._result import PipelineResult
 from trajdiv.pipeline._run import run_pipeline
 from trajdiv.pipeline._settings import Settings
+from trajdiv.pipeline._state import owned_files, settle_outputs
 from trajdiv.stats._compare import PairedDiff, compare_family
 from trajdiv.stats._power import (
     PairedVariance,
@@ -150,18 +151,23 @@ def analyze(
         formats=formats,
         strict=strict,
         progress=progress,
+        settle=False,
     )
     result = AnalysisResult(pipeline=res)
     if res.n_runs == 0 or not stats:
+        # an earlier analysis of other tables is stale; of the same tables, still right
+        settle_outputs(out, {"pipeline": res.written, **({} if res.reused else {"analysis": []})})
         return result
     extras = {"diverge", "graph"} <= set(settings.stages)
     key = json.dumps([res.state_key, seed, formats, plots and extras, report and extras])
     if res.reused and (kept := _kept_analysis(out, key)) is not None:
         result.summary, result.plots, result.report = kept
+        settle_outputs(out, {"pipeline": res.written})
         return result
     summary, tables = summarize(out, seed=seed)
+    written: list[Path] = []
     for name, df in tables.items():
-        write_table(df, out, name, formats)
+        written += write_table(df, out, name, formats)
     result.summary = summary
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     if plots and {"diverge", "graph"} <= set(settings.stages):
@@ -178,9 +184,9 @@ def analyze(
             "runs": res.n_runs,
         }
         result.report = write_report(out, summary, result.plots, res.drill, totals)
-    written = [out / "summary.json", *result.plots, *([result.report] if result.report else [])]
-    state = {"key": key, "files": {str(p.relative_to(out)): p.stat().st_size for p in written}}
-    atomic_write_text(out / _ANALYSIS_STATE, json.dumps(state))
+    written += [out / "summary.json", *result.plots, *([result.report] if result.report else [])]
+    atomic_write_text(out / _ANALYSIS_STATE, json.dumps({"key": key}))
+    settle_outputs(out, {"pipeline": res.written, "analysis": written})
     return result
 
 
@@ -188,20 +194,20 @@ _ANALYSIS_STATE = ".trajdiv-analysis.json"
 
 
 def _kept_analysis(out: Path, key: str) -> tuple[dict[str, Any], list[Path], Path | None] | None:
-    """Summary, plots and report already in ``out`` from the same tables and options, if intact."""
+    """Summary, plots and report already in ``out`` from the same tables and options, if every
+    file the analysis wrote is still there with the same content."""
     try:
         state = json.loads((out / _ANALYSIS_STATE).read_text("utf-8"))
         if state["key"] != key:
             return None
-        for name, size in state["files"].items():
-            if (out / name).stat().st_size != size:
-                return None
+        files = owned_files(out, "analysis")
+        if files is None:
+            return None
         summary = json.loads((out / "summary.json").read_text("utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    files = [out / name for name in state["files"]]
     report = next((f for f in files if f.name == "report.html"), None)
-    return summary, [f for f in files if f.parent.name == "plots"], report
+    return summary, sorted(f for f in files if f.parent.name == "plots"), report
 
 
 def export_jsonl(

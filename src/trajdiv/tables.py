@@ -218,7 +218,8 @@ def neutralise_formulas(lf: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-_EXTENSIONS = {"parquet": "parquet", "csv": "csv", "csv-raw": "csv", "json": "jsonl"}
+TABLE_EXTENSIONS = {"parquet": "parquet", "csv": "csv", "csv-raw": "csv", "json": "jsonl"}
+"""File extension of each table format."""
 
 
 def register_schema(name: str, columns: Mapping[str, tuple[Any, str]]) -> None:
@@ -255,7 +256,7 @@ def write_table(
     paths = []
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
-        path = out_dir / f"{name}.{_EXTENSIONS[fmt]}"
+        path = out_dir / f"{name}.{TABLE_EXTENSIONS[fmt]}"
         tmp = tmp_path(path)
         try:
             if fmt == "parquet":

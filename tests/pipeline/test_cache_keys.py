@@ -150,3 +150,39 @@ def test_foreign_or_damaged_cache_entries_are_misses_never_code(tmp_path: Path):
     assert main(["analyze", str(d), "-o", str(fresh), "--no-cache", "-q", "-j", "1"]) == 0
     assert not marker.exists()
     assert _digests(out) == _digests(fresh)
+
+
+def test_second_analysis_into_the_same_folder_leaves_nothing_of_the_first(tmp_path: Path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_ac_dump(
+        a, "alpha", {f"task-a{i}": [["ls", "cat x"], ["ls", "pwd"]] for i in range(3)}, model="alpha"
+    )
+    write_ac_dump(b, "beta", {"task-b": [["grep y"], ["grep z"]]}, model="beta")
+    out = tmp_path / "out"
+    assert main(["analyze", str(a), "-o", str(out), "--no-cache", "-q", "-j", "1"]) == 0
+    (out / "my-notes.txt").write_text("mine")  # a user's file in the output folder
+    first = {p.relative_to(out) for p in out.rglob("*") if p.is_file()}
+    assert any("task-a" in str(p) for p in first)
+    assert main(["analyze", str(b), "-o", str(out), "--no-cache", "-q", "-j", "1"]) == 0
+    second = {p.relative_to(out) for p in out.rglob("*") if p.is_file()}
+    assert not [p for p in second if "task-a" in str(p) or "alpha" in str(p)]
+    assert (out / "my-notes.txt").read_text() == "mine"
+    assert "alpha" not in (out / "report.html").read_text()
+    # `ingest` of other data into an analysed folder removes the now stale analysis
+    assert main(["ingest", str(a), "-o", str(out), "--no-cache", "-q"]) == 0
+    assert not (out / "summary.json").exists()
+    assert not (out / "report.html").exists()
+    assert (out / "my-notes.txt").exists()
+
+
+def test_reuse_checks_content_not_size(tmp_path: Path):
+    d = tmp_path / "dump"
+    write_ac_dump(d, "m", {"t1": [["ls", "cat a"], ["ls", "pwd"]], "t2": [["grep x"], ["grep y"]]})
+    out = tmp_path / "out"
+    assert main(["analyze", str(d), "-o", str(out), "--no-cache", "-q", "-j", "1"]) == 0
+    good = (out / "runs.parquet").read_bytes()
+    damaged = bytearray(good)
+    damaged[len(damaged) // 2] ^= 0xFF  # same size, different content
+    (out / "runs.parquet").write_bytes(bytes(damaged))
+    assert main(["analyze", str(d), "-o", str(out), "--no-cache", "-q", "-j", "1"]) == 0
+    assert (out / "runs.parquet").read_bytes() == good

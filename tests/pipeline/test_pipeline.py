@@ -94,7 +94,8 @@ def test_no_temporary_files_left_behind(tmp_path: Path):
     write_ac_dump(dump, "m", {"t1": [["ls"], ["pwd"]]})
     out = tmp_path / "out"
     run_pipeline([dump], out, jobs=1)
-    leftovers = [p for p in out.rglob("*") if p.name.startswith(".") and p.name != ".trajdiv-state.json"]
+    state = {".trajdiv-state.json", ".trajdiv-files.json"}
+    leftovers = [p for p in out.rglob("*") if p.name.startswith(".") and p.name not in state]
     assert leftovers == []
 
 

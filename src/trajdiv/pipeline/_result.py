@@ -29,6 +29,8 @@ class PipelineResult:
     reused: bool = False
     """True when ``out_dir`` already held these results and nothing was rewritten."""
     state_key: str = ""
+    written: list[Path] = field(default_factory=list)
+    """The files this run wrote (or, when reused, found intact) in ``out_dir``."""
 
     @property
     def n_skipped_errors(self) -> int:

@@ -62,8 +62,8 @@ from trajdiv.pipeline._group import GroupResult, analyze_group, safe_name
 from trajdiv.pipeline._result import PipelineResult
 from trajdiv.pipeline._settings import Settings
 from trajdiv.pipeline._sink import TableSink
-from trajdiv.pipeline._state import manifest_digest, reuse, save_state
-from trajdiv.tables import atomic_write_text, frame
+from trajdiv.pipeline._state import manifest_digest, reuse, save_state, settle_outputs
+from trajdiv.tables import TABLE_EXTENSIONS, atomic_write_text, frame
 from trajdiv.tokens._tokenize import TokenCache
 
 __all__ = ["PipelineResult", "run_pipeline"]
@@ -389,12 +389,15 @@ def run_pipeline(
     across_tasks: int = 20,
     progress: Callable[[str, int, int], None] | None = None,
     plan: Plan | None = None,
+    settle: bool = True,
 ) -> PipelineResult:
     """Run the per-group stages of ``settings`` over ``inputs`` and write the tables.
 
     Returns a :class:`PipelineResult`; ``manifest.json`` in ``out_dir`` accounts for every file.
     ``drill_limit`` groups keep side-by-side data for the report; graphs across configurations
     are drawn for the first ``across_tasks`` tasks that two or more configurations share.
+    ``settle``: remove the files an earlier run wrote into ``out_dir`` that this one did not
+    write again (False when the caller writes more outputs and settles itself).
     """
     settings = settings or Settings()
     jobs = jobs or default_jobs()
@@ -430,6 +433,7 @@ def run_pipeline(
             strict,
             drill_limit,
             progress,
+            settle,
         )
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
@@ -457,6 +461,7 @@ def _run(
     strict: bool,
     drill_limit: int,
     progress: Callable[[str, int, int], None] | None,
+    settle: bool,
 ) -> PipelineResult:
     cache = str(cache_dir) if cache_dir else None
     spill_dir = tmp_root / "spill"
@@ -546,6 +551,8 @@ def _run(
     res.state_key = state_key
     reused = reuse(out_dir, state_key, res)
     if reused is not None:
+        if settle:
+            settle_outputs(out_dir, {"pipeline": reused.written})
         return reused
     n_miss = sum(1 for k, _, _ in keyed if not ((p := _group_cache_path(cache_dir, k)) and p.exists()))
     group_jobs = jobs if n_miss > 1 else 1
@@ -582,19 +589,21 @@ def _run(
         for f, n in gout.files.items():
             run_counts[f] += n
         if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
-            atomic_write_text(out_dir / r.graph_file, r.graph_json)
-            atomic_write_text(out_dir / r.graph_file.replace(".json", ".graphml"), r.graph_graphml)
+            graph_json, graphml = out_dir / r.graph_file, out_dir / r.graph_file.replace(".json", ".graphml")
+            atomic_write_text(graph_json, r.graph_json)
+            atomic_write_text(graphml, r.graph_graphml)
+            res.written += [graph_json, graphml]
         if r.drill is not None and len(res.drill) < drill_limit:
             res.drill.append({"config": r.config, "task_id": r.task_id, **r.drill})
         if across and across[0].task_id != r.task_id:
-            across_done += _write_across(across, out_dir)
+            across_done += _write_across(across, out_dir, res.written)
             across = []
         if r.seqs and across_done < across_tasks:
             across.append(r)
         if progress:
             progress("analyse", k, len(order))
     if across_done < across_tasks:
-        _write_across(across, out_dir)
+        _write_across(across, out_dir, res.written)
 
     # manifest: label files that labelled nothing, files whose runs were all duplicates
     label_usage(plan, used_total)
@@ -607,12 +616,16 @@ def _run(
     res.manifest = list(plan.entries.values())
     names = tuple(n for n in _GROUP_TABLES if n in sink.parts or n in sink.buffers or n in ("runs", "steps"))
     res.tables = sink.finish(out_dir, formats, names)
+    res.written += [out_dir / f"{n}.{TABLE_EXTENSIONS[f]}" for n in names for f in formats]
     write_manifest(out_dir, res)
+    res.written.append(out_dir / "manifest.json")
     save_state(out_dir, state_key, res)
+    if settle:  # new tables: an earlier analysis of the folder's old tables is stale
+        settle_outputs(out_dir, {"pipeline": res.written, "analysis": []})
     return res
 
 
-def _write_across(groups: list[GroupResult], out_dir: Path) -> int:
+def _write_across(groups: list[GroupResult], out_dir: Path, written: list[Path]) -> int:
     """Graph of one task across configurations; returns 1 if one was written."""
     if len(groups) < 2:
         return 0
@@ -624,8 +637,12 @@ def _write_across(groups: list[GroupResult], out_dir: Path) -> int:
         configs += [g.config] * len(g.run_ids)
     bg = build_branch_graph(run_ids, seqs, outcomes, level="verb", configs=configs)
     base = out_dir / "graphs" / "_across" / safe_name(groups[0].task_id)
-    atomic_write_text(base.parent / f"{base.name}.json", bg.to_json())
-    atomic_write_text(base.parent / f"{base.name}.graphml", bg.to_graphml())
+    for path, text in (
+        (base.parent / f"{base.name}.json", bg.to_json()),
+        (base.parent / f"{base.name}.graphml", bg.to_graphml()),
+    ):
+        atomic_write_text(path, text)
+        written.append(path)
     return 1
 
 

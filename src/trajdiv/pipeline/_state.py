@@ -13,7 +13,7 @@ from trajdiv.tables import atomic_write_text
 if TYPE_CHECKING:
     from trajdiv.pipeline._result import PipelineResult
 
-__all__ = ["manifest_digest", "reuse", "save_state"]
+__all__ = ["file_digest", "manifest_digest", "owned_files", "reuse", "save_state", "settle_outputs"]
 
 
 _STATE_FILE = ".trajdiv-state.json"
@@ -25,14 +25,76 @@ def manifest_digest(plan: Plan) -> str:
     return hashlib.blake2b(json.dumps(entries).encode(), digest_size=16).hexdigest()
 
 
-def _output_files(out_dir: Path) -> dict[str, int]:
-    """Sizes of the outputs (temporary and hidden files and folders left out)."""
-    out = {}
-    for p in sorted(out_dir.rglob("*")):
-        rel = p.relative_to(out_dir)
-        if p.is_file() and not any(part.startswith(".") for part in rel.parts):
-            out[str(rel)] = p.stat().st_size
-    return out
+_LEDGER = ".trajdiv-files.json"
+"""Every file trajdiv wrote into an output folder, with its digest and the step that wrote it."""
+
+
+def file_digest(path: Path) -> str:
+    """blake2b of a file's content, read in blocks."""
+    h = hashlib.blake2b(digest_size=20)
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _ledger(out_dir: Path) -> dict[str, dict[str, str]]:
+    try:
+        data = json.loads((out_dir / _LEDGER).read_text("utf-8"))
+        return {str(k): {"digest": str(v["digest"]), "by": str(v["by"])} for k, v in data.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def owned_files(out_dir: Path, by: str) -> list[Path] | None:
+    """The files step ``by`` wrote into ``out_dir`` last time, if all are still there unchanged
+    (content digests, not sizes); None otherwise."""
+    entries = {k: v for k, v in _ledger(out_dir).items() if v["by"] == by}
+    if not entries:
+        return None
+    paths = []
+    for rel, info in entries.items():
+        path = out_dir / rel
+        try:
+            if file_digest(path) != info["digest"]:
+                return None
+        except OSError:
+            return None
+        paths.append(path)
+    return paths
+
+
+def settle_outputs(out_dir: Path, written: dict[str, list[Path]]) -> None:
+    """Record what this run wrote (per step) and remove what an earlier run into ``out_dir``
+    wrote but this one did not write again. Only files in the ledger are ever removed, and only
+    if still unchanged; a user's files are never touched. Steps not in ``written`` keep their
+    entries (their files stay)."""
+    old = _ledger(out_dir)
+    new: dict[str, dict[str, str]] = {k: v for k, v in old.items() if v["by"] not in written}
+    for by, paths in written.items():
+        for p in paths:
+            if p.is_file():
+                new[p.relative_to(out_dir).as_posix()] = {"digest": file_digest(p), "by": by}
+    for rel, info in old.items():
+        if rel in new:
+            continue
+        path = out_dir / rel
+        try:
+            if path.is_file() and file_digest(path) == info["digest"]:
+                path.unlink()
+                _remove_empty_parents(path.parent, out_dir)
+        except OSError:
+            continue
+    atomic_write_text(out_dir / _LEDGER, json.dumps(new, sort_keys=True, indent=0))
+
+
+def _remove_empty_parents(folder: Path, out_dir: Path) -> None:
+    while folder != out_dir and out_dir in folder.parents:
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def save_state(out_dir: Path, key: str, res: PipelineResult) -> None:
@@ -41,22 +103,21 @@ def save_state(out_dir: Path, key: str, res: PipelineResult) -> None:
         "n_runs": res.n_runs,
         "n_groups": res.n_groups,
         "tables": {k: str(v.relative_to(out_dir)) for k, v in res.tables.items()},
-        "files": _output_files(out_dir),
         "drill": res.drill,
     }
     atomic_write_text(out_dir / _STATE_FILE, json.dumps(state, ensure_ascii=False))
 
 
 def reuse(out_dir: Path, key: str, res: PipelineResult) -> PipelineResult | None:
-    """The result recorded in ``out_dir`` if it came from the same inputs and settings and its
-    files are all still there unchanged in size; otherwise None."""
+    """The result recorded in ``out_dir`` if it came from the same inputs and settings and the
+    files it wrote are all still there with the same content; otherwise None."""
     path = out_dir / _STATE_FILE
     try:
         state = json.loads(path.read_text("utf-8"))
         if state.get("key") != key:
             return None
-        files = _output_files(out_dir)
-        if any(files.get(name) != size for name, size in state["files"].items()):
+        files = owned_files(out_dir, "pipeline")
+        if files is None:
             return None
         manifest = json.loads((out_dir / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
@@ -66,5 +127,6 @@ def reuse(out_dir: Path, key: str, res: PipelineResult) -> PipelineResult | None
     res.tables = {k: out_dir / v for k, v in state["tables"].items()}
     res.drill = state["drill"]
     res.groups_from_cache = res.n_groups
+    res.written = files
     res.reused = True
     return res
