@@ -186,3 +186,38 @@ def test_reuse_checks_content_not_size(tmp_path: Path):
     (out / "runs.parquet").write_bytes(bytes(damaged))
     assert main(["analyze", str(d), "-o", str(out), "--no-cache", "-q", "-j", "1"]) == 0
     assert (out / "runs.parquet").read_bytes() == good
+
+
+def test_cache_info_clear_and_size_bound(tmp_path: Path, capsys, monkeypatch):
+    d = tmp_path / "dump"
+    write_ac_dump(d, "m", {f"t{i}": [["ls", f"cat {i}"], ["ls", "pwd"]] for i in range(6)})
+    cache = tmp_path / "cache"
+    (cache).mkdir()
+    (cache / "not-ours.txt").write_text("keep")
+    assert (
+        main(["analyze", str(d), "-o", str(tmp_path / "o1"), "--cache-dir", str(cache), "-q", "-j", "1"]) == 0
+    )
+    capsys.readouterr()
+    assert main(["cache", "info", "--cache-dir", str(cache)]) == 0
+    info = capsys.readouterr().out
+    assert "parsed files" in info
+    assert "group results" in info
+    from trajdiv.pipeline._cachedir import cache_info
+
+    full = cache_info(cache).total_bytes
+    assert full > 0
+    # a bound set in the environment prunes after the run, least recently used first
+    monkeypatch.setenv("TRAJDIV_CACHE_MAX_SIZE", str(full // 2))
+    assert (
+        main(["analyze", str(d), "-o", str(tmp_path / "o2"), "--cache-dir", str(cache), "-q", "-j", "1"]) == 0
+    )
+    assert cache_info(cache).total_bytes <= full // 2
+    monkeypatch.delenv("TRAJDIV_CACHE_MAX_SIZE")
+    # a pruned cache costs time, never correctness
+    assert (
+        main(["analyze", str(d), "-o", str(tmp_path / "o3"), "--cache-dir", str(cache), "-q", "-j", "1"]) == 0
+    )
+    assert _digests(tmp_path / "o3") == _digests(tmp_path / "o1")
+    assert main(["cache", "clear", "--cache-dir", str(cache)]) == 0
+    assert cache_info(cache).total_bytes == 0
+    assert (cache / "not-ours.txt").read_text() == "keep"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from trajdiv._text import for_terminal
 from trajdiv.align._abstraction import LEVELS
+from trajdiv.cli._cache import add_cache_command
 from trajdiv.cli._common import (
     EXIT_OK,
     add_analysis_options,
@@ -433,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--out", type=Path, required=True, help="the .jsonl file to write")
     add_read_options(sp)
 
+    add_cache_command(cmd)
     cmd("formats", "list the dump formats trajdiv reads", _cmd_formats)
     sp = cmd("schema", "print the columns of the tables trajdiv writes", _cmd_schema)
     sp.add_argument("table", nargs="?", default=None)

@@ -48,6 +48,7 @@ from trajdiv.ingest._labels import LabelFile
 from trajdiv.ingest._registry import readers
 from trajdiv.ingest._source import Source
 from trajdiv.model import Run
+from trajdiv.pipeline._cachedir import parse_size, prune_cache, touch
 from trajdiv.pipeline._codec import (
     CacheMiss,
     frame_from_bytes,
@@ -197,6 +198,9 @@ def _cached_index(key: str | None, cache_dir: Path | None) -> _SourceIndex | Non
                 return None
     except (OSError, CacheMiss, KeyError, TypeError, ValueError, IndexError):
         return None
+    touch(path)
+    for spill in spills:
+        touch(Path(spill))
     idx.cached = True
     return idx
 
@@ -337,7 +341,9 @@ def _process_group(item: tuple[str, str, list[_RunRef]]) -> _GroupOut:
     path = _group_cache_path(_W["cache_dir"], key)
     if path is not None and path.exists():
         try:
-            return _group_from_bytes(path.read_bytes())
+            out = _group_from_bytes(path.read_bytes())
+            touch(path)
+            return out
         except (OSError, CacheMiss):
             pass  # damaged or foreign: computed again below
     runs = [relabel(r, label) for r in _load_runs(refs)]
@@ -437,6 +443,9 @@ def run_pipeline(
         )
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
+        bound = os.environ.get("TRAJDIV_CACHE_MAX_SIZE")
+        if cache_dir is not None and bound:
+            prune_cache(cache_dir, parse_size(bound))
 
 
 def _raise_first_error(entries: Any) -> None:
