@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import argparse
 import copy
+import io
 import json
 import shutil
+import tarfile
+import warnings
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -254,8 +258,91 @@ def write_corpus(out: Path = OUT) -> dict[str, str]:
         "skipped",
     )
     put("labels/bad-label.json", json.dumps({"resolved_ids": "t1", "total_instances": 1}).encode(), "skipped")
+    _archives(out, expected)
     (out / "EXPECTED.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
     return expected
+
+
+def _zip_bytes(files: list[tuple[str, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a repeated name is the point of one case
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in files:
+                zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _patch_zip(data: bytes, index: int, local: dict[int, bytes], central: dict[int, bytes]) -> bytes:
+    """Overwrite bytes of member ``index``'s local header and central directory entry."""
+    out = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.infolist()[index]
+    for off, b in local.items():
+        out[info.header_offset + off : info.header_offset + off + len(b)] = b
+    at = out.index(b"PK\x01\x02")
+    while int.from_bytes(out[at + 42 : at + 46], "little") != info.header_offset:
+        at = out.index(b"PK\x01\x02", at + 4)
+    for off, b in central.items():
+        out[at + off : at + off + len(b)] = b
+    return bytes(out)
+
+
+def _archives(out: Path, expected: dict[str, str]) -> None:
+    """Damaged archives: each bad member is skipped with its reason, the good one read."""
+
+    def members(tag: str) -> list[tuple[str, bytes]]:
+        return [
+            (f"results_m/{tag}-t{i}.json", json.dumps({**AC, "task_id": f"{tag}-t{i}"}).encode())
+            for i in (1, 2)
+        ]
+
+    def damaged(tag: str) -> bytes:
+        plain = _zip_bytes(members(tag))
+        if tag == "corrupt-deflate":
+            with zipfile.ZipFile(io.BytesIO(plain)) as zf:
+                first = zf.infolist()[0]
+            at = first.header_offset + 30 + len(first.filename.encode()) + len(first.extra)
+            return plain[:at] + b"\xff" * 8 + plain[at + 8 :]
+        patches = {
+            "bad-crc": ({14: b"\xde\xad\xbe\xef"}, {16: b"\xde\xad\xbe\xef"}),
+            "encrypted": ({6: b"\x01\x00"}, {8: b"\x01\x00"}),
+            "deflate64": ({8: b"\x09\x00"}, {10: b"\x09\x00"}),
+            "name-mismatch": ({30: b"X"}, {}),
+        }
+        return _patch_zip(plain, 0, *patches[tag])
+
+    (out / "archives").mkdir(parents=True, exist_ok=True)
+    for tag in ("bad-crc", "encrypted", "deflate64", "name-mismatch", "corrupt-deflate"):
+        (out / "archives" / f"{tag}.zip").write_bytes(damaged(tag))
+        good = members(tag)
+        expected[f"archives/{tag}.zip!{good[0][0]}"] = "skipped"
+        expected[f"archives/{tag}.zip!{good[1][0]}"] = "read"
+    # two members of the same name: both accounted for; the second copy's runs repeat the first's
+    good = members("dup")
+    (out / "archives" / "dup-names.zip").write_bytes(_zip_bytes([good[0], good[1], good[0]]))
+    expected[f"archives/dup-names.zip!{good[0][0]}"] = "read"
+    expected[f"archives/dup-names.zip!{good[1][0]}"] = "read"
+    expected[f"archives/dup-names.zip!{good[0][0]} (copy 2)"] = "any"
+    # a tar with a file and a symlink of the same name: the file is read, the link is not followed
+    good = members("tar")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for name, data in good:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo(good[0][0])
+        link.type = tarfile.SYMTYPE
+        link.linkname = "missing.json"
+        tf.addfile(link)
+    (out / "archives" / "file-and-link.tar.gz").write_bytes(buf.getvalue())
+    expected[f"archives/file-and-link.tar.gz!{good[0][0]}"] = "read"
+    expected[f"archives/file-and-link.tar.gz!{good[1][0]}"] = "read"
+    expected[f"archives/file-and-link.tar.gz!{good[0][0]} (copy 2)"] = "skipped"
+    # a tar.gz cut in half: the archive is one skipped entry
+    (out / "archives" / "truncated.tar.gz").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    expected["archives/truncated.tar.gz"] = "skipped"
 
 
 def make_big_file(path: Path, megabytes: int = 40) -> Path:
