@@ -210,7 +210,8 @@ class _Draws:
 
 def t_test_rejects(x: npt.NDArray[np.int64], runs_per_task: int, alpha: float) -> npt.NDArray[np.bool_]:
     """Whether the paired t-test of ``compare`` rejects at ``alpha``, for each row of per-task
-    differences in successes ``x`` (A's minus B's, out of ``runs_per_task`` runs each)."""
+    differences in successes ``x`` (A's minus B's, out of ``runs_per_task`` runs each): the
+    vectorised form of :func:`trajdiv.stats._compare.paired_t` and ``t_test_p`` (same SE floor)."""
     _, t = x.shape
     d = x / runs_per_task
     mean = d.mean(axis=1)
@@ -257,8 +258,25 @@ def plan_power(
     sims: int = 2000,
     seed: int = 0,
 ) -> Power:
-    """:func:`paired_power`, computed for the test ``compare`` runs: by simulation up to
-    :data:`SIMULATION_MAX_TASKS` tasks, by the normal formula beyond (where they agree)."""
+    """:func:`paired_power`, computed for the test ``compare`` runs: by simulation while the
+    design stays within :data:`SIMULATION_BUDGET` simulated runs, by the normal formula beyond
+    (hundreds of tasks, where the two agree).
+
+    Parameters
+    ----------
+    model
+        Where simulated tasks come from (:class:`PowerModel`).
+    var
+        The paired variance components, for the formula.
+    diff
+        The true difference in pass@1 to detect (a fraction).
+    runs_per_task, n_tasks
+        The design whose power is reported.
+    alpha, power
+        Test level and the power the sample sizes are solved for.
+    sims, seed
+        Simulated experiments per design, and their seed.
+    """
     formula = paired_power(var, diff, runs_per_task, n_tasks, alpha, power)
     if sims * n_tasks * runs_per_task > SIMULATION_BUDGET:
         return formula
