@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gzip
 import io
 import json
 import shutil
+import sys
 import tarfile
 import warnings
 import zipfile
@@ -259,8 +261,53 @@ def write_corpus(out: Path = OUT) -> dict[str, str]:
     )
     put("labels/bad-label.json", json.dumps({"resolved_ids": "t1", "total_instances": 1}).encode(), "skipped")
     _archives(out, expected)
-    (out / "EXPECTED.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
-    return expected
+    fates = freeze_fates(out, expected)
+    (out / "EXPECTED.json").write_text(json.dumps(fates, indent=1, sort_keys=True) + "\n")
+    return fates
+
+
+REASON_CLASSES: tuple[tuple[str, str], ...] = (
+    ("duplicate", r"duplicates a run read from another file|differ"),
+    ("invalid-json", r"^invalid JSON|^JSON nested too deeply"),
+    ("encoding", r"^not UTF-8|^not valid UTF-16"),
+    ("empty", r"^empty file$|is empty$|^no run with at least one step"),
+    ("missing-field", r"^missing field|has no (role|function name)"),
+    ("wrong-type", r"should be (an?|a list)|^expected (an object|a list)|should be a list of"),
+    ("unknown-format", r"^unknown format"),
+    ("archive", r"archive|member|compress|CRC|links and special files"),
+    ("unmatched-labels", r"labels matches a run"),
+)
+"""Classes of skip reasons, first match wins (the broken-corpus tests assert the class)."""
+
+
+def reason_class(reason: str | None) -> str:
+    """The class of a skip reason (``other`` if none fits)."""
+    import re
+
+    for name, pattern in REASON_CLASSES:
+        if reason and re.search(pattern, reason):
+            return name
+    return "other"
+
+
+def freeze_fates(out: Path, expected: dict[str, str]) -> dict[str, str]:
+    """Every case's fate as trajdiv gives it now: ``read``, or ``skipped:<class>``. Written into
+    EXPECTED.json, so a case whose fate or kind of reason changes fails the tests; the fates of
+    the hand-made cases are checked against their intended status first."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from trajdiv.ingest import read_runs
+
+    fates: dict[str, str] = {}
+    for folder in sorted({rel.split("/", 1)[0] for rel in expected}):
+        for e in read_runs([out / folder]).manifest:
+            rel = str(Path(e.file).resolve().relative_to(out.resolve()))
+            fates[rel] = "read" if e.status == "read" else f"skipped:{reason_class(e.reason)}"
+    for rel, intended in expected.items():
+        if intended != "any" and fates[rel].split(":")[0] != intended:
+            raise SystemExit(f"{rel}: intended {intended}, trajdiv gives {fates[rel]}")
+        if fates[rel].endswith(":other"):
+            raise SystemExit(f"{rel}: a skip reason no class covers; add one to REASON_CLASSES")
+    return fates
 
 
 def _zip_bytes(files: list[tuple[str, bytes]]) -> bytes:
@@ -268,8 +315,10 @@ def _zip_bytes(files: list[tuple[str, bytes]]) -> bytes:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # a repeated name is the point of one case
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, data in files:
-                zf.writestr(name, data)
+            for name, data in files:  # a fixed date: the corpus is the same bytes every time
+                zf.writestr(
+                    zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED
+                )
     return buf.getvalue()
 
 
@@ -327,7 +376,7 @@ def _archives(out: Path, expected: dict[str, str]) -> None:
     # a tar with a file and a symlink of the same name: the file is read, the link is not followed
     good = members("tar")
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+    with tarfile.open(fileobj=buf, mode="w") as tf:
         for name, data in good:
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -336,12 +385,13 @@ def _archives(out: Path, expected: dict[str, str]) -> None:
         link.type = tarfile.SYMTYPE
         link.linkname = "missing.json"
         tf.addfile(link)
-    (out / "archives" / "file-and-link.tar.gz").write_bytes(buf.getvalue())
+    tar_gz = gzip.compress(buf.getvalue(), mtime=0)
+    (out / "archives" / "file-and-link.tar.gz").write_bytes(tar_gz)
     expected[f"archives/file-and-link.tar.gz!{good[0][0]}"] = "read"
     expected[f"archives/file-and-link.tar.gz!{good[1][0]}"] = "read"
     expected[f"archives/file-and-link.tar.gz!{good[0][0]} (copy 2)"] = "skipped"
     # a tar.gz cut in half: the archive is one skipped entry
-    (out / "archives" / "truncated.tar.gz").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    (out / "archives" / "truncated.tar.gz").write_bytes(tar_gz[: len(tar_gz) // 2])
     expected["archives/truncated.tar.gz"] = "skipped"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 from trajdiv.cli import main
 from trajdiv.ingest import read_runs
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "broken"
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "data" / "broken"
 EXPECTED: dict[str, str] = json.loads((CORPUS / "EXPECTED.json").read_text())
 FOLDERS = sorted({rel.split("/", 1)[0] for rel in EXPECTED})
 
@@ -19,21 +21,37 @@ def _rel(file: str) -> str:
     return str(Path(file).resolve().relative_to(CORPUS.resolve()))
 
 
+def _reason_class():
+    spec = importlib.util.spec_from_file_location(
+        "make_broken_corpus", ROOT / "scripts" / "make_broken_corpus.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.reason_class
+
+
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_every_file_gets_its_expected_fate(folder: str):
+    """Each case's status and class of reason (``read`` or ``skipped:<class>``) as frozen in
+    EXPECTED.json by scripts/make_broken_corpus.py."""
+    reason_class = _reason_class()
     ds = read_runs([CORPUS / folder])
     got = {_rel(e.file): e for e in ds.manifest}
     want = {rel: s for rel, s in EXPECTED.items() if rel.startswith(folder + "/")}
     assert set(got) == set(want)  # read + skipped == files
-    for rel, status in want.items():
+    for rel, fate in want.items():
         e = got[rel]
         assert e.status in ("read", "skipped")
-        if status != "any":
-            assert e.status == status, (rel, e.reason)
-        if e.status == "skipped":
-            assert e.reason
-            assert "\n" not in e.reason
-            assert not e.reason.startswith("reader '"), (rel, e.reason)  # a reader crashed
+        if fate == "read":
+            assert e.status == "read", (rel, e.reason)
+            continue
+        assert e.status == "skipped", rel
+        assert e.reason
+        assert "\n" not in e.reason
+        assert not e.reason.startswith("reader '"), (rel, e.reason)  # a reader crashed
+        assert f"skipped:{reason_class(e.reason)}" == fate, (rel, e.reason)
     valid = [rel for rel in want if Path(rel).name.startswith("0-valid-")]
     for rel in valid:
         assert got[rel].runs == 1
