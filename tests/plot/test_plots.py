@@ -52,3 +52,88 @@ def test_plain_escapes_mathtext_and_controls():
     assert plain("cost $5 and $x$") == r"cost \$5 and \$x\$"
     assert "\u202e" not in plain("abc\u202edef")
     assert len(plain("x" * 200, 20)) == 20
+
+
+class _Captured:
+    """Figures handed to ``save``, with what they were drawn from."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import trajdiv.plot._plots as plots
+
+        self.figures: dict[str, object] = {}
+        real = plots.save
+
+        def capture(fig, out, name):  # type: ignore[no-untyped-def]
+            self.figures[name] = fig
+            fig.canvas.draw()  # labels and data as they are rendered
+            axes = [
+                {
+                    "title": ax.get_title(),
+                    "xlabel": ax.get_xlabel(),
+                    "ylabel": ax.get_ylabel(),
+                    "lines": [
+                        (ln.get_label(), list(ln.get_xdata()), list(ln.get_ydata())) for ln in ax.get_lines()
+                    ],
+                    "collections": len(ax.collections),
+                }
+                for ax in fig.axes
+            ]
+            self.figures[name] = axes
+            return real(fig, out, name)
+
+        monkeypatch.setattr(plots, "save", capture)
+
+
+def test_plots_draw_the_data_of_their_tables(analysis: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import json
+
+    import numpy as np
+    import polars as pl
+
+    cap = _Captured(monkeypatch)
+    for kind in ("passk", "cv", "power", "early", "divergence", "agreement", "spread", "steps"):
+        plot_one(kind, analysis, tmp_path)
+    # every plot labels its axes and draws at least one series
+    for name, axes in cap.figures.items():
+        assert any(a["xlabel"] for a in axes), name  # type: ignore[index]
+        assert any(a["lines"] or a["collections"] for a in axes), name  # type: ignore[index]
+
+    # passk: one line per configuration with two or more k, the values of pass_k.parquet
+    pk = pl.read_parquet(analysis / "pass_k.parquet")
+    at, hat = cap.figures["passk"][0], cap.figures["passk"][1]  # type: ignore[index]
+    assert (at["title"], hat["title"]) == ("pass@k", "pass^k")
+    multi = [c for c in sorted(pk["config"].unique()) if pk.filter(pl.col("config") == c).height >= 2]
+    assert len(at["lines"]) == len(multi)
+    for (_, xs, ys), cfg in zip(at["lines"], multi, strict=True):
+        d = pk.filter(pl.col("config") == cfg).sort("k")
+        assert xs == d["k"].to_list()
+        assert np.allclose(ys, d["pass_at_k"].to_list())
+
+    # power: four curves per pair (1, 3, 5, 10 runs), the values in summary.json
+    summary = json.loads((analysis / "summary.json").read_text())
+    pairs = [a for a in summary["across_configs"] if (a.get("power") or {}).get("curve")][:3]
+    for ax, pair in zip(cap.figures["power"], pairs, strict=True):  # type: ignore[call-overload]
+        curves = [ln for ln in ax["lines"] if ln[0].endswith("per task")]
+        assert [ln[0] for ln in curves] == [
+            "1 run per task",
+            "3 runs per task",
+            "5 runs per task",
+            "10 runs per task",
+        ]
+        for (_, xs, ys), runs in zip(curves, ("1", "3", "5", "10"), strict=True):
+            assert np.allclose(xs, [100 * d for d in pair["power"]["curve_diffs"]])
+            assert np.allclose(ys, pair["power"]["curve"][runs])
+        assert ax["ylabel"] in ("power of the paired t-test", "")
+
+    # early: per scope, one line per configuration with figures (and the chance line at 0.5)
+    ew = pl.read_parquet(analysis / "early_warning.parquet").filter(pl.col("k").is_not_null())
+    for ax, scope in zip(cap.figures["early"], ("across_tasks", "within_task"), strict=True):  # type: ignore[call-overload]
+        drawn = ew.filter((pl.col("scope") == scope) & pl.col("auroc").is_not_null())
+        cfgs = [c for c in sorted(ew["config"].unique())[:8] if c in set(drawn["config"])]
+        series = ax["lines"][: len(cfgs)]
+        assert len(ax["lines"]) == len(cfgs) + 1
+        assert ax["lines"][-1][2] == [0.5, 0.5]
+        for (_, xs, ys), cfg in zip(series, cfgs, strict=True):
+            ref = drawn.filter(pl.col("config") == cfg).sort("k")
+            assert xs == ref["k"].to_list()
+            assert np.allclose(ys, ref["auroc"].to_list())

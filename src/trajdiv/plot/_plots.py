@@ -347,7 +347,17 @@ def plot_steps(res: Path, out: Path, **_: Any) -> list[Path]:
             )
         ax.set_xticks(range(len(tasks)), [plain(t, 14) for t in tasks], rotation=45, ha="right", fontsize=6)
         ax.set_ylabel("steps")
+        n_tasks = (
+            r["task_id"].n_unique()
+            if len(tasks) < _MAX_TASKS
+            else runs.filter(pl.col("config") == cfg)["task_id"].n_unique()
+        )
+        shown = f"task (first {len(tasks)} of {n_tasks})" if len(tasks) < n_tasks else "task"
+        ax.set_xlabel(shown, fontsize=7)
         ax.set_title(_short(cfg), fontsize=8)
+    all_cfgs = _configs(runs)
+    if len(all_cfgs) > len(cfgs):
+        fig.suptitle(f"first {len(cfgs)} of {len(all_cfgs)} configurations", fontsize=8)
     _legend(axes[0][0], frameon=False, fontsize=7, ncols=3)
     return save(fig, out, "steps")
 
