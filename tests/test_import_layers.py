@@ -27,6 +27,7 @@ LAYER = {
     "report": 6,
     "pipeline": 7,
     "_api": 7,
+    "_api_pairs": 7,
     "cli": 8,
 }
 TOP = {"__init__", "__main__"}  # the package's lazy front door and `python -m trajdiv`

@@ -1,0 +1,312 @@
+"""The entry points that compare configurations: ``power`` and ``compare``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from trajdiv._errors import UsageError
+from trajdiv.pipeline._run import run_pipeline
+from trajdiv.pipeline._settings import Settings
+from trajdiv.stats._compare import PairedDiff, compare_family
+from trajdiv.stats._power import (
+    PairedVariance,
+    PowerModel,
+    benchmark_runs_needed,
+    paired_power,
+    paired_variance,
+    plan_power,
+)
+from trajdiv.tables import atomic_write_text
+
+__all__ = ["Comparison", "compare", "power"]
+
+
+def _task_rates(runs: pl.DataFrame, config: str) -> dict[str, tuple[float, int]]:
+    r = runs.filter((pl.col("config") == config) & pl.col("resolved").is_not_null())
+    agg = r.group_by("task_id").agg(pl.col("resolved").mean().alias("p"), pl.len().alias("n"))
+    return {t: (float(p), int(n)) for t, p, n in agg.sort("task_id").iter_rows()}
+
+
+def _match_config(configs: list[str], wanted: str) -> str:
+    if wanted in configs:
+        return wanted
+    hits = [c for c in configs if wanted.lower() in c.lower()]
+    if len(hits) == 1:
+        return hits[0]
+    listing = ", ".join(configs)
+    if not hits:
+        raise UsageError(f"no configuration matches {wanted!r}; configurations: {listing}")
+    raise UsageError(f"{wanted!r} matches several configurations: {', '.join(hits)}")
+
+
+def power(
+    inputs: Sequence[str | Path],
+    *,
+    diff: float = 0.05,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    runs_per_task: int | None = None,
+    n_tasks: int | None = None,
+    a: str | None = None,
+    b: str | None = None,
+    s2_delta: float | None = None,
+    seed: int = 0,
+    config_from: str = "auto",
+    grading: str = "contains",
+    f1_threshold: float = 0.5,
+    pool_benchmarks: bool = False,
+    score: str | None = None,
+) -> dict[str, Any]:
+    """Runs per task and tasks needed to detect a pass@1 difference of ``diff`` (a fraction)
+    with the paired test that :func:`compare` runs.
+
+    Power is simulated for that test (:class:`~trajdiv.stats.PowerModel`: the observed tasks of
+    ``a`` and ``b``, or of each configuration against a copy of itself, with the mean
+    difference set to ``diff``), seeded by ``seed``; designs too large to simulate use the
+    normal formula (Miller 2024), where the two agree. A stated ``s2_delta`` (variance of the
+    true per-task differences) uses the formula. Also reports whole-benchmark runs needed from
+    the single-run sd.
+    """
+    if not 0 < diff < 1:
+        raise UsageError("--diff is a difference in pass@1 as a fraction, in (0, 1)")
+    with tempfile.TemporaryDirectory() as tmp:
+        res = run_pipeline(
+            list(inputs),
+            Path(tmp),
+            Settings(
+                stages=("ingest",),
+                config_from=config_from,
+                grading=grading,
+                f1_threshold=f1_threshold,
+                pool_benchmarks=pool_benchmarks,
+                score=score,
+            ),
+            jobs=1,
+        )
+        if res.n_runs == 0:
+            raise UsageError("no run could be read from the inputs")
+        runs = res.frame("runs")
+    configs = sorted(runs["config"].unique().to_list())
+    out: dict[str, Any] = {"diff": diff, "alpha": alpha, "power": power, "configs": []}
+    if a is not None and b is not None:
+        ca, cb = _match_config(configs, a), _match_config(configs, b)
+        ra, rb = _task_rates(runs, ca), _task_rates(runs, cb)
+        shared = sorted(set(ra) & set(rb))
+        if len(shared) < 2:
+            raise UsageError(f"{ca} and {cb} share {len(shared)} labelled task(s); need 2 or more")
+        n = runs_per_task or min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared))
+        var = paired_variance(
+            [ra[t][0] for t in shared],
+            [rb[t][0] for t in shared],
+            min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared)),
+        )
+        if s2_delta is not None:  # a stated spread of true differences: the normal formula
+            var = type(var)(s2_delta, var.w, var.n_tasks)
+            pw = paired_power(var, diff, n, n_tasks, alpha, power)
+        else:
+            model = PowerModel.from_counts(
+                [(round(ra[t][0] * ra[t][1]), ra[t][1]) for t in shared],
+                [(round(rb[t][0] * rb[t][1]), rb[t][1]) for t in shared],
+            )
+            pw = plan_power(model, var, diff, n, n_tasks or len(shared), alpha, power, seed=seed)
+        out["paired"] = {
+            "a": ca,
+            "b": cb,
+            "shared_tasks": len(shared),
+            "s2_delta": var.s2_delta,
+            "w": var.w,
+            **_power_dict(pw),
+        }
+    for cfg in configs:
+        rates = _task_rates(runs, cfg)
+        if len(rates) < 2:
+            continue
+        ps = [p for p, _ in rates.values()]
+        n_obs = min(n for _, n in rates.values())
+        bias = n_obs / (n_obs - 1) if n_obs > 1 else 1.0
+        w = 2 * bias * sum(p * (1 - p) for p in ps) / len(ps)
+        var1 = PairedVariance(s2_delta or 0.0, w, len(ps))
+        if s2_delta is not None:
+            pw = paired_power(var1, diff, runs_per_task or n_obs, n_tasks, alpha, power)
+        else:
+            counts = [(round(p * n_t), n_t) for p, n_t in rates.values()]
+            model = PowerModel.from_counts(counts, counts)
+            pw = plan_power(
+                model, var1, diff, runs_per_task or n_obs, n_tasks or len(ps), alpha, power, seed=seed
+            )
+        sd_single = math.sqrt(sum(p * (1 - p) for p in ps)) / len(ps)
+        entry = {
+            "config": cfg,
+            "n_tasks": len(ps),
+            "runs_per_task_observed": n_obs,
+            "assumed_s2_delta": s2_delta or 0.0,
+            "w": w,
+            **_power_dict(pw),
+            "single_run_sd_points": 100 * sd_single,
+            "benchmark_runs_needed": benchmark_runs_needed(100 * sd_single, 100 * diff, alpha, power)
+            if sd_single > 0
+            else 1,
+        }
+        out["configs"].append(entry)
+    return out
+
+
+def _power_dict(pw: Any) -> dict[str, Any]:
+    return {
+        "runs_per_task": pw.runs_per_task,
+        "n_tasks": pw.n_tasks,
+        "min_detectable_diff": pw.min_detectable_diff,
+        "tasks_needed": pw.tasks_needed,
+        "runs_needed": pw.runs_needed,
+        "power_at_diff": pw.achieved_power,
+        "method": pw.method,
+    }
+
+
+@dataclass(slots=True)
+class Comparison:
+    """Result of :func:`compare`."""
+
+    a: str
+    b: str
+    data: dict[str, Any]
+    verdict: str
+
+
+def compare(
+    a: str,
+    b: str,
+    inputs: Sequence[str | Path] = (),
+    *,
+    out: Path | None = None,
+    alpha: float = 0.05,
+    seed: int = 0,
+    jobs: int | None = None,
+    engine: str = "local",
+    address: str | None = None,
+    cache_dir: Path | None = None,
+    config_from: str = "auto",
+    grading: str = "contains",
+    f1_threshold: float = 0.5,
+    pool_benchmarks: bool = False,
+    score: str | None = None,
+) -> Comparison:
+    """Paired comparison of configuration A with B on the tasks they share.
+
+    ``a`` and ``b`` are two dump paths, or two configuration labels (or unique substrings of
+    them) inside ``inputs``.
+    """
+    if not inputs:
+        if not (Path(a).exists() and Path(b).exists()):
+            raise UsageError("give A and B as two dumps, or as configuration labels with --input")
+        inputs = [a, b]
+        config_from = "input"
+        a, b = Path(a).name, Path(b).name
+    with tempfile.TemporaryDirectory() as tmp:
+        where = out or Path(tmp)
+        res = run_pipeline(
+            list(inputs),
+            where,
+            Settings(
+                config_from=config_from,
+                grading=grading,
+                f1_threshold=f1_threshold,
+                pool_benchmarks=pool_benchmarks,
+                score=score,
+            ),
+            jobs=jobs,
+            engine=engine,
+            address=address,
+            cache_dir=cache_dir,
+        )
+        runs = res.frame("runs")
+        groups = res.frame("divergence_groups")
+    configs = sorted(runs["config"].unique().to_list())
+    ca, cb = _match_config(configs, a), _match_config(configs, b)
+    if ca == cb:
+        raise UsageError(f"A and B are the same configuration ({ca})")
+    ra, rb = _task_rates(runs, ca), _task_rates(runs, cb)
+    shared = sorted(set(ra) & set(rb))
+    if not shared:
+        raise UsageError(f"{ca} and {cb} share no labelled task")
+    # every pair of the input's configurations is one family, Holm-adjusted together
+    family_rates = {c: r for c in configs if (r := _task_rates(runs, c))}
+    family = compare_family(family_rates, alpha=alpha, seed=seed)
+    pd_ = family[(ca, cb)] if (ca, cb) in family else _flipped(family[(cb, ca)])
+    from trajdiv.stats._consistency import cv_pct
+
+    def cv_mean(cfg: str) -> float | None:
+        vals = []
+        for t in shared:
+            cv = cv_pct(
+                runs.filter((pl.col("config") == cfg) & (pl.col("task_id") == t))["n_steps"].to_list()
+            )
+            if cv is not None:
+                vals.append(cv)
+        return sum(vals) / len(vals) if vals else None
+
+    def div_mean(cfg: str) -> float | None:
+        g = groups.filter((pl.col("config") == cfg) & pl.col("task_id").is_in(shared))
+        v = g["first_div_step_phase"].drop_nulls()
+        return float(v.mean()) if v.len() else None  # type: ignore[arg-type]
+
+    n = min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared))
+    data: dict[str, Any] = {
+        "a": ca,
+        "b": cb,
+        "shared_tasks": len(shared),
+        "runs_per_task": n,
+        "pass1_a": sum(ra[t][0] for t in shared) / len(shared),
+        "pass1_b": sum(rb[t][0] for t in shared) / len(shared),
+        "diff": pd_.diff,
+        "se": pd_.se,
+        "ci": list(pd_.ci95),
+        "ci_level": pd_.ci_level,
+        "p_value": pd_.p_value,
+        "p_holm": pd_.p_adjusted,
+        "family_size": len(family),
+        "method": pd_.method,
+        "cv_steps_a": cv_mean(ca),
+        "cv_steps_b": cv_mean(cb),
+        "first_div_step_phase_a": div_mean(ca),
+        "first_div_step_phase_b": div_mean(cb),
+    }
+    data["verdict"] = _verdict(data, alpha)
+    if out is not None:
+        atomic_write_text(out / "compare.json", json.dumps(data, indent=1) + "\n")
+    return Comparison(ca, cb, data, data["verdict"])
+
+
+def _flipped(p: PairedDiff) -> PairedDiff:
+    """The comparison B - A from A - B."""
+    lo, hi = p.ci95
+    return dataclasses.replace(p, diff=-p.diff, ci95=(-hi, -lo))
+
+
+def _verdict(d: dict[str, Any], alpha: float) -> str:
+    pts = 100 * d["diff"]
+    lo, hi = d["ci"]
+    level = 100 * d["ci_level"]
+    adjusted = d["family_size"] > 1
+    p_txt = f"p = {d['p_value']:.3g}" + (
+        f", Holm-adjusted over {d['family_size']} comparisons p = {d['p_holm']:.3g}" if adjusted else ""
+    )
+    head = (
+        f"{d['a']} minus {d['b']}: {pts:+.1f} points of pass@1 over {d['shared_tasks']} shared "
+        f"tasks ({level:.4g}% interval {100 * lo:+.1f} to {100 * hi:+.1f}), {p_txt} ({d['method']})."
+    )
+    if d["p_holm"] <= alpha:
+        return head + " The difference is larger than run-to-run noise."
+    return (
+        head + " The difference is not distinguishable from run-to-run noise; `trajdiv power` says "
+        "how many tasks and runs would tell a difference of a given size apart."
+    )
