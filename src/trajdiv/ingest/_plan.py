@@ -1,0 +1,237 @@
+"""The plan of a reading: every input file discovered and classified (dump, label file, side
+file, not a dump), with a manifest entry each, before any run is read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from trajdiv._errors import InputError, UsageError
+from trajdiv.ingest._base import ReadContext, Reader, parse_simple_yaml, side_key
+from trajdiv.ingest._discover import discover
+from trajdiv.ingest._grading import GRADING
+from trajdiv.ingest._labels import LabelFile, parse_label_file, sniff_label_file
+from trajdiv.ingest._registry import detect_reader
+from trajdiv.ingest._source import HEAD_BYTES, Source
+
+__all__ = ["CONFIG_FROM", "ConfigFrom", "ManifestEntry", "Plan", "plan_inputs"]
+
+ConfigFrom = Literal["auto", "model", "dirname", "input"]
+CONFIG_FROM: tuple[str, ...] = ("auto", "model", "dirname", "input")
+"""How runs are labelled with a configuration: ``auto`` = ``scaffold:model``; ``model`` = the
+model name alone; ``dirname`` = the dump folder name; ``input`` = the name of the input argument
+the file was found under."""
+
+_DOC_NAMES = re.compile(
+    r"(?i)^(readme|license|licence|copying|notice|changelog|authors)(\..*)?$|\.(md|rst|txt|py|sh|"
+    r"png|jpe?g|svg|pdf|html|css|js|csv|parquet|ipynb|toml|cfg|ini|lock|log)$"
+)
+
+
+@dataclass(slots=True)
+class ManifestEntry:
+    """What happened to one input file."""
+
+    file: str
+    status: Literal["read", "skipped"]
+    role: str
+    """``trajectories``, ``labels``, ``metadata`` or ``none``."""
+    format: str | None = None
+    reason: str | None = None
+    kind: str | None = None
+    """For skipped files: ``error`` (unusable input) or ``not-a-dump`` (documentation, ...)."""
+    runs: int = 0
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """Problems that made part of a file unusable (the file is still read)."""
+
+    @property
+    def is_error(self) -> bool:
+        """Skipped as unusable, or read with errors: either makes the exit code non-zero."""
+        return (self.status == "skipped" and self.kind == "error") or bool(self.errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for ``manifest.json``."""
+        return {
+            "file": self.file,
+            "status": self.status,
+            "role": self.role,
+            "format": self.format,
+            "reason": self.reason,
+            "kind": self.kind,
+            "runs": self.runs,
+            "warnings": list(self.warnings),
+            "errors": list(self.errors),
+        }
+
+
+@dataclass(slots=True)
+class Plan:
+    """The classified inputs: trajectory files with their reader, label files, side files."""
+
+    work: list[tuple[Source, Reader]]
+    labels: list[LabelFile]
+    ctx: ReadContext
+    entries: dict[str, ManifestEntry]
+    """Manifest entries by display name, in input order (trajectory entries filled in later)."""
+    config_from: str = "auto"
+    ambiguous: dict[str, str] = field(default_factory=dict)
+    """Label files whose key names several models, with the reason (set by :func:`bind_labels`)."""
+
+
+def _not_a_dump_reason(source: Source) -> str | None:
+    name = source.name
+    if any(p.startswith(".") for p in source.parts[1:]):
+        return "hidden file or folder"
+    if name.endswith(".jsonl") and "preds" in name:
+        return "SWE-bench predictions file (patches only, no steps)"
+    if _DOC_NAMES.search(name):
+        return "not a run dump (documentation, code or image)"
+    return None
+
+
+_HARBOR_TRIAL_RESULT = (b'"trial_name"', b'"verifier_result"', b'"agent_info"')
+_HARBOR_JOB_FILE = (b'"n_total_trials"', b'"trials_dir"', b'"job_name"', b'"n_attempts"')
+
+
+def _harbor_side_role(source: Source, head: bytes) -> tuple[str, str] | None:
+    """``(role, format)`` of a Harbor side file, or None for any other file."""
+    if source.name.endswith(".pane") and source.folder_parts[-1:] == ("agent",):
+        return "none", "harbor-terminal-recording"
+    if source.name not in ("result.json", "config.json"):
+        return None
+    if source.name == "result.json" and any(m in head for m in _HARBOR_TRIAL_RESULT):
+        return "outcomes", "harbor-trial-result"
+    if any(m in head for m in _HARBOR_JOB_FILE + _HARBOR_TRIAL_RESULT):
+        return "metadata", "harbor-" + source.name.removesuffix(".json")
+    return None
+
+
+def _sniffable(head: bytes) -> bytes:
+    """The first bytes as UTF-8 without a byte-order mark, whatever encoding the file declares."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return head.decode("utf-16", errors="ignore").encode("utf-8")
+    return head.removeprefix(b"\xef\xbb\xbf")
+
+
+def plan_inputs(
+    inputs: Sequence[str | Path],
+    config_from: str = "auto",
+    *,
+    grading: str = "contains",
+    f1_threshold: float = 0.5,
+    score: str | None = None,
+    exclude: Sequence[str | Path] = (),
+) -> Plan:
+    """Discover and classify every input file. Raises UsageError for a missing input.
+    ``exclude``: trajdiv's own outputs, never read (see :func:`discover`).
+
+    ``grading`` and ``f1_threshold`` choose how answer-graded runs are labelled
+    (:mod:`trajdiv.ingest._grading`); ``score`` names the inspect_ai scorer whose value is the
+    outcome (default: the first).
+    """
+    if config_from not in CONFIG_FROM:
+        raise UsageError(f"--config-from must be one of {', '.join(CONFIG_FROM)}")
+    if grading not in GRADING:
+        raise UsageError(f"--grade must be one of {', '.join(GRADING)}")
+    if not 0.0 < f1_threshold <= 1.0:
+        raise UsageError("--f1-threshold must lie in (0, 1]")
+    if not inputs:
+        raise UsageError("no input given")
+    sources, skips = discover(inputs, exclude=exclude)
+    entries: dict[str, ManifestEntry] = {}
+    for s in skips:
+        entries[s.display] = ManifestEntry(s.display, "skipped", "none", reason=s.reason, kind=s.kind)
+    work: list[tuple[Source, Reader]] = []
+    labels: list[LabelFile] = []
+    metadata: dict[str, dict[str, str]] = {}
+    side_files: dict[str, str] = {}
+    for src in sources:
+        if src.name == "reward.txt" and src.folder_parts[-1:] == ("verifier",):
+            try:
+                side_files[side_key(src.archive, src.parts)] = src.read_bytes().decode("utf-8", "replace")
+                entries[src.display] = ManifestEntry(src.display, "read", "outcomes", "harbor-reward")
+            except InputError as exc:
+                entries[src.display] = ManifestEntry(
+                    src.display, "skipped", "outcomes", "harbor-reward", exc.reason, "error"
+                )
+            continue
+        why_not = _not_a_dump_reason(src)
+        if why_not:
+            entries[src.display] = ManifestEntry(
+                src.display, "skipped", "none", reason=why_not, kind="not-a-dump"
+            )
+            continue
+        if src.name in ("metadata.yaml", "metadata.yml"):
+            try:
+                text = src.read_bytes().decode("utf-8", errors="replace")
+                metadata[src.sibling_key()] = parse_simple_yaml(text)
+                entries[src.display] = ManifestEntry(src.display, "read", "metadata", "metadata")
+            except InputError as exc:
+                entries[src.display] = ManifestEntry(
+                    src.display, "skipped", "metadata", reason=exc.reason, kind="error"
+                )
+            continue
+        try:
+            head = _sniffable(src.head(HEAD_BYTES))
+        except InputError as exc:
+            entries[src.display] = ManifestEntry(
+                src.display, "skipped", "none", reason=exc.reason, kind="error"
+            )
+            continue
+        if not head.strip():
+            entries[src.display] = ManifestEntry(
+                src.display, "skipped", "none", reason="empty file", kind="error"
+            )
+            continue
+        side = _harbor_side_role(src, head)
+        if side is not None:
+            role, fmt = side
+            if role == "none":
+                entries[src.display] = ManifestEntry(
+                    src.display,
+                    "skipped",
+                    "none",
+                    fmt,
+                    "Harbor terminal recording (the steps come from agent/trajectory.json)",
+                    "not-a-dump",
+                )
+                continue
+            if role == "outcomes":
+                try:
+                    side_files[side_key(src.archive, src.parts)] = src.read_bytes().decode(
+                        "utf-8", errors="replace"
+                    )
+                except InputError as exc:
+                    entries[src.display] = ManifestEntry(
+                        src.display, "skipped", role, fmt, exc.reason, "error"
+                    )
+                    continue
+            entries[src.display] = ManifestEntry(src.display, "read", role, fmt)
+            continue
+        if sniff_label_file(src, head):
+            try:
+                labels.append(parse_label_file(src))
+                entries[src.display] = ManifestEntry(src.display, "read", "labels", "swe-bench-labels")
+            except InputError as exc:
+                entries[src.display] = ManifestEntry(
+                    src.display, "skipped", "labels", "swe-bench-labels", exc.reason, "error"
+                )
+            continue
+        reader = detect_reader(src, head)
+        if reader is None:
+            entries[src.display] = ManifestEntry(
+                src.display,
+                "skipped",
+                "none",
+                reason="unknown format: no reader recognises it (see `trajdiv formats`)",
+                kind="error",
+            )
+            continue
+        entries[src.display] = ManifestEntry(src.display, "read", "trajectories", reader.name)
+        work.append((src, reader))
+    ctx = ReadContext(metadata, grading=grading, f1_threshold=f1_threshold, score=score, side=side_files)
+    return Plan(work, labels, ctx, entries, config_from)
