@@ -15,7 +15,8 @@ from trajdiv.stats import (
     plan_power,
     simulated_power,
 )
-from trajdiv.stats._early import EarlyRun, early_summary, early_warning_rows
+from trajdiv.stats._early import EarlyRun, early_warning_rows
+from trajdiv.stats._early_summary import early_summary
 
 
 def test_one_shared_task_cannot_reject_and_says_so():

@@ -16,7 +16,8 @@ from trajdiv.stats._consistency import (
     outcome_consistency,
     resource_consistency,
 )
-from trajdiv.stats._early import early_summary, early_warning_rows, load_early_runs
+from trajdiv.stats._early import early_warning_rows
+from trajdiv.stats._early_summary import early_summary, load_early_runs
 from trajdiv.stats._json import rounded
 from trajdiv.stats._outcome import (
     pass1_clustered,
