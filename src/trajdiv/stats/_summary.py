@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,21 +69,24 @@ def consistent_wrong(strat: pl.DataFrame) -> dict[str, Any]:
 def summarize(
     out_dir: Path, *, seed: int = 0, diffs: tuple[float, ...] = (1.0, 2.0, 5.0)
 ) -> tuple[dict[str, Any], dict[str, pl.DataFrame]]:
-    """Compute the statistics from the tables in ``out_dir``; returns (summary, tables)."""
+    """Compute the statistics from the tables in ``out_dir``; returns (summary, tables).
+
+    Parameters
+    ----------
+    out_dir
+        An output folder holding at least ``runs.parquet`` (and, when the stages ran, the
+        divergence, strategy and steps tables).
+    seed
+        Seed of the permutation tests and power simulations.
+    diffs
+        Differences in points for which whole-benchmark runs needed are reported.
+    """
     runs = pl.read_parquet(out_dir / "runs.parquet")
     has = set(runs.columns)
     groups = _read_opt(out_dir / "divergence_groups.parquet")
     strat = _read_opt(out_dir / "strategies.parquet")
     gsum = _read_opt(out_dir / "graph_summary.parquet")
-    verbs = None
-    if (out_dir / "steps.parquet").exists() and "verb" in pl.read_parquet_schema(out_dir / "steps.parquet"):
-        verbs = (
-            pl.scan_parquet(out_dir / "steps.parquet")
-            .group_by("config", "task_id", "run_id", "verb")
-            .agg(pl.len().alias("n"))
-            .sort("config", "task_id", "run_id", "verb")
-            .collect()
-        )
+    verbs = _verb_counts(out_dir / "steps.parquet")
     configs_out = []
     task_rows: list[dict[str, Any]] = []
     passk_rows: list[dict[str, Any]] = []
@@ -99,173 +103,17 @@ def summarize(
             "n_runs": r.height,
             "n_labelled_runs": int(r["resolved"].is_not_null().sum()),
         }
-        # per task
-        outcomes: list[list[bool]] = []
-        nc: list[tuple[int, int]] = []
-        idx_rows: list[tuple[str, int, bool]] = []
-        task_p[cfg], task_cv[cfg] = {}, {}
-        jsd_by_task: dict[str, float | None] = {}
-        if verbs is not None:
-            v = verbs.filter(pl.col("config") == cfg)
-            for (task,), tv in v.group_by("task_id", maintain_order=True):
-                counts = [
-                    Counter(dict(zip(g["verb"], g["n"], strict=True)))
-                    for _, g in tv.group_by("run_id", maintain_order=True)
-                ]
-                jsd_by_task[str(task)] = mean_pairwise_jsd(counts)
-        distinct = {}
-        if groups is not None and "n_distinct_exact" in groups.columns:
-            for row in groups.filter(pl.col("config") == cfg).iter_rows(named=True):
-                distinct[row["task_id"]] = row["n_distinct_exact"] == row["n_runs"] and row["n_runs"] > 1
-        for (task,), t in r.group_by("task_id", maintain_order=True):
-            task = str(task)
-            lab = [bool(x) for x in t["resolved"].to_list() if x is not None]
-            for ri, ok in zip(t["run_index"], t["resolved"], strict=True):
-                if ok is not None:
-                    idx_rows.append((task, int(ri), bool(ok)))
-            p = sum(lab) / len(lab) if lab else None
-            if lab:
-                outcomes.append(lab)
-                nc.append((len(lab), sum(lab)))
-                task_p[cfg][task] = (p or 0.0, len(lab))
-            calls = t["api_calls"].to_list() if t["api_calls"].null_count() == 0 else t["n_steps"].to_list()
-            cvs = cv_pct(t["n_steps"].to_list())
-            task_cv[cfg][task] = cvs
-            task_rows.append(
-                {
-                    "config": cfg,
-                    "task_id": task,
-                    "n_runs": t.height,
-                    "n_labelled": len(lab),
-                    "n_resolved": sum(lab),
-                    "success_rate": p,
-                    "cv_steps_pct": cvs,
-                    "cv_agent_tokens_pct": cv_pct(t["agent_tokens"].to_list())
-                    if "agent_tokens" in has
-                    else None,
-                    "cv_total_tokens_pct": cv_pct(t["total_tokens"].to_list())
-                    if "total_tokens" in has
-                    else None,
-                    "cv_cost_pct": cv_pct(t["cost"].to_list()),
-                    "outcome_consistency": None if p is None else outcome_consistency(p),
-                    "resource_consistency_cost": resource_consistency(t["cost"].to_list()),
-                    "resource_consistency_time": resource_consistency(t["duration_s"].to_list()),
-                    "resource_consistency_calls": resource_consistency(calls),
-                    "action_jsd": jsd_by_task.get(task),
-                    "all_distinct": distinct.get(task),
-                }
-            )
-        trows = [x for x in task_rows if x["config"] == cfg]
-
-        def mean_of(col: str, rows: list[dict[str, Any]] = trows) -> float | None:
-            xs = [x[col] for x in rows if x[col] is not None]
-            return _r(float(np.mean(xs))) if xs else None
-
-        entry.update(
-            {
-                "cv_steps_mean_pct": mean_of("cv_steps_pct"),
-                "cv_agent_tokens_mean_pct": mean_of("cv_agent_tokens_pct"),
-                "cv_total_tokens_mean_pct": mean_of("cv_total_tokens_pct"),
-                "cv_cost_mean_pct": mean_of("cv_cost_pct"),
-                "share_tasks_all_distinct": mean_of("all_distinct"),
-                "hal": {
-                    "outcome_consistency": mean_of("outcome_consistency"),
-                    "resource_consistency_cost": mean_of("resource_consistency_cost"),
-                    "resource_consistency_time": mean_of("resource_consistency_time"),
-                    "resource_consistency_calls": mean_of("resource_consistency_calls"),
-                    "action_jsd": mean_of("action_jsd"),
-                },
-            }
-        )
-        if outcomes:
-            ps = [sum(o) / len(o) for o in outcomes]
-            p1 = pass1_clustered(ps, [len(o) for o in outcomes])
-            spread = single_run_spread(outcomes)
-            kmax = max(n for n, _ in nc)
-            at = pass_k_curve(nc, "pass_at_k", range(1, kmax + 1))
-            hat = pass_k_curve(nc, "pass_hat_k", range(1, kmax + 1))
-            for k in sorted(at):
-                passk_rows.append(
-                    {
-                        "config": cfg,
-                        "k": k,
-                        "n_tasks": at[k][3],
-                        "pass_at_k": at[k][0],
-                        "pass_at_k_low": at[k][1],
-                        "pass_at_k_high": at[k][2],
-                        "pass_hat_k": hat[k][0],
-                        "pass_hat_k_low": hat[k][1],
-                        "pass_hat_k_high": hat[k][2],
-                    }
-                )
-            by_idx = per_run_index_pass1(idx_rows)
-            for k, p_idx in by_idx.items():
-                single_rows.append(
-                    {
-                        "config": cfg,
-                        "run_index": k,
-                        "n_tasks": sum(1 for x in idx_rows if x[1] == k),
-                        "pass1": p_idx,
-                    }
-                )
-            sigma_pts = 100 * spread.sd
-            entry.update(
-                {
-                    "n_tasks_labelled": len(outcomes),
-                    "pass1": {
-                        "mean": _r(p1.mean),
-                        "se": _r(p1.se),
-                        "ci95": None if p1.ci95 is None else [_r(p1.ci95[0]), _r(p1.ci95[1])],
-                    },
-                    "pass1_by_run_index": {str(k): _r(v) for k, v in by_idx.items()},
-                    "single_run_pass1": {
-                        "min": _r(spread.min),
-                        "max": _r(spread.max),
-                        "sd": _r(spread.sd),
-                        "mean": _r(spread.mean),
-                        "range_points": _r(spread.range_points),
-                        "n_selections": spread.n_selections,
-                    },
-                    "pass_at_k": {str(k): _r(v[0]) for k, v in at.items()},
-                    "pass_at_k_ci95": {str(k): [_r(v[1]), _r(v[2])] for k, v in at.items()},
-                    "pass_hat_k": {str(k): _r(v[0]) for k, v in hat.items()},
-                    "pass_hat_k_ci95": {str(k): [_r(v[1]), _r(v[2])] for k, v in hat.items()},
-                    "incoherence": _r(incoherence(ps)),
-                    "power": {
-                        "single_run_sd_points": _r(sigma_pts),
-                        "benchmark_runs_needed": {
-                            f"{d:g}": (benchmark_runs_needed(sigma_pts, d) if sigma_pts > 0 else 1)
-                            for d in diffs
-                        },
-                    },
-                }
-            )
-            # relations within this configuration
-            cv_s = [(cv, task_p[cfg][t][0]) for t in task_p[cfg] if (cv := task_cv[cfg].get(t)) is not None]
-            rel = spearman([a for a, _ in cv_s], [b for _, b in cv_s], seed=seed)
-            entry["cv_vs_success"] = _rel(rel)
-            if "div_token_pct_median" in has:
-                rr = r.filter(pl.col("resolved").is_not_null() & pl.col("div_token_pct_median").is_not_null())
-                x = rr["div_token_pct_median"].to_list()
-                y = [float(v) for v in rr["resolved"].to_list()]
-                pooled = stratified_correlation(x, y, ["all"] * len(x), seed=seed)
-                within = stratified_correlation(x, y, rr["task_id"].to_list(), seed=seed)
-                entry["divergence_vs_success"] = {
-                    "measure": "run's median first token divergence, % of shorter stream",
-                    "pooled": _rel(pooled, "correlation over all runs, permutation over runs"),
-                    "within_task": _rel(within),
-                }
-        if groups is not None:
-            entry["first_divergence"] = _divergence_summary(groups.filter(pl.col("config") == cfg))
-        if strat is not None and gsum is not None:
-            g = gsum.filter(pl.col("config") == cfg)
-            s = strat.filter(pl.col("config") == cfg)
-            entry["strategies"] = {
-                "level": g["level"][0] if g.height else None,
-                "mean_n_strategies": _r(g["n_strategies"].mean()) if g.height else None,
-                "mean_entropy_bits": _r(g["strategy_entropy_bits"].mean()) if g.height else None,
-                "consistent_wrong": consistent_wrong(s),
-            }
+        per_task = _per_task(cfg, r, verbs, groups, has)
+        task_rows += per_task.rows
+        task_p[cfg], task_cv[cfg] = per_task.p, per_task.cv
+        entry.update(_consistency(per_task.rows))
+        if per_task.outcomes:
+            outcome, pk, single = _outcome(cfg, per_task, diffs)
+            entry.update(outcome)
+            passk_rows += pk
+            single_rows += single
+            entry.update(_relations(r, per_task, has, seed))
+        entry.update(_structure(cfg, groups, strat, gsum))
         configs_out.append(entry)
     summary = {
         "version": SUMMARY_VERSION,
@@ -289,6 +137,209 @@ def summarize(
         "single_run": _frame("single_run", single_rows),
     }
     return summary, tables
+
+
+def _verb_counts(steps: Path) -> pl.DataFrame | None:
+    if not steps.exists() or "verb" not in pl.read_parquet_schema(steps):
+        return None
+    return (
+        pl.scan_parquet(steps)
+        .group_by("config", "task_id", "run_id", "verb")
+        .agg(pl.len().alias("n"))
+        .sort("config", "task_id", "run_id", "verb")
+        .collect()
+    )
+
+
+@dataclass(slots=True)
+class _PerTask:
+    """One configuration's per-task figures."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[list[bool]] = field(default_factory=list)
+    nc: list[tuple[int, int]] = field(default_factory=list)
+    """(labelled runs, successes) per task with labels."""
+    idx_rows: list[tuple[str, int, bool]] = field(default_factory=list)
+    p: dict[str, tuple[float, int]] = field(default_factory=dict)
+    cv: dict[str, float | None] = field(default_factory=dict)
+
+
+def _per_task(
+    cfg: str, r: pl.DataFrame, verbs: pl.DataFrame | None, groups: pl.DataFrame | None, has: set[str]
+) -> _PerTask:
+    out = _PerTask()
+    jsd_by_task: dict[str, float | None] = {}
+    if verbs is not None:
+        v = verbs.filter(pl.col("config") == cfg)
+        for (task,), tv in v.group_by("task_id", maintain_order=True):
+            counts = [
+                Counter(dict(zip(g["verb"], g["n"], strict=True)))
+                for _, g in tv.group_by("run_id", maintain_order=True)
+            ]
+            jsd_by_task[str(task)] = mean_pairwise_jsd(counts)
+    distinct = {}
+    if groups is not None and "n_distinct_exact" in groups.columns:
+        for row in groups.filter(pl.col("config") == cfg).iter_rows(named=True):
+            distinct[row["task_id"]] = row["n_distinct_exact"] == row["n_runs"] and row["n_runs"] > 1
+    for (task,), t in r.group_by("task_id", maintain_order=True):
+        task = str(task)
+        lab = [bool(x) for x in t["resolved"].to_list() if x is not None]
+        for ri, ok in zip(t["run_index"], t["resolved"], strict=True):
+            if ok is not None:
+                out.idx_rows.append((task, int(ri), bool(ok)))
+        p = sum(lab) / len(lab) if lab else None
+        if lab:
+            out.outcomes.append(lab)
+            out.nc.append((len(lab), sum(lab)))
+            out.p[task] = (p or 0.0, len(lab))
+        calls = t["api_calls"].to_list() if t["api_calls"].null_count() == 0 else t["n_steps"].to_list()
+        cvs = cv_pct(t["n_steps"].to_list())
+        out.cv[task] = cvs
+        out.rows.append(
+            {
+                "config": cfg,
+                "task_id": task,
+                "n_runs": t.height,
+                "n_labelled": len(lab),
+                "n_resolved": sum(lab),
+                "success_rate": p,
+                "cv_steps_pct": cvs,
+                "cv_agent_tokens_pct": cv_pct(t["agent_tokens"].to_list()) if "agent_tokens" in has else None,
+                "cv_total_tokens_pct": cv_pct(t["total_tokens"].to_list()) if "total_tokens" in has else None,
+                "cv_cost_pct": cv_pct(t["cost"].to_list()),
+                "outcome_consistency": None if p is None else outcome_consistency(p),
+                "resource_consistency_cost": resource_consistency(t["cost"].to_list()),
+                "resource_consistency_time": resource_consistency(t["duration_s"].to_list()),
+                "resource_consistency_calls": resource_consistency(calls),
+                "action_jsd": jsd_by_task.get(task),
+                "all_distinct": distinct.get(task),
+            }
+        )
+    return out
+
+
+def _consistency(trows: list[dict[str, Any]]) -> dict[str, Any]:
+    def mean_of(col: str) -> float | None:
+        xs = [x[col] for x in trows if x[col] is not None]
+        return _r(float(np.mean(xs))) if xs else None
+
+    return {
+        "cv_steps_mean_pct": mean_of("cv_steps_pct"),
+        "cv_agent_tokens_mean_pct": mean_of("cv_agent_tokens_pct"),
+        "cv_total_tokens_mean_pct": mean_of("cv_total_tokens_pct"),
+        "cv_cost_mean_pct": mean_of("cv_cost_pct"),
+        "share_tasks_all_distinct": mean_of("all_distinct"),
+        "hal": {
+            "outcome_consistency": mean_of("outcome_consistency"),
+            "resource_consistency_cost": mean_of("resource_consistency_cost"),
+            "resource_consistency_time": mean_of("resource_consistency_time"),
+            "resource_consistency_calls": mean_of("resource_consistency_calls"),
+            "action_jsd": mean_of("action_jsd"),
+        },
+    }
+
+
+def _outcome(
+    cfg: str, per_task: _PerTask, diffs: tuple[float, ...]
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """pass@1, pass@k, pass^k, single-run spread and incoherence of one configuration, with its
+    pass_k and single_run rows."""
+    outcomes, nc, idx_rows = per_task.outcomes, per_task.nc, per_task.idx_rows
+    ps = [sum(o) / len(o) for o in outcomes]
+    p1 = pass1_clustered(ps, [len(o) for o in outcomes])
+    spread = single_run_spread(outcomes)
+    kmax = max(n for n, _ in nc)
+    at = pass_k_curve(nc, "pass_at_k", range(1, kmax + 1))
+    hat = pass_k_curve(nc, "pass_hat_k", range(1, kmax + 1))
+    passk_rows = [
+        {
+            "config": cfg,
+            "k": k,
+            "n_tasks": at[k][3],
+            "pass_at_k": at[k][0],
+            "pass_at_k_low": at[k][1],
+            "pass_at_k_high": at[k][2],
+            "pass_hat_k": hat[k][0],
+            "pass_hat_k_low": hat[k][1],
+            "pass_hat_k_high": hat[k][2],
+        }
+        for k in sorted(at)
+    ]
+    by_idx = per_run_index_pass1(idx_rows)
+    single_rows = [
+        {"config": cfg, "run_index": k, "n_tasks": sum(1 for x in idx_rows if x[1] == k), "pass1": p_idx}
+        for k, p_idx in by_idx.items()
+    ]
+    sigma_pts = 100 * spread.sd
+    entry = {
+        "n_tasks_labelled": len(outcomes),
+        "pass1": {
+            "mean": _r(p1.mean),
+            "se": _r(p1.se),
+            "ci95": None if p1.ci95 is None else [_r(p1.ci95[0]), _r(p1.ci95[1])],
+        },
+        "pass1_by_run_index": {str(k): _r(v) for k, v in by_idx.items()},
+        "single_run_pass1": {
+            "min": _r(spread.min),
+            "max": _r(spread.max),
+            "sd": _r(spread.sd),
+            "mean": _r(spread.mean),
+            "range_points": _r(spread.range_points),
+            "n_selections": spread.n_selections,
+        },
+        "pass_at_k": {str(k): _r(v[0]) for k, v in at.items()},
+        "pass_at_k_ci95": {str(k): [_r(v[1]), _r(v[2])] for k, v in at.items()},
+        "pass_hat_k": {str(k): _r(v[0]) for k, v in hat.items()},
+        "pass_hat_k_ci95": {str(k): [_r(v[1]), _r(v[2])] for k, v in hat.items()},
+        "incoherence": _r(incoherence(ps)),
+        "power": {
+            "single_run_sd_points": _r(sigma_pts),
+            "benchmark_runs_needed": {
+                f"{d:g}": (benchmark_runs_needed(sigma_pts, d) if sigma_pts > 0 else 1) for d in diffs
+            },
+        },
+    }
+    return entry, passk_rows, single_rows
+
+
+def _relations(r: pl.DataFrame, per_task: _PerTask, has: set[str], seed: int) -> dict[str, Any]:
+    """CV of steps against success across tasks; divergence timing against success, pooled and
+    within tasks."""
+    cv_s = [(cv, per_task.p[t][0]) for t in per_task.p if (cv := per_task.cv.get(t)) is not None]
+    out: dict[str, Any] = {
+        "cv_vs_success": _rel(spearman([a for a, _ in cv_s], [b for _, b in cv_s], seed=seed))
+    }
+    if "div_token_pct_median" in has:
+        rr = r.filter(pl.col("resolved").is_not_null() & pl.col("div_token_pct_median").is_not_null())
+        x = rr["div_token_pct_median"].to_list()
+        y = [float(v) for v in rr["resolved"].to_list()]
+        pooled = stratified_correlation(x, y, ["all"] * len(x), seed=seed)
+        within = stratified_correlation(x, y, rr["task_id"].to_list(), seed=seed)
+        out["divergence_vs_success"] = {
+            "measure": "run's median first token divergence, % of shorter stream",
+            "pooled": _rel(pooled, "correlation over all runs, permutation over runs"),
+            "within_task": _rel(within),
+        }
+    return out
+
+
+def _structure(
+    cfg: str, groups: pl.DataFrame | None, strat: pl.DataFrame | None, gsum: pl.DataFrame | None
+) -> dict[str, Any]:
+    """First divergence per level, and strategies, of one configuration."""
+    out: dict[str, Any] = {}
+    if groups is not None:
+        out["first_divergence"] = _divergence_summary(groups.filter(pl.col("config") == cfg))
+    if strat is not None and gsum is not None:
+        g = gsum.filter(pl.col("config") == cfg)
+        s = strat.filter(pl.col("config") == cfg)
+        out["strategies"] = {
+            "level": g["level"][0] if g.height else None,
+            "mean_n_strategies": _r(g["n_strategies"].mean()) if g.height else None,
+            "mean_entropy_bits": _r(g["strategy_entropy_bits"].mean()) if g.height else None,
+            "consistent_wrong": consistent_wrong(s),
+        }
+    return out
 
 
 def _frame(name: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
