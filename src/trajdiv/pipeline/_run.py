@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -126,20 +127,22 @@ def run_pipeline(
     tmp_root = Path(tempfile.mkdtemp(prefix=".trajdiv-", dir=out_dir))
     try:
         return _run(
-            across_tasks,
-            plan,
-            out_dir,
-            tmp_root,
-            settings,
-            jobs,
-            engine,
-            address,
-            cache_dir,
-            formats,
-            strict,
-            drill_limit,
-            progress,
-            settle,
+            _Job(
+                plan,
+                out_dir,
+                tmp_root,
+                settings,
+                jobs,
+                engine,
+                address,
+                cache_dir,
+                formats,
+                strict,
+                drill_limit,
+                across_tasks,
+                progress,
+                settle,
+            )
         )
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
@@ -156,46 +159,106 @@ def _raise_first_error(entries: Any) -> None:
             raise InputError(e.file, e.reason or (e.errors or ["unusable"])[0])
 
 
-def _run(
-    across_tasks: int,
-    plan: Plan,
-    out_dir: Path,
-    tmp_root: Path,
-    settings: Settings,
-    jobs: int,
-    engine: str,
-    address: str | None,
-    cache_dir: Path | None,
-    formats: tuple[str, ...],
-    strict: bool,
-    drill_limit: int,
-    progress: Callable[[str, int, int], None] | None,
-    settle: bool,
-) -> PipelineResult:
-    cache = str(cache_dir) if cache_dir else None
-    spill_dir = tmp_root / "spill"
-    init_args = (settings, plan.ctx, plan.labels, cache, str(spill_dir))
-    res = PipelineResult(out_dir=out_dir, manifest=[])
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """Everything one pipeline run needs, passed as one value."""
 
-    # pass 1: find each file in the cache by content hash, parse the others in workers
+    plan: Plan
+    out_dir: Path
+    tmp_root: Path
+    settings: Settings
+    jobs: int
+    engine: str
+    address: str | None
+    cache_dir: Path | None
+    formats: tuple[str, ...]
+    strict: bool
+    drill_limit: int
+    across_tasks: int
+    progress: Callable[[str, int, int], None] | None
+    settle: bool
+
+    @property
+    def init_args(self) -> tuple[Any, ...]:
+        cache = str(self.cache_dir) if self.cache_dir else None
+        return (self.settings, self.plan.ctx, self.plan.labels, cache, str(self.tmp_root / "spill"))
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any], jobs: int) -> Any:
+        return map_ordered(
+            fn,
+            items,
+            jobs=jobs,
+            engine=self.engine,
+            address=self.address,
+            init=init_worker,
+            init_args=self.init_args,
+        )
+
+
+def _run(job: _Job) -> PipelineResult:
+    res = PipelineResult(out_dir=job.out_dir, manifest=[])
+    all_refs = _read_sources(job, res)
+    # labels: per-run reports bound to models, configuration labels made unique across the input
+    bind_labels(job.plan, ((r.model, r.dump_key, r.scope) for r in all_refs))
+    final = resolve_labels((r.lkey for r in all_refs), job.settings.pool_benchmarks)
+    refs_by_group: dict[tuple[str, str], list[RunRef]] = defaultdict(list)
+    for ref in all_refs:
+        refs_by_group[(final[ref.lkey], ref.group[1])].append(ref)
+    keyed = _keyed_groups(job, refs_by_group)
+    # an output folder already written from exactly these inputs and settings is kept as it is
+    state_key = hashlib.blake2b(
+        json.dumps(
+            [
+                [k for k, _, _ in keyed],
+                list(job.formats),
+                job.drill_limit,
+                job.across_tasks,
+                manifest_digest(job.plan),
+            ]
+        ).encode(),
+        digest_size=20,
+    ).hexdigest()
+    res.state_key = state_key
+    reused = reuse(job.out_dir, state_key, res)
+    if reused is not None:
+        if job.settle:
+            settle_outputs(job.out_dir, {"pipeline": reused.written})
+        return reused
+    sink, used_total, run_counts = _analyse_groups(job, keyed, res)
+    # manifest: label files that labelled nothing, files whose runs were all duplicates
+    plan = job.plan
+    label_usage(plan, used_total)
+    for src, _ in plan.work:
+        e = plan.entries[src.display]
+        e.runs = run_counts.get(src.display, 0)
+        if e.status == "read" and e.runs == 0:
+            e.status, e.kind = "skipped", "error"
+            e.reason = (e.errors or ["every run in it duplicates a run read from another file"])[0]
+    res.manifest = list(plan.entries.values())
+    names = tuple(n for n in _GROUP_TABLES if n in sink.parts or n in sink.buffers or n in ("runs", "steps"))
+    res.tables = sink.finish(job.out_dir, job.formats, names)
+    res.written += [job.out_dir / f"{n}.{TABLE_EXTENSIONS[f]}" for n in names for f in job.formats]
+    write_manifest(job.out_dir, res)
+    res.written.append(job.out_dir / "manifest.json")
+    save_state(job.out_dir, state_key, res)
+    if job.settle:  # new tables: an earlier analysis of the folder's old tables is stale
+        settle_outputs(job.out_dir, {"pipeline": res.written, "analysis": []})
+    return res
+
+
+def _read_sources(job: _Job, res: PipelineResult) -> list[RunRef]:
+    """Pass 1: find each file in the cache by content hash, parse the others in workers."""
+    plan, settings = job.plan, job.settings
     all_refs: list[RunRef] = []
     indices: list[SourceIndex | None] = []
     misses: list[tuple[Source, str, str | None]] = []
     for src, reader in plan.work:
         key = source_key(src, reader.name, settings, plan.ctx)
-        idx = cached_index(key, cache_dir)
+        idx = cached_index(key, job.cache_dir)
         indices.append(idx)
         if idx is None:
             misses.append((src, reader.name, key))
-    parsed = map_ordered(
-        parse_source,
-        misses,
-        jobs=jobs if len(misses) > 1 else 1,
-        engine=engine,
-        address=address,
-        init=init_worker,
-        init_args=init_args,
-    )
+    parsed = job.map(parse_source, misses, job.jobs if len(misses) > 1 else 1)
     for k, slot in enumerate(indices, start=1):
         idx = slot if slot is not None else next(parsed)
         entry = plan.entries[idx.display]
@@ -203,21 +266,18 @@ def _run(
         res.sources_from_cache += idx.cached
         if idx.reason is not None:
             entry.status, entry.reason, entry.kind = "skipped", idx.reason, "error"
-            if strict:
+            if job.strict:
                 _raise_first_error([entry])
         all_refs.extend(idx.refs)
-        if progress:
-            progress("read", k, len(indices))
+        if job.progress:
+            job.progress("read", k, len(indices))
+    return all_refs
 
-    # labels: per-run reports bound to models, configuration labels made unique across the input
-    bind_labels(plan, ((r.model, r.dump_key, r.scope) for r in all_refs))
-    final = resolve_labels((r.lkey for r in all_refs), settings.pool_benchmarks)
-    refs_by_group: dict[tuple[str, str], list[RunRef]] = defaultdict(list)
-    for ref in all_refs:
-        refs_by_group[(final[ref.lkey], ref.group[1])].append(ref)
-    init_args = (settings, plan.ctx, plan.labels, cache, str(spill_dir))
 
-    # pass 2: one group at a time, tasks together so graphs across configurations can be drawn
+def _keyed_groups(
+    job: _Job, refs_by_group: dict[tuple[str, str], list[RunRef]]
+) -> list[tuple[str, str, list[RunRef]]]:
+    """Each group's cache key, label and runs, tasks together (graphs across configurations)."""
     label_digest = hashlib.blake2b(
         json.dumps(
             sorted(
@@ -230,16 +290,14 @@ def _run(
                     lf.model,
                     lf.per_instance,
                 )
-                for lf in plan.labels
+                for lf in job.plan.labels
             )
         ).encode(),
         digest_size=16,
     ).hexdigest()
-    sdig = settings.digest()
-    order = sorted(refs_by_group, key=lambda g: (g[1], g[0]))
-
+    sdig = job.settings.digest()
     keyed: list[tuple[str, str, list[RunRef]]] = []
-    for g in order:
+    for g in sorted(refs_by_group, key=lambda g: (g[1], g[0])):
         refs = refs_by_group[g]  # input order: the first copy of a duplicated run wins
         h = hashlib.blake2b(digest_size=20)
         h.update(VERSION + code_digest() + sdig.encode() + label_digest.encode())
@@ -249,40 +307,21 @@ def _run(
             where = json.dumps([ref.file, ref.scope]).encode()
             h.update(ref.digest.encode() + len(where).to_bytes(8, "little") + where)
         keyed.append((h.hexdigest(), g[0], refs))
+    return keyed
 
-    # an output folder already written from exactly these inputs and settings is kept as it is
-    state_key = hashlib.blake2b(
-        json.dumps(
-            [[k for k, _, _ in keyed], list(formats), drill_limit, across_tasks, manifest_digest(plan)]
-        ).encode(),
-        digest_size=20,
-    ).hexdigest()
-    res.state_key = state_key
-    reused = reuse(out_dir, state_key, res)
-    if reused is not None:
-        if settle:
-            settle_outputs(out_dir, {"pipeline": reused.written})
-        return reused
-    n_miss = sum(1 for k, _, _ in keyed if not ((p := group_cache_path(cache_dir, k)) and p.exists()))
-    group_jobs = jobs if n_miss > 1 else 1
 
-    sink = TableSink(tmp_root / "parts")
+def _analyse_groups(
+    job: _Job, keyed: list[tuple[str, str, list[RunRef]]], res: PipelineResult
+) -> tuple[TableSink, dict[str, int], dict[str, int]]:
+    """Pass 2: one group at a time; rows to the table sink, graphs to their files."""
+    out_dir, plan = job.out_dir, job.plan
+    n_miss = sum(1 for k, _, _ in keyed if not ((p := group_cache_path(job.cache_dir, k)) and p.exists()))
+    sink = TableSink(job.tmp_root / "parts")
     used_total: dict[str, int] = defaultdict(int)
     run_counts: dict[str, int] = defaultdict(int)
     across: list[GroupResult] = []
     across_done = 0
-    for k, gout in enumerate(
-        map_ordered(
-            process_group,
-            keyed,
-            jobs=group_jobs,
-            engine=engine,
-            address=address,
-            init=init_worker,
-            init_args=init_args,
-        ),
-        start=1,
-    ):
+    for k, gout in enumerate(job.map(process_group, keyed, job.jobs if n_miss > 1 else 1), start=1):
         r = gout.result
         res.n_groups += 1
         res.n_runs += gout.n_runs
@@ -302,36 +341,18 @@ def _run(
             atomic_write_text(graph_json, r.graph_json)
             atomic_write_text(graphml, r.graph_graphml)
             res.written += [graph_json, graphml]
-        if r.drill is not None and len(res.drill) < drill_limit:
+        if r.drill is not None and len(res.drill) < job.drill_limit:
             res.drill.append({"config": r.config, "task_id": r.task_id, **r.drill})
         if across and across[0].task_id != r.task_id:
             across_done += _write_across(across, out_dir, res.written)
             across = []
-        if r.seqs and across_done < across_tasks:
+        if r.seqs and across_done < job.across_tasks:
             across.append(r)
-        if progress:
-            progress("analyse", k, len(order))
-    if across_done < across_tasks:
+        if job.progress:
+            job.progress("analyse", k, len(keyed))
+    if across_done < job.across_tasks:
         _write_across(across, out_dir, res.written)
-
-    # manifest: label files that labelled nothing, files whose runs were all duplicates
-    label_usage(plan, used_total)
-    for src, _ in plan.work:
-        e = plan.entries[src.display]
-        e.runs = run_counts.get(src.display, 0)
-        if e.status == "read" and e.runs == 0:
-            e.status, e.kind = "skipped", "error"
-            e.reason = (e.errors or ["every run in it duplicates a run read from another file"])[0]
-    res.manifest = list(plan.entries.values())
-    names = tuple(n for n in _GROUP_TABLES if n in sink.parts or n in sink.buffers or n in ("runs", "steps"))
-    res.tables = sink.finish(out_dir, formats, names)
-    res.written += [out_dir / f"{n}.{TABLE_EXTENSIONS[f]}" for n in names for f in formats]
-    write_manifest(out_dir, res)
-    res.written.append(out_dir / "manifest.json")
-    save_state(out_dir, state_key, res)
-    if settle:  # new tables: an earlier analysis of the folder's old tables is stale
-        settle_outputs(out_dir, {"pipeline": res.written, "analysis": []})
-    return res
+    return sink, used_total, run_counts
 
 
 def _write_across(groups: list[GroupResult], out_dir: Path, written: list[Path]) -> int:
