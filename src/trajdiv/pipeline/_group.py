@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from trajdiv._text import safe_name
-from trajdiv.align._abstraction import LEVELS, abstract_steps, load_phase_rules
+from trajdiv.align._abstraction import LEVELS, PhaseRules, abstract_steps, load_phase_rules
 from trajdiv.align._alignment import align_steps, canonical_ids
 from trajdiv.diverge._first import (
     agreement_curve,
@@ -25,7 +25,7 @@ from trajdiv.diverge._first import (
 )
 from trajdiv.graph._branching import build_branch_graph
 from trajdiv.graph._strategies import branching_factor, cluster_strategies
-from trajdiv.model import Run
+from trajdiv.model import Run, Step
 from trajdiv.pipeline._settings import Settings
 from trajdiv.tokens._tokenize import RunTokens, TokenCache
 
@@ -48,6 +48,23 @@ class GroupResult:
     outcomes: list[bool | None] = field(default_factory=list)
     drill: dict[str, Any] | None = None
     """Side-by-side data for the report."""
+
+
+def step_row(config: str, task: str, run: Run, s: Step) -> dict[str, Any]:
+    """The ingest columns of a step's row in the steps table."""
+    return {
+        "config": config,
+        "task_id": task,
+        "run_id": run.run_id,
+        "step": s.index,
+        "thought": s.thought,
+        "action": s.action,
+        "tool_name": s.tool_name,
+        "tool_args": s.tool_args,
+        "observation": s.observation,
+        "returncode": s.returncode,
+        "format_error": s.format_error,
+    }
 
 
 def run_row(run: Run) -> dict[str, Any]:
@@ -97,23 +114,7 @@ def analyze_group(
     config, task = runs[0].config.label, runs[0].task_id
     res = GroupResult(config=config, task_id=task)
     run_rows = [run_row(r) for r in runs]
-    step_rows: list[dict[str, Any]] = [
-        {
-            "config": config,
-            "task_id": task,
-            "run_id": r.run_id,
-            "step": s.index,
-            "thought": s.thought,
-            "action": s.action,
-            "tool_name": s.tool_name,
-            "tool_args": s.tool_args,
-            "observation": s.observation,
-            "returncode": s.returncode,
-            "format_error": s.format_error,
-        }
-        for r in runs
-        for s in r.steps
-    ]
+    step_rows = [step_row(config, task, r, st) for r in runs for st in r.steps]
     res.tables = {"runs": run_rows, "steps": step_rows}
     if "diverge" not in settings.stages and "graph" not in settings.stages:
         return res
@@ -141,9 +142,34 @@ def analyze_group(
         for lvl in LEVELS
     }
 
-    # pairwise and group divergence
-    n = len(runs)
     pair_steps = {lvl: pairwise_step_divergence(ids[lvl]) for lvl in LEVELS}
+    pair_rows = _pair_rows(config, task, runs, toks, ids, pair_steps, run_rows)
+    group_row, curve_rows = _group_rows(config, task, runs, ids, pair_steps, pair_rows, rules)
+    res.tables.update(
+        {
+            "divergence_pairs": pair_rows,
+            "divergence_groups": [group_row],
+            "agreement_curve": curve_rows,
+        }
+    )
+    res.drill = _drill(runs, levels, pair_steps["normalized"], toks)
+
+    if "graph" in settings.stages:
+        _graph_tables(res, runs, levels, run_rows, settings)
+    return res
+
+
+def _pair_rows(
+    config: str,
+    task: str,
+    runs: list[Run],
+    toks: list[RunTokens],
+    ids: dict[str, Any],
+    pair_steps: dict[str, dict[tuple[int, int], int | None]],
+    run_rows: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The divergence_pairs rows of a group; each run's median divergences go to its run row."""
+    n = len(runs)
     pair_rows: list[dict[str, Any]] = []
     run_tok_pcts: list[list[float | None]] = [[] for _ in runs]
     run_step_divs: list[list[float | None]] = [[] for _ in runs]
@@ -183,6 +209,20 @@ def analyze_group(
     for x, rrow in enumerate(run_rows):
         rrow["div_token_pct_median"] = _median(run_tok_pcts[x])
         rrow["div_step_verb_median"] = _median(run_step_divs[x])
+    return pair_rows
+
+
+def _group_rows(
+    config: str,
+    task: str,
+    runs: list[Run],
+    ids: dict[str, Any],
+    pair_steps: dict[str, dict[tuple[int, int], int | None]],
+    pair_rows: list[dict[str, Any]],
+    rules: PhaseRules,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The divergence_groups row and the agreement_curve rows of a group."""
+    n = len(runs)
     max_len = max(len(r.steps) for r in runs)
     group_row: dict[str, Any] = {
         "config": config,
@@ -217,18 +257,7 @@ def analyze_group(
                     "n_pairs": len(pair_steps[lvl]),
                 }
             )
-    res.tables.update(
-        {
-            "divergence_pairs": pair_rows,
-            "divergence_groups": [group_row],
-            "agreement_curve": curve_rows,
-        }
-    )
-    res.drill = _drill(runs, levels, pair_steps["normalized"], toks)
-
-    if "graph" in settings.stages:
-        _graph_tables(res, runs, levels, run_rows, settings)
-    return res
+    return group_row, curve_rows
 
 
 def _without_format_errors(
