@@ -336,6 +336,14 @@ DEFINITIONS = {
     "cv": "sample sd (ddof=1) / mean * 100 over a task's runs; mean over tasks",
     "incoherence": "sum p(1-p) / sum (1-p) over tasks (Brier-form variance share of error)",
     "hal": "HAL reliability: (2p-1)^2, exp(-CV) of cost/time/calls, mean pairwise JSD of verb counts",
-    "first_divergence": "first step at which not all runs of a group agree, per abstraction level",
+    "first_divergence": "first step at which not all runs of a group agree, per abstraction level; "
+    "steps whose output could not be parsed are left out unless --keep-format-errors",
     "consistent_wrong": "see trajdiv.stats.consistent_wrong",
+    "comparison": "paired t-test over the shared tasks (task-clustered SE, floored at 1/(n T)); "
+    "p-values Holm-adjusted over all pairs; each interval at the level Holm grants its pair",
+    "power": "simulated for the comparison's test: observed tasks resampled, A shifted on the "
+    "logit scale to a mean difference D (trajdiv.stats.PowerModel)",
+    "early_warning": "AUROC of predicting failure from the first k steps; across tasks: a model "
+    "cross-fitted over two halves of the tasks, jackknife interval; within tasks: departure from "
+    "the other successful runs' prefix tree, t interval over tasks",
 }
