@@ -170,14 +170,27 @@ def _file_kind(path: Path) -> str:
 def _walk(
     root: Path, root_name: str, own: set[str] | frozenset[str] = frozenset()
 ) -> tuple[list[tuple[Path, tuple[str, ...]]], list[Skip]]:
-    """Files under ``root`` in sorted order. Symlinked folders are followed once: one that leads
-    to a folder already walked (an alias or a loop) is listed as skipped instead."""
-    real_dirs = {os.path.realpath(d) for d, _, _ in os.walk(root)}
+    """Files under ``root`` in sorted order, real folders first. Symlinked folders are followed
+    once, after the real tree: one that leads to a folder already walked (an alias or a loop) is
+    listed as skipped instead. ``own`` holds real paths never read (trajdiv's outputs)."""
+    own_names = {os.path.basename(o) for o in own}
     visited: set[str] = set()
     files: list[tuple[Path, tuple[str, ...]]] = []
     skips: list[Skip] = []
+    deferred: list[tuple[Path, tuple[str, ...]]] = []  # symlinked folders, followed last
     stack: list[tuple[Path, tuple[str, ...]]] = [(root, (root_name,))]
-    while stack:
+    while stack or deferred:
+        if not stack:
+            link, parts = deferred.pop(0)
+            target = os.path.realpath(link)
+            if target in visited:
+                parent = os.path.realpath(link.parent)
+                why = "a loop" if os.path.commonpath([parent, target]) == target else "already read"
+                skips.append(
+                    Skip(str(link), f"symlink to a folder {why} ({target}); not followed", "not-a-dump")
+                )
+                continue
+            stack.append((link, parts))
         folder, parts = stack.pop()
         visited.add(os.path.realpath(folder))
         try:
@@ -188,7 +201,7 @@ def _walk(
         subdirs: list[tuple[Path, tuple[str, ...]]] = []
         for e in entries:
             path, eparts = Path(e.path), (*parts, e.name)
-            if own and os.path.realpath(path) in own:
+            if e.name in own_names and os.path.realpath(path) in own:
                 skips.append(Skip(str(path), "trajdiv's own output (-o); not read as input", "not-a-dump"))
                 continue
             try:
@@ -197,17 +210,10 @@ def _walk(
                 is_dir = False
             if not is_dir:
                 files.append((path, eparts))
-                continue
-            if e.is_symlink():
-                target = os.path.realpath(path)
-                if target in visited or target in real_dirs:
-                    why = "a loop" if str(folder.resolve()).startswith(target) else "already read"
-                    skips.append(
-                        Skip(str(path), f"symlink to a folder {why} ({target}); not followed", "not-a-dump")
-                    )
-                    continue
-                real_dirs.add(target)
-            subdirs.append((path, eparts))
+            elif e.is_symlink():
+                deferred.append((path, eparts))
+            else:
+                subdirs.append((path, eparts))
         stack.extend(reversed(subdirs))
     return files, skips
 
