@@ -6,10 +6,10 @@ Nothing downstream of the readers knows which dump format a run came from.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["Config", "Outcome", "Run", "Step"]
+__all__ = ["STEP_FIELDS", "Config", "Outcome", "Run", "Step"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +75,10 @@ class Step:
     format_error: bool = False
     """The model's output could not be parsed into an action (no action was run): the
     environment answered with a format error. Left out of divergence by default."""
+
+
+STEP_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Step) if f.name != "index")
+"""A step's fields after its index, in order: the export's step keys and the steps table's columns."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,17 +151,7 @@ class Run:
             "fmt": self.fmt,
             "warnings": list(self.warnings),
             "steps": [
-                {
-                    "index": s.index,
-                    "thought": s.thought,
-                    "action": s.action,
-                    "tool_name": s.tool_name,
-                    "tool_args": s.tool_args,
-                    "observation": s.observation,
-                    "returncode": s.returncode,
-                    "format_error": s.format_error,
-                }
-                for s in self.steps
+                {"index": s.index, **{name: getattr(s, name) for name in STEP_FIELDS}} for s in self.steps
             ],
         }
 

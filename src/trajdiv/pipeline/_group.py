@@ -25,7 +25,7 @@ from trajdiv.diverge._first import (
 )
 from trajdiv.graph._branching import build_branch_graph
 from trajdiv.graph._strategies import branching_factor, cluster_strategies
-from trajdiv.model import Run, Step
+from trajdiv.model import STEP_FIELDS, Run, Step
 from trajdiv.pipeline._settings import Settings
 from trajdiv.tokens._tokenize import RunTokens, TokenCache
 
@@ -57,13 +57,7 @@ def step_row(config: str, task: str, run: Run, s: Step) -> dict[str, Any]:
         "task_id": task,
         "run_id": run.run_id,
         "step": s.index,
-        "thought": s.thought,
-        "action": s.action,
-        "tool_name": s.tool_name,
-        "tool_args": s.tool_args,
-        "observation": s.observation,
-        "returncode": s.returncode,
-        "format_error": s.format_error,
+        **{name: getattr(s, name) for name in STEP_FIELDS},
     }
 
 
