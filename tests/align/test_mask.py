@@ -67,6 +67,8 @@ def test_strip_cd_matches_reference(text: str) -> None:
         "cat <<'EOF' > a.py\nx = 1\n  EOF\nls",
         'cat <<"EOF\nx\nEOF',
         "a <<A <<B\nb\nB\nA",
+        "<<AA\n\nA",  # the pattern backtracks to a shorter word: AA -> A
+        "cat <<EOFX\nbody\nEOF\n",
         "foo.py-bar/x and x-/y and -a/b and a-.py",
         'grep \'a"b\' "c\'d" \'e\nf\' "g\\"h"',
     ],

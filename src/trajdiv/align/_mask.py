@@ -54,37 +54,43 @@ def mask_heredocs(text: str) -> str:
     >>> mask_heredocs("cat <<'EOF' > a.py\nprint(1)\nEOF\nls")
     'cat <<EOF > a.py BODY\nls'
     """
-    words = {w for _, w in _HEREDOC_OPEN.findall(text)}
-    if not words:
+    if "<<" not in text:
         return text
     # Where a terminator line can start: a newline, blanks, then a word (the newline being the
-    # last of its whitespace run). Per opener word, the sorted positions of that newline and of
-    # the word's end.
+    # last of its whitespace run). Per word, the sorted positions of that newline and of the
+    # word's end.
     ends: dict[str, tuple[list[int], list[int]]] = {}
     for nl in _LINE_WORD.finditer(text):
         w = _WORD_RUN.match(text, nl.end())
-        if w is not None and w.group() in words:
+        if w is not None:
             nls, word_ends = ends.setdefault(w.group(), ([], []))
             nls.append(nl.start())
             word_ends.append(w.end())
+    lengths = sorted({len(w) for w in ends}, reverse=True)
     out: list[str] = []
     done = 0
     pos = 0
     while (m := _HEREDOC_OPEN.search(text, pos)) is not None:
-        quote, word = m.group(1), m.group(2)
+        quote, full = m.group(1), m.group(2)
+        pos = m.start() + 1
         if quote and not text.startswith(quote, m.end()):
-            pos = m.start() + 1  # the regex would retry with a shorter word: none closes the quote
-            continue
-        head_end = m.end() + len(quote)
-        first_nl = text.find("\n", head_end)
-        cands = ends.get(word)
-        i = bisect.bisect_right(cands[0], first_nl) if cands is not None and first_nl >= 0 else -1
-        if cands is None or i < 0 or i >= len(cands[0]):
-            pos = m.start() + 1
-            continue
-        out.append(text[done : m.start()])
-        out.append(f"<<{word}{text[head_end:first_nl]} BODY")
-        done = pos = cands[1][i]
+            continue  # no shorter word closes the quote either
+        # unquoted, the pattern backtracks to shorter words (the rest of the word then belongs to
+        # the line): the longest word with a terminator line after the opener's line wins
+        tries = [len(full)] if quote else [n for n in lengths if n <= len(full)]
+        for n in tries:
+            word = full[:n]
+            head_end = m.start(2) + n + len(quote)
+            first_nl = text.find("\n", head_end)
+            cands = ends.get(word)
+            if cands is None or first_nl < 0:
+                continue
+            i = bisect.bisect_right(cands[0], first_nl)
+            if i < len(cands[0]):
+                out.append(text[done : m.start()])
+                out.append(f"<<{word}{text[head_end:first_nl]} BODY")
+                done = pos = cands[1][i]
+                break
     if done == 0:
         return text
     out.append(text[done:])

@@ -118,8 +118,9 @@ class _WorkerContext(type(mp.get_context("spawn"))):  # type: ignore[misc]
 
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Stop at once: cancel what has not started and end the workers."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    stop_workers()
+    stop_workers()  # first: the workers end even if the pool's own shutdown stalls
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def stop_workers() -> None:
