@@ -1,5 +1,6 @@
-"""Imports flow one way: base modules -> ingest -> align/tokens -> diverge -> graph -> stats ->
-plot/report -> pipeline/api -> cli, with no cycle between packages."""
+"""Imports flow one way: base modules -> ingest -> align/tokens -> diverge -> graph -> analysis
+(one group through the stages) -> stats -> plot/report -> pipeline/api -> cli, with no cycle
+between packages."""
 
 from __future__ import annotations
 
@@ -22,13 +23,15 @@ LAYER = {
     "tokens": 2,
     "diverge": 3,
     "graph": 4,
-    "stats": 5,
-    "plot": 6,
-    "report": 6,
-    "pipeline": 7,
-    "_api": 7,
-    "_api_pairs": 7,
-    "cli": 8,
+    "analysis": 5,
+    "stats": 6,
+    "plot": 7,
+    "report": 7,
+    "schemas": 7,
+    "pipeline": 8,
+    "_api": 8,
+    "_api_pairs": 8,
+    "cli": 9,
 }
 TOP = {"__init__", "__main__"}  # the package's lazy front door and `python -m trajdiv`
 
@@ -87,3 +90,20 @@ def test_no_cycle_between_modules():
                 g.add_edge(rel, node.module)
     cycles = [c for c in nx.simple_cycles(g) if not any(n.endswith("__init__") for n in c)]
     assert not cycles, cycles
+
+
+def test_modules_and_functions_stay_readable():
+    """No module over 400 lines; no function over 80 lines unless its docstring says why
+    ("Long because ...")."""
+    long_modules, long_functions = [], []
+    for path in SRC.rglob("*.py"):
+        text = path.read_text("utf-8")
+        if len(text.splitlines()) > 400:
+            long_modules.append(str(path.relative_to(SRC)))
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 80 and "Long because" not in (ast.get_docstring(node) or ""):
+                    long_functions.append(f"{path.relative_to(SRC)}:{node.name} ({length} lines)")
+    assert not long_modules
+    assert not long_functions

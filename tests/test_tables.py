@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-import trajdiv.stats  # noqa: F401 - registers the statistics tables
+from trajdiv.schemas import all_schemas
 from trajdiv.tables import SCHEMAS, frame, schema_markdown, write_table
 
 
@@ -31,3 +31,32 @@ def test_frame_orders_and_types_columns():
     assert df.columns == list(SCHEMAS["runs"])
     assert df.schema["resolved"] == pl.Boolean
     assert "| `resolved` |" in schema_markdown(["runs"])
+
+
+def test_each_stage_declares_its_tables_in_stage_order():
+    from trajdiv.ingest._tables import RUN_COLUMNS
+
+    assert list(all_schemas()) == [
+        "runs",
+        "steps",
+        "divergence_pairs",
+        "divergence_groups",
+        "agreement_curve",
+        "strategies",
+        "graph_summary",
+        "branching_factor",
+        "early_warning",
+        "stats_tasks",
+        "pass_k",
+        "single_run",
+    ]
+    runs = list(SCHEMAS["runs"])
+    assert runs[: len(RUN_COLUMNS)] == list(RUN_COLUMNS)
+    # the columns later stages fill, in the documented order (graph's strategy among diverge's)
+    assert runs[len(RUN_COLUMNS) :] == [
+        "agent_tokens",
+        "total_tokens",
+        "strategy",
+        "div_token_pct_median",
+        "div_step_verb_median",
+    ]

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
         ingest,
         power,
     )
-    from trajdiv.ingest import Dataset, read_runs
-    from trajdiv.pipeline import PipelineResult, Settings, run_pipeline
+    from trajdiv.analysis import Settings
+    from trajdiv.ingest import Dataset, ReadOptions, read_runs
+    from trajdiv.pipeline import PipelineResult, run_pipeline
+    from trajdiv.stats import Summary
 
 __all__ = [
     "AnalysisResult",
@@ -33,9 +35,11 @@ __all__ = [
     "InputError",
     "Outcome",
     "PipelineResult",
+    "ReadOptions",
     "Run",
     "Settings",
     "Step",
+    "Summary",
     "TrajdivError",
     "UsageError",
     "analyze",
@@ -65,9 +69,11 @@ attach(
             "trajdiv._api",
         ),
         "Dataset": "trajdiv.ingest",
+        "ReadOptions": "trajdiv.ingest",
         "read_runs": "trajdiv.ingest",
         "PipelineResult": "trajdiv.pipeline",
-        "Settings": "trajdiv.pipeline",
+        "Settings": "trajdiv.analysis",
+        "Summary": "trajdiv.stats",
         "run_pipeline": "trajdiv.pipeline",
     },
 )

@@ -6,16 +6,17 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from trajdiv._api_pairs import Comparison, compare, power
-from trajdiv._errors import UsageError
-from trajdiv.ingest._ingest import read_runs
+from trajdiv._errors import InputError, UsageError
+from trajdiv.analysis._settings import Settings
+from trajdiv.ingest._intake import read_runs
 from trajdiv.ingest._jsonl import EXPORT_HEADER, write_jsonl
+from trajdiv.ingest._options import ReadOptions
 from trajdiv.pipeline._result import PipelineResult
-from trajdiv.pipeline._run import run_pipeline
-from trajdiv.pipeline._settings import Settings
+from trajdiv.pipeline._run import ACROSS_TASKS, run_pipeline
 from trajdiv.pipeline._state import owned_files, settle_outputs
+from trajdiv.stats._result import Summary
 from trajdiv.stats._summary import summarize
 from trajdiv.tables import atomic_write_text, write_table
 
@@ -48,11 +49,7 @@ def ingest(
     inputs: Sequence[str | Path],
     out: Path,
     *,
-    config_from: str = "auto",
-    grading: str = "contains",
-    f1_threshold: float = 0.5,
-    pool_benchmarks: bool = False,
-    score: str | None = None,
+    read: ReadOptions | None = None,
     strict: bool = False,
     formats: tuple[str, ...] = ("parquet",),
     jobs: int | None = None,
@@ -73,14 +70,7 @@ def ingest(
     return run_pipeline(
         list(inputs),
         out,
-        Settings(
-            stages=("ingest",),
-            config_from=config_from,
-            grading=grading,
-            f1_threshold=f1_threshold,
-            pool_benchmarks=pool_benchmarks,
-            score=score,
-        ),
+        Settings(stages=("ingest",), read=read or ReadOptions()),
         jobs=jobs,
         engine=engine,
         address=address,
@@ -96,7 +86,7 @@ class AnalysisResult:
     """Outputs of :func:`analyze` (and of the ``diverge``, ``graph`` and ``stats`` subsets)."""
 
     pipeline: PipelineResult
-    summary: dict[str, Any] | None = None
+    summary: Summary | None = None
     plots: list[Path] = field(default_factory=list)
     report: Path | None = None
 
@@ -116,6 +106,7 @@ def analyze(
     address: str | None = None,
     cache_dir: Path | None = None,
     seed: int = 0,
+    across_tasks: int = ACROSS_TASKS,
     progress: Progress = None,
 ) -> AnalysisResult:
     """Ingest, tokenize, find divergence, build graphs, compute statistics, plot and report.
@@ -137,6 +128,7 @@ def analyze(
         cache_dir=cache_dir,
         formats=formats,
         strict=strict,
+        across_tasks=across_tasks,
         progress=progress,
         settle=False,
     )
@@ -156,7 +148,7 @@ def analyze(
     for name, df in tables.items():
         written += write_table(df, out, name, formats)
     result.summary = summary
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    summary.write(out / "summary.json")
     if plots and {"diverge", "graph"} <= set(settings.stages):
         from trajdiv.plot import plot_all
 
@@ -180,7 +172,7 @@ def analyze(
 _ANALYSIS_STATE = ".trajdiv-analysis.json"
 
 
-def _kept_analysis(out: Path, key: str) -> tuple[dict[str, Any], list[Path], Path | None] | None:
+def _kept_analysis(out: Path, key: str) -> tuple[Summary, list[Path], Path | None] | None:
     """Summary, plots and report already in ``out`` from the same tables and options, if every
     file the analysis wrote is still there with the same content."""
     try:
@@ -190,8 +182,8 @@ def _kept_analysis(out: Path, key: str) -> tuple[dict[str, Any], list[Path], Pat
         files = owned_files(out, "analysis")
         if files is None:
             return None
-        summary = json.loads((out / "summary.json").read_text("utf-8"))
-    except (OSError, ValueError, KeyError, TypeError):
+        summary = Summary.read(out / "summary.json")
+    except (OSError, ValueError, KeyError, TypeError, InputError):
         return None
     report = next((f for f in files if f.name == "report.html"), None)
     return summary, sorted(f for f in files if f.parent.name == "plots"), report
@@ -201,11 +193,7 @@ def export_jsonl(
     inputs: Sequence[str | Path],
     path: Path,
     *,
-    config_from: str = "auto",
-    grading: str = "contains",
-    f1_threshold: float = 0.5,
-    pool_benchmarks: bool = False,
-    score: str | None = None,
+    read: ReadOptions | None = None,
 ) -> int:
     """Write every run under ``inputs`` to trajdiv's JSONL export; returns the runs written.
     The export file is never read as an input, and never replaces one: an existing file at
@@ -217,14 +205,6 @@ def export_jsonl(
             head = fh.readline(200).strip()
         if head != json.dumps(EXPORT_HEADER).encode():
             raise UsageError(f"{path}: exists and is not a trajdiv export; refusing to replace it")
-    ds = read_runs(
-        list(inputs),
-        config_from=config_from,
-        grading=grading,
-        f1_threshold=f1_threshold,
-        pool_benchmarks=pool_benchmarks,
-        score=score,
-        exclude=[path],
-    )
+    ds = read_runs(list(inputs), read=read, exclude=[path])
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_jsonl(ds.runs, path)

@@ -14,9 +14,11 @@ from typing import Any
 import polars as pl
 
 from trajdiv._errors import UsageError
+from trajdiv.analysis._settings import Settings
+from trajdiv.ingest._options import ReadOptions
 from trajdiv.pipeline._run import run_pipeline
-from trajdiv.pipeline._settings import Settings
 from trajdiv.stats._compare import PairedDiff, compare_family
+from trajdiv.stats._consistency import cv_pct
 from trajdiv.stats._power import (
     PairedVariance,
     PowerModel,
@@ -60,11 +62,7 @@ def power(
     b: str | None = None,
     s2_delta: float | None = None,
     seed: int = 0,
-    config_from: str = "auto",
-    grading: str = "contains",
-    f1_threshold: float = 0.5,
-    pool_benchmarks: bool = False,
-    score: str | None = None,
+    read: ReadOptions | None = None,
 ) -> dict[str, Any]:
     """Runs per task and tasks needed to detect a pass@1 difference of ``diff`` (a fraction)
     with the paired test that :func:`compare` runs.
@@ -75,89 +73,112 @@ def power(
     normal formula (Miller 2024), where the two agree. A stated ``s2_delta`` (variance of the
     true per-task differences) uses the formula. Also reports whole-benchmark runs needed from
     the single-run sd.
+
+    Parameters
+    ----------
+    inputs
+        The dumps whose observed tasks the design is based on.
+    diff, alpha, power
+        The difference to detect (a fraction of pass@1), the test's level and the power wanted.
+    runs_per_task, n_tasks
+        The design to evaluate (default: the runs and tasks observed).
+    a, b
+        Two configurations (labels or unique parts of them): the design for comparing them.
+    s2_delta
+        A stated variance of the true per-task differences (the normal formula is used).
+    seed
+        Seed of the simulations.
+    read
+        How runs are read (:class:`~trajdiv.ingest.ReadOptions`).
     """
     if not 0 < diff < 1:
         raise UsageError("--diff is a difference in pass@1 as a fraction, in (0, 1)")
+    runs = _read_runs_table(inputs, read)
+    configs = sorted(runs["config"].unique().to_list())
+    design = _Design(diff, alpha, power, runs_per_task, n_tasks, s2_delta, seed)
+    out: dict[str, Any] = {"diff": diff, "alpha": alpha, "power": power, "configs": []}
+    if a is not None and b is not None:
+        out["paired"] = _pair_power(runs, _match_config(configs, a), _match_config(configs, b), design)
+    for cfg in configs:
+        rates = _task_rates(runs, cfg)
+        if len(rates) >= 2:
+            out["configs"].append(_config_power(cfg, rates, design))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Design:
+    """What :func:`power` was asked."""
+
+    diff: float
+    alpha: float
+    power: float
+    runs_per_task: int | None
+    n_tasks: int | None
+    s2_delta: float | None
+    seed: int
+
+    def solve(self, var: PairedVariance, model: PowerModel, runs: int, tasks: int) -> Any:
+        """Simulated power of compare's test, or the formula for a stated ``s2_delta``."""
+        if self.s2_delta is not None:
+            var = dataclasses.replace(var, s2_delta=self.s2_delta)
+            return paired_power(var, self.diff, runs, self.n_tasks, self.alpha, self.power)
+        return plan_power(
+            model, var, self.diff, runs, self.n_tasks or tasks, self.alpha, self.power, seed=self.seed
+        )
+
+
+def _read_runs_table(inputs: Sequence[str | Path], read: ReadOptions | None) -> pl.DataFrame:
     with tempfile.TemporaryDirectory() as tmp:
         res = run_pipeline(
-            list(inputs),
-            Path(tmp),
-            Settings(
-                stages=("ingest",),
-                config_from=config_from,
-                grading=grading,
-                f1_threshold=f1_threshold,
-                pool_benchmarks=pool_benchmarks,
-                score=score,
-            ),
-            jobs=1,
+            list(inputs), Path(tmp), Settings(stages=("ingest",), read=read or ReadOptions()), jobs=1
         )
         if res.n_runs == 0:
             raise UsageError("no run could be read from the inputs")
-        runs = res.frame("runs")
-    configs = sorted(runs["config"].unique().to_list())
-    out: dict[str, Any] = {"diff": diff, "alpha": alpha, "power": power, "configs": []}
-    if a is not None and b is not None:
-        ca, cb = _match_config(configs, a), _match_config(configs, b)
-        ra, rb = _task_rates(runs, ca), _task_rates(runs, cb)
-        shared = sorted(set(ra) & set(rb))
-        if len(shared) < 2:
-            raise UsageError(f"{ca} and {cb} share {len(shared)} labelled task(s); need 2 or more")
-        n = runs_per_task or min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared))
-        var = paired_variance(
-            [ra[t][0] for t in shared],
-            [rb[t][0] for t in shared],
-            min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared)),
+        return res.frame("runs")
+
+
+def _counts(rates: dict[str, tuple[float, int]], tasks: Sequence[str]) -> list[tuple[int, int]]:
+    return [(round(rates[t][0] * rates[t][1]), rates[t][1]) for t in tasks]
+
+
+def _pair_power(runs: pl.DataFrame, ca: str, cb: str, design: _Design) -> dict[str, Any]:
+    """The design for comparing ``ca`` with ``cb`` on the tasks they share."""
+    ra, rb = _task_rates(runs, ca), _task_rates(runs, cb)
+    shared = sorted(set(ra) & set(rb))
+    if len(shared) < 2:
+        raise UsageError(f"{ca} and {cb} share {len(shared)} labelled task(s); need 2 or more")
+    n_obs = min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared))
+    var = paired_variance([ra[t][0] for t in shared], [rb[t][0] for t in shared], n_obs)
+    model = PowerModel.from_counts(_counts(ra, shared), _counts(rb, shared))
+    pw = design.solve(var, model, design.runs_per_task or n_obs, len(shared))
+    s2 = design.s2_delta if design.s2_delta is not None else var.s2_delta
+    return {"a": ca, "b": cb, "shared_tasks": len(shared), "s2_delta": s2, "w": var.w, **_power_dict(pw)}
+
+
+def _config_power(cfg: str, rates: dict[str, tuple[float, int]], design: _Design) -> dict[str, Any]:
+    """The design for telling a configuration from a copy of itself shifted by ``diff``."""
+    tasks = list(rates)
+    ps = [rates[t][0] for t in tasks]
+    n_obs = min(n for _, n in rates.values())
+    var = dataclasses.replace(paired_variance(ps, ps, n_obs), s2_delta=design.s2_delta or 0.0)
+    counts = _counts(rates, tasks)
+    pw = design.solve(var, PowerModel.from_counts(counts, counts), design.runs_per_task or n_obs, len(ps))
+    sd_single = math.sqrt(sum(p * (1 - p) for p in ps)) / len(ps)
+    return {
+        "config": cfg,
+        "n_tasks": len(ps),
+        "runs_per_task_observed": n_obs,
+        "assumed_s2_delta": design.s2_delta or 0.0,
+        "w": var.w,
+        **_power_dict(pw),
+        "single_run_sd_points": 100 * sd_single,
+        "benchmark_runs_needed": benchmark_runs_needed(
+            100 * sd_single, 100 * design.diff, design.alpha, design.power
         )
-        if s2_delta is not None:  # a stated spread of true differences: the normal formula
-            var = type(var)(s2_delta, var.w, var.n_tasks)
-            pw = paired_power(var, diff, n, n_tasks, alpha, power)
-        else:
-            model = PowerModel.from_counts(
-                [(round(ra[t][0] * ra[t][1]), ra[t][1]) for t in shared],
-                [(round(rb[t][0] * rb[t][1]), rb[t][1]) for t in shared],
-            )
-            pw = plan_power(model, var, diff, n, n_tasks or len(shared), alpha, power, seed=seed)
-        out["paired"] = {
-            "a": ca,
-            "b": cb,
-            "shared_tasks": len(shared),
-            "s2_delta": var.s2_delta,
-            "w": var.w,
-            **_power_dict(pw),
-        }
-    for cfg in configs:
-        rates = _task_rates(runs, cfg)
-        if len(rates) < 2:
-            continue
-        ps = [p for p, _ in rates.values()]
-        n_obs = min(n for _, n in rates.values())
-        bias = n_obs / (n_obs - 1) if n_obs > 1 else 1.0
-        w = 2 * bias * sum(p * (1 - p) for p in ps) / len(ps)
-        var1 = PairedVariance(s2_delta or 0.0, w, len(ps))
-        if s2_delta is not None:
-            pw = paired_power(var1, diff, runs_per_task or n_obs, n_tasks, alpha, power)
-        else:
-            counts = [(round(p * n_t), n_t) for p, n_t in rates.values()]
-            model = PowerModel.from_counts(counts, counts)
-            pw = plan_power(
-                model, var1, diff, runs_per_task or n_obs, n_tasks or len(ps), alpha, power, seed=seed
-            )
-        sd_single = math.sqrt(sum(p * (1 - p) for p in ps)) / len(ps)
-        entry = {
-            "config": cfg,
-            "n_tasks": len(ps),
-            "runs_per_task_observed": n_obs,
-            "assumed_s2_delta": s2_delta or 0.0,
-            "w": w,
-            **_power_dict(pw),
-            "single_run_sd_points": 100 * sd_single,
-            "benchmark_runs_needed": benchmark_runs_needed(100 * sd_single, 100 * diff, alpha, power)
-            if sd_single > 0
-            else 1,
-        }
-        out["configs"].append(entry)
-    return out
+        if sd_single > 0
+        else 1,
+    }
 
 
 def _power_dict(pw: Any) -> dict[str, Any]:
@@ -194,46 +215,61 @@ def compare(
     engine: str = "local",
     address: str | None = None,
     cache_dir: Path | None = None,
-    config_from: str = "auto",
-    grading: str = "contains",
-    f1_threshold: float = 0.5,
-    pool_benchmarks: bool = False,
-    score: str | None = None,
+    read: ReadOptions | None = None,
 ) -> Comparison:
     """Paired comparison of configuration A with B on the tasks they share.
 
-    ``a`` and ``b`` are two dump paths, or two configuration labels (or unique substrings of
-    them) inside ``inputs``.
+    Parameters
+    ----------
+    a, b
+        Two dump paths, or two configuration labels (or unique substrings of them) inside
+        ``inputs``.
+    inputs
+        The dumps holding both configurations (none: ``a`` and ``b`` are the dumps).
+    out
+        A folder for the tables and ``compare.json`` (default: nothing is kept).
+    alpha
+        Level of the test; every pair of the input's configurations is one Holm family.
+    seed
+        Seed of the tests' resampling.
+    jobs, engine, address, cache_dir
+        Where the work runs and what it may reuse, as for :func:`~trajdiv.analyze`.
+    read
+        How runs are read (:class:`~trajdiv.ingest.ReadOptions`).
     """
     if not inputs:
         if not (Path(a).exists() and Path(b).exists()):
             raise UsageError("give A and B as two dumps, or as configuration labels with --input")
         inputs = [a, b]
-        config_from = "input"
+        read = dataclasses.replace(read or ReadOptions(), config_from="input")
         a, b = Path(a).name, Path(b).name
     with tempfile.TemporaryDirectory() as tmp:
-        where = out or Path(tmp)
         res = run_pipeline(
             list(inputs),
-            where,
-            Settings(
-                config_from=config_from,
-                grading=grading,
-                f1_threshold=f1_threshold,
-                pool_benchmarks=pool_benchmarks,
-                score=score,
-            ),
+            out or Path(tmp),
+            Settings(read=read or ReadOptions()),
             jobs=jobs,
             engine=engine,
             address=address,
             cache_dir=cache_dir,
         )
-        runs = res.frame("runs")
-        groups = res.frame("divergence_groups")
+        runs, groups = res.frame("runs"), res.frame("divergence_groups")
     configs = sorted(runs["config"].unique().to_list())
     ca, cb = _match_config(configs, a), _match_config(configs, b)
     if ca == cb:
         raise UsageError(f"A and B are the same configuration ({ca})")
+    data = _paired_figures(runs, groups, configs, ca, cb, alpha, seed)
+    data["verdict"] = _verdict(data, alpha)
+    if out is not None:
+        atomic_write_text(out / "compare.json", json.dumps(data, indent=1) + "\n")
+    return Comparison(ca, cb, data, data["verdict"])
+
+
+def _paired_figures(
+    runs: pl.DataFrame, groups: pl.DataFrame, configs: list[str], ca: str, cb: str, alpha: float, seed: int
+) -> dict[str, Any]:
+    """The paired test of ``ca`` against ``cb`` (in the Holm family of every pair of
+    ``configs``) and the two configurations' figures on their shared tasks."""
     ra, rb = _task_rates(runs, ca), _task_rates(runs, cb)
     shared = sorted(set(ra) & set(rb))
     if not shared:
@@ -242,29 +278,11 @@ def compare(
     family_rates = {c: r for c in configs if (r := _task_rates(runs, c))}
     family = compare_family(family_rates, alpha=alpha, seed=seed)
     pd_ = family[(ca, cb)] if (ca, cb) in family else _flipped(family[(cb, ca)])
-    from trajdiv.stats._consistency import cv_pct
-
-    def cv_mean(cfg: str) -> float | None:
-        vals = []
-        for t in shared:
-            cv = cv_pct(
-                runs.filter((pl.col("config") == cfg) & (pl.col("task_id") == t))["n_steps"].to_list()
-            )
-            if cv is not None:
-                vals.append(cv)
-        return sum(vals) / len(vals) if vals else None
-
-    def div_mean(cfg: str) -> float | None:
-        g = groups.filter((pl.col("config") == cfg) & pl.col("task_id").is_in(shared))
-        v = g["first_div_step_phase"].drop_nulls()
-        return float(v.mean()) if v.len() else None  # type: ignore[arg-type]
-
-    n = min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared))
     data: dict[str, Any] = {
         "a": ca,
         "b": cb,
         "shared_tasks": len(shared),
-        "runs_per_task": n,
+        "runs_per_task": min(min(ra[t][1] for t in shared), min(rb[t][1] for t in shared)),
         "pass1_a": sum(ra[t][0] for t in shared) / len(shared),
         "pass1_b": sum(rb[t][0] for t in shared) / len(shared),
         "diff": pd_.diff,
@@ -275,15 +293,29 @@ def compare(
         "p_holm": pd_.p_adjusted,
         "family_size": len(family),
         "method": pd_.method,
-        "cv_steps_a": cv_mean(ca),
-        "cv_steps_b": cv_mean(cb),
-        "first_div_step_phase_a": div_mean(ca),
-        "first_div_step_phase_b": div_mean(cb),
+        "cv_steps_a": _cv_mean(runs, ca, shared),
+        "cv_steps_b": _cv_mean(runs, cb, shared),
+        "first_div_step_phase_a": _div_mean(groups, ca, shared),
+        "first_div_step_phase_b": _div_mean(groups, cb, shared),
     }
-    data["verdict"] = _verdict(data, alpha)
-    if out is not None:
-        atomic_write_text(out / "compare.json", json.dumps(data, indent=1) + "\n")
-    return Comparison(ca, cb, data, data["verdict"])
+    return data
+
+
+def _cv_mean(runs: pl.DataFrame, cfg: str, tasks: list[str]) -> float | None:
+    """Mean over ``tasks`` of the CV of steps across a configuration's runs."""
+    vals = []
+    for t in tasks:
+        cv = cv_pct(runs.filter((pl.col("config") == cfg) & (pl.col("task_id") == t))["n_steps"].to_list())
+        if cv is not None:
+            vals.append(cv)
+    return sum(vals) / len(vals) if vals else None
+
+
+def _div_mean(groups: pl.DataFrame, cfg: str, tasks: list[str]) -> float | None:
+    """Mean first divergence step (phase level) of a configuration's groups on ``tasks``."""
+    g = groups.filter((pl.col("config") == cfg) & pl.col("task_id").is_in(tasks))
+    v = g["first_div_step_phase"].drop_nulls()
+    return float(v.mean()) if v.len() else None  # type: ignore[arg-type]
 
 
 def _flipped(p: PairedDiff) -> PairedDiff:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import AC, REALDATA, TAU, need_realdata
 from tests.helpers import write_ac_dump
-from trajdiv.cli import main
+from trajdiv.cli import build_parser, main
 
 EXE = [sys.executable, "-m", "trajdiv"]
 
@@ -188,13 +188,58 @@ def test_help_stays_light_and_cli_constants_match_the_library():
     assert out == ""
     from trajdiv.cli import _common
     from trajdiv.tables import TABLE_FORMATS
-    from trajdiv.tokens import DEFAULT_ENCODING
 
-    assert _common.DEFAULT_ENCODING == DEFAULT_ENCODING
     assert _common.TABLE_FORMATS == TABLE_FORMATS
-    from trajdiv.ingest import GRADING
 
-    assert _common.GRADING == GRADING
+
+def h_power_diff() -> str:
+    sp = next(a for a in build_parser()._actions if a.dest == "command").choices["power"]
+    return next(a.help or "" for a in sp._actions if a.dest == "diff")
+
+
+def test_options_not_given_keep_the_library_defaults_that_help_states():
+    import re
+
+    from trajdiv import Settings
+    from trajdiv.cli._common import read_options, settings_from
+    from trajdiv.pipeline._run import ACROSS_TASKS
+
+    args = build_parser().parse_args(["analyze", "x", "-o", "y"])
+    assert settings_from(args, ("ingest",)) == Settings(stages=("ingest",))
+    assert read_options(args) == Settings().read
+    assert not hasattr(args, "across_tasks")
+    # the defaults the help texts state are the library's
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["analyze"]
+    helps = {a.dest: a.help or "" for a in sub._actions}
+    s = Settings()
+    stated = {
+        "encoding": s.encoding,
+        "level": s.level,
+        "cluster_threshold": f"{s.cluster_threshold:g}",
+        "f1_threshold": f"{s.read.f1_threshold:g}",
+        "across_tasks": str(ACROSS_TASKS),
+    }
+    for dest, value in stated.items():
+        assert re.search(rf"default:? {re.escape(value)}\b", helps[dest]), (dest, helps[dest])
+    assert f"{s.read.grading} = " in helps["grade"]
+    assert "(default)" in helps["grade"]
+    assert f"{s.read.config_from} = scaffold:model (default)" in helps["config_from"]
+    import inspect
+
+    from trajdiv import _api
+
+    power_defaults = inspect.signature(_api.power).parameters
+    compare_defaults = inspect.signature(_api.compare).parameters
+    for cmd in ("power", "compare"):
+        sp = next(a for a in build_parser()._actions if a.dest == "command").choices[cmd]
+        h = {a.dest: a.help or "" for a in sp._actions}
+        params = power_defaults if cmd == "power" else compare_defaults
+        assert f"(default {params['alpha'].default:g})" in h["alpha"]
+        assert f"(default {params['seed'].default})" in h["seed"]
+    assert f"(default {100 * power_defaults['diff'].default:g})" in h_power_diff()
+    given = build_parser().parse_args(["analyze", "x", "-o", "y", "--grade", "f1", "--level", "phase"])
+    assert settings_from(given, ("ingest",)).read.grading == "f1"
+    assert settings_from(given, ("ingest",)).level == "phase"
 
 
 def test_lazy_package_attributes():
@@ -235,6 +280,7 @@ def test_compare_two_dumps(tmp_path: Path, capsys):
 
 
 def test_power_compare_export_take_the_reading_options(tmp_path: Path):
+    from trajdiv.cli._common import read_options
     from trajdiv.cli._main import build_parser
 
     parser = build_parser()
@@ -244,5 +290,8 @@ def test_power_compare_export_take_the_reading_options(tmp_path: Path):
         ["export", "x", "-o", "y.jsonl", "--score", "s"],
     ):
         args = parser.parse_args(argv)
-        assert args.config_from == "auto"
-    assert parser.parse_args(["export", "x", "-o", "y", "--score", "s"]).score == "s"
+        assert read_options(args).config_from == "auto"
+    assert read_options(parser.parse_args(["export", "x", "-o", "y", "--score", "s"])).score == "s"
+    r = read_options(parser.parse_args(["compare", "a", "b", "--grade", "f1", "--f1-threshold", "0.8"]))
+    assert (r.grading, r.f1_threshold) == ("f1", 0.8)
+    assert read_options(parser.parse_args(["power", "x", "--pool-benchmarks"])).pool_benchmarks

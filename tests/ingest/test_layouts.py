@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import REALDATA, need_realdata
 from tests.helpers import write_ac_dump
 from trajdiv.cli import main
-from trajdiv.ingest import read_runs, resolve_labels
+from trajdiv.ingest import ReadOptions, read_runs, resolve_labels
 from trajdiv.ingest._grading import answer_f1, grade_answer, normalize_answer
 
 JAVA = REALDATA / "multi-swe-bench-java"
@@ -52,7 +52,7 @@ def test_experiments_layout_gives_one_configuration_per_submission():
 @pytest.mark.parametrize("how", ["model", "dirname"])
 def test_experiments_layout_with_config_from(how: str):
     need_realdata()
-    ds = read_runs([JAVA], config_from=how)
+    ds = read_runs([JAVA], read=ReadOptions(config_from=how))
     assert len({r.config.label for r in ds.runs}) == 5
     assert ds.n_skipped_errors == 0
 
@@ -141,7 +141,8 @@ def test_grading_option_changes_labels_and_is_named(tmp_path: Path):
     got = {r.run_id: (r.outcome.resolved, r.outcome.source) for r in read_runs([tmp_path]).runs}
     assert got == {"q1_run_01": (True, "answer:contains"), "q1_run_02": (True, "answer:contains")}
     got = {
-        r.run_id: (r.outcome.resolved, r.outcome.source) for r in read_runs([tmp_path], grading="exact").runs
+        r.run_id: (r.outcome.resolved, r.outcome.source)
+        for r in read_runs([tmp_path], read=ReadOptions(grading="exact")).runs
     }
     assert got == {"q1_run_01": (False, "answer:exact"), "q1_run_02": (True, "answer:exact")}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AC, CLAUDE, GPT5, LLAMA, REALDATA, TAU, need_realdata
-from trajdiv.ingest import read_runs
+from trajdiv.ingest import ReadOptions, read_runs
 
 
 @pytest.fixture(scope="module")
@@ -167,5 +167,5 @@ def test_config_from_dirname_overrides_label(tmp_path: Path):
     write_ac_dump(tmp_path, "alpha", {"t1": [["ls"]]}, model="same")
     write_ac_dump(tmp_path, "beta", {"t1": [["ls"]]}, model="same")
     assert len({r.group_key for r in read_runs([tmp_path]).runs}) == 1
-    labels = {r.config.label for r in read_runs([tmp_path], config_from="dirname").runs}
+    labels = {r.config.label for r in read_runs([tmp_path], read=ReadOptions(config_from="dirname")).runs}
     assert labels == {"results_alpha", "results_beta"}

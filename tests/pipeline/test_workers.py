@@ -57,7 +57,7 @@ def test_task_error_is_raised_once():
 def test_failing_initializer_is_one_error_not_a_respawn_loop(init, error, message):
     start = time.perf_counter()
     with pytest.raises(error, match=message):
-        list(map_ordered(_square, range(100), jobs=2, init=init))
+        list(map_ordered(_square, range(100), jobs=2, setup=init))
     assert time.perf_counter() - start < 30
 
 
@@ -144,4 +144,4 @@ def test_readme_python_example_runs_as_a_plain_script(tmp_path: Path):
         [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stderr
-    assert "'mean': 0.58" in proc.stdout
+    assert "Pass1Estimate(mean=0.58," in proc.stdout

@@ -48,6 +48,7 @@ __all__ = [
     "action_verb",
     "load_phase_rules",
     "normalize_action",
+    "parse_phase_rules",
     "shell_verb",
 ]
 
@@ -295,17 +296,24 @@ def load_phase_rules(path: str | None = None) -> PhaseRules:
         else:
             text = Path(path).read_text("utf-8")
             src = path
-        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read phase rules: {exc}") from None
+    return parse_phase_rules(text, src)
+
+
+@functools.cache
+def parse_phase_rules(text: str, src: str) -> PhaseRules:
+    """Phase rules from the text of a rules file; ``src`` names it in messages."""
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: phase rules are not valid TOML: {exc}") from None
+        raise UsageError(f"{src}: phase rules are not valid TOML: {exc}") from None
     never_split = data.get("never_split", "no-divergence")
     if never_split not in ("no-divergence", "shortest-run"):
         raise UsageError(f"{src}: never_split is 'no-divergence' or 'shortest-run', not {never_split!r}")
     raw = data.get("rule")
     if not isinstance(raw, list) or not raw:
-        raise UsageError(f"{path or 'built-in'}: phase rules need one or more [[rule]] tables")
+        raise UsageError(f"{src}: phase rules need one or more [[rule]] tables")
     rules = []
     for i, r in enumerate(raw):
         phase = r.get("phase") if isinstance(r, dict) else None

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 from trajdiv._errors import TrajdivError
 from trajdiv._text import for_terminal
 from trajdiv.align._abstraction import LEVELS
-from trajdiv.ingest._ingest import CONFIG_FROM
+from trajdiv.ingest._grading import GRADING
+from trajdiv.ingest._options import CONFIG_FROM
 from trajdiv.pipeline._engine import ENGINES, default_jobs, stop_workers
 
 if TYPE_CHECKING:
-    from trajdiv.pipeline._settings import Settings
+    from trajdiv.analysis._settings import Settings
+    from trajdiv.ingest._options import ReadOptions
 
-GRADING = ("contains", "exact", "f1")
-# kept here rather than imported, so that `trajdiv --help` loads neither tiktoken nor polars;
-# a test checks they equal trajdiv.tokens.DEFAULT_ENCODING and trajdiv.tables.TABLE_FORMATS
-DEFAULT_ENCODING = "cl100k_base"
+# kept here rather than imported, so that `trajdiv --help` does not load polars; a test checks
+# it equals trajdiv.tables.TABLE_FORMATS
 TABLE_FORMATS = ("parquet", "csv", "json", "csv-raw")
 
 __all__ = [
@@ -29,13 +29,17 @@ __all__ = [
     "EXIT_NOTHING_READ",
     "EXIT_OK",
     "EXIT_PARTIAL",
+    "add_alpha_option",
     "add_analysis_options",
     "add_execution_options",
     "add_input_options",
     "add_read_options",
+    "add_seed_option",
     "cache_dir_from",
     "exit_code_for",
+    "given",
     "guarded",
+    "pipeline_options",
     "progress_printer",
     "read_options",
     "settings_from",
@@ -118,19 +122,37 @@ def add_execution_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 
 
+# Options whose default is the library's: left out of the namespace when not given
+# (argparse.SUPPRESS), so that the library's own default applies. Help texts state the defaults;
+# a test checks them against the library's.
+_LIBRARY_DEFAULT = argparse.SUPPRESS
+
+_READ_OPTIONS = {
+    "config_from": "config_from",
+    "grade": "grading",
+    "f1_threshold": "f1_threshold",
+    "score": "score",
+    "pool_benchmarks": "pool_benchmarks",
+}
+"""Namespace attribute -> ReadOptions field."""
+
+_ANALYSIS_OPTIONS = ("encoding", "fuzzy", "phase_rules", "keep_format_errors", "level", "cluster_threshold")
+"""Namespace attributes that are Settings fields of the same name."""
+
+
 def add_read_options(p: argparse.ArgumentParser) -> None:
     """How runs are read: configuration labels, answer grading, benchmark pooling, inspect scorer."""
     p.add_argument(
         "--config-from",
         choices=CONFIG_FROM,
-        default="auto",
-        help="how runs are labelled with a configuration: auto = scaffold:model; model; "
+        default=_LIBRARY_DEFAULT,
+        help="how runs are labelled with a configuration: auto = scaffold:model (default); model; "
         "dirname = the dump folder name; input = the INPUT argument's name",
     )
     p.add_argument(
         "--grade",
         choices=GRADING,
-        default="contains",
+        default=_LIBRARY_DEFAULT,
         help="how a run's final answer is graded against a gold answer (question-answering dumps): "
         "contains = the normalised gold answer occurs in the answer (default), exact, or "
         "f1 = SQuAD token F1 >= --f1-threshold",
@@ -138,19 +160,20 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--f1-threshold",
         type=float,
-        default=0.5,
+        default=_LIBRARY_DEFAULT,
         metavar="F",
         help="token F1 at or above which --grade f1 counts an answer correct (default 0.5)",
     )
     p.add_argument(
         "--pool-benchmarks",
         action="store_true",
+        default=_LIBRARY_DEFAULT,
         help="let one configuration hold runs of several benchmarks (by default runs of different "
         "benchmarks are separate configurations, labelled benchmark/scaffold:model)",
     )
     p.add_argument(
         "--score",
-        default=None,
+        default=_LIBRARY_DEFAULT,
         metavar="NAME",
         help="inspect_ai logs: the scorer whose value is a sample's outcome (default: the first)",
     )
@@ -160,19 +183,19 @@ def add_analysis_options(p: argparse.ArgumentParser, *, graph: bool = True) -> N
     """Tokenizer, abstraction and clustering options."""
     p.add_argument(
         "--encoding",
-        default=DEFAULT_ENCODING,
+        default=_LIBRARY_DEFAULT,
         help="tiktoken encoding (default cl100k_base, bundled offline)",
     )
     p.add_argument(
         "--fuzzy",
         type=float,
-        default=None,
+        default=_LIBRARY_DEFAULT,
         metavar="THRESHOLD",
         help="treat normalized actions as equal when their rapidfuzz ratio >= THRESHOLD (0-100)",
     )
     p.add_argument(
         "--phase-rules",
-        default=None,
+        default=_LIBRARY_DEFAULT,
         metavar="FILE|paper",
         help="TOML file replacing the built-in verb-to-phase rules, or the preset 'paper' (the "
         'rule of "Consistency Amplifies": phase from the start of the raw action; a group that '
@@ -181,6 +204,7 @@ def add_analysis_options(p: argparse.ArgumentParser, *, graph: bool = True) -> N
     p.add_argument(
         "--keep-format-errors",
         action="store_true",
+        default=_LIBRARY_DEFAULT,
         help="count steps whose model output could not be parsed (no action ran) in divergence, "
         "alignment and graphs; by default they are left out (still listed in the steps table)",
     )
@@ -188,49 +212,60 @@ def add_analysis_options(p: argparse.ArgumentParser, *, graph: bool = True) -> N
         p.add_argument(
             "--level",
             choices=LEVELS,
-            default="verb",
-            help="abstraction level of the branching graphs and strategy clusters",
+            default=_LIBRARY_DEFAULT,
+            help="abstraction level of the branching graphs and strategy clusters (default verb)",
         )
         p.add_argument(
             "--across-tasks",
             type=int,
-            default=20,
+            default=_LIBRARY_DEFAULT,
             metavar="N",
             help="draw graphs across configurations for the first N tasks they share (default 20)",
         )
         p.add_argument(
             "--cluster-threshold",
             type=float,
-            default=0.5,
-            help="average-linkage distance up to which strategy clusters merge (0-1)",
+            default=_LIBRARY_DEFAULT,
+            help="average-linkage distance up to which strategy clusters merge (0-1, default 0.5)",
         )
 
 
 def settings_from(args: argparse.Namespace, stages: tuple[str, ...]) -> Settings:
-    """Settings from parsed options."""
-    from trajdiv.pipeline._settings import Settings
+    """Settings from parsed options; what was not given keeps the library's default."""
+    from trajdiv.analysis._settings import Settings
 
-    return Settings(
-        stages=stages,
-        encoding=getattr(args, "encoding", DEFAULT_ENCODING),
-        level=getattr(args, "level", "verb"),
-        cluster_threshold=getattr(args, "cluster_threshold", 0.5),
-        fuzzy=getattr(args, "fuzzy", None),
-        phase_rules=getattr(args, "phase_rules", None),
-        keep_format_errors=getattr(args, "keep_format_errors", False),
-        **read_options(args),
+    given = {name: getattr(args, name) for name in _ANALYSIS_OPTIONS if hasattr(args, name)}
+    return Settings(stages=stages, read=read_options(args), **given)
+
+
+def read_options(args: argparse.Namespace) -> ReadOptions:
+    """The reading options given on the command line; the library's defaults for the others."""
+    from trajdiv.ingest._options import ReadOptions
+
+    return ReadOptions(
+        **{field: getattr(args, opt) for opt, field in _READ_OPTIONS.items() if hasattr(args, opt)}
     )
 
 
-def read_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The reading options (configuration, answer grading, benchmark pooling) as keyword arguments."""
-    return {
-        "config_from": getattr(args, "config_from", "auto"),
-        "grading": getattr(args, "grade", "contains"),
-        "f1_threshold": getattr(args, "f1_threshold", 0.5),
-        "pool_benchmarks": getattr(args, "pool_benchmarks", False),
-        "score": getattr(args, "score", None),
-    }
+def add_alpha_option(p: argparse.ArgumentParser) -> None:
+    """``--alpha``, the level of the tests."""
+    p.add_argument("--alpha", type=float, default=_LIBRARY_DEFAULT, help="test level (default 0.05)")
+
+
+def add_seed_option(p: argparse.ArgumentParser, what: str) -> None:
+    """``--seed``, the seed of ``what``."""
+    p.add_argument("--seed", type=int, default=_LIBRARY_DEFAULT, help=f"seed of {what} (default 0)")
+
+
+def given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The options among ``names`` given on the command line, as keywords (the library's
+    defaults apply to the others)."""
+    return {name: getattr(args, name) for name in names if hasattr(args, name)}
+
+
+def pipeline_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Pipeline keywords given on the command line (the library's defaults for the others)."""
+    return {"across_tasks": args.across_tasks} if hasattr(args, "across_tasks") else {}
 
 
 def cache_dir_from(args: argparse.Namespace) -> Path | None:

@@ -15,9 +15,12 @@ from trajdiv.cli._common import (
     add_analysis_options,
     add_input_options,
     add_read_options,
+    add_seed_option,
     cache_dir_from,
     exit_code_for,
+    given,
     guarded,
+    pipeline_options,
     progress_printer,
     read_options,
     settings_from,
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from trajdiv.pipeline._result import PipelineResult
+    from trajdiv.stats._result import Summary
 
 __all__ = ["build_parser", "main"]
 
@@ -61,7 +65,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     res = _api.ingest(
         args.inputs,
         args.out,
-        **read_options(args),
+        read=read_options(args),
         strict=args.strict,
         formats=args.table_format,
         jobs=args.jobs,
@@ -71,7 +75,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         progress=progress_printer(args.quiet),
     )
     if args.export_jsonl:
-        n = _api.export_jsonl(args.inputs, args.out / "runs.jsonl", **read_options(args))
+        n = _api.export_jsonl(args.inputs, args.out / "runs.jsonl", read=read_options(args))
         if not args.quiet:
             print(f"{n} runs exported to {for_terminal(args.out / 'runs.jsonl')}")
     return _report_ingest(res, args.quiet)
@@ -93,8 +97,9 @@ def _run_stages(args: argparse.Namespace, stages: tuple[str, ...], stats: bool, 
         engine=args.engine,
         address=args.address,
         cache_dir=cache_dir_from(args),
-        seed=getattr(args, "seed", 0),
         progress=progress_printer(args.quiet),
+        **given(args, "seed"),
+        **pipeline_options(args),
     )
     code = _report_ingest(res.pipeline, args.quiet)
     if res.summary and not args.quiet:
@@ -173,7 +178,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from trajdiv import _api
 
-    n = _api.export_jsonl(args.inputs, args.out, **read_options(args))
+    n = _api.export_jsonl(args.inputs, args.out, read=read_options(args))
     print(f"{n} runs written to {for_terminal(args.out)}")
     return EXIT_OK if n else 4
 
@@ -191,51 +196,51 @@ def _cmd_formats(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    import trajdiv.stats  # noqa: F401 - registers the statistics tables
-    from trajdiv.tables import SCHEMAS, schema_markdown
+    from trajdiv.schemas import TABLE_NAMES, schema_markdown
 
-    names = [args.table] if args.table else list(SCHEMAS)
-    bad = [n for n in names if n not in SCHEMAS]
+    names = [args.table] if args.table else list(TABLE_NAMES)
+    bad = [n for n in names if n not in TABLE_NAMES]
     if bad:
-        print(f"trajdiv: error: no table {bad[0]!r}; tables: {', '.join(SCHEMAS)}", file=sys.stderr)
+        print(f"trajdiv: error: no table {bad[0]!r}; tables: {', '.join(TABLE_NAMES)}", file=sys.stderr)
         return 1
     print(schema_markdown(names))
     return EXIT_OK
 
 
-def summary_table(summary: dict[str, Any]) -> str:
+def summary_table(summary: Summary) -> str:
     """The closing table printed after an analysis: one line per configuration."""
     head = (
         f"{'configuration':48s} {'runs':>5s} {'pass@1':>14s} {'1-run range':>12s} "
         f"{'pass@k':>7s} {'pass^k':>7s} {'CV steps':>8s} {'div step':>8s} {'div tok%':>8s}"
     )
     lines = [head, "-" * len(head)]
-    for c in summary["configs"]:
-        p1 = c.get("pass1")
+    for c in summary.configs:
+        p1, sr, fd = c.pass1, c.single_run_pass1, c.first_divergence
         p1s = (
-            f"{p1['mean']:.3f}±{p1['se']:.3f}"
-            if p1 and p1.get("se") is not None
-            else (f"{p1['mean']:.3f}" if p1 else "-")
+            "-"
+            if p1 is None or p1.mean is None
+            else f"{p1.mean:.3f}" + (f"±{p1.se:.3f}" if p1.se is not None else "")
         )
-        sr = c.get("single_run_pass1")
-        srs = f"{sr['min']:.2f}-{sr['max']:.2f}" if sr else "-"
-        pk = c.get("pass_at_k") or {}
-        ph = c.get("pass_hat_k") or {}
-        kmax = max((int(k) for k in pk), default=0)
-        fd = (c.get("first_divergence") or {}).get("phase", {}).get("mean_step")
-        tok = (c.get("first_divergence") or {}).get("token_pct_median")
-        cv = c.get("cv_steps_mean_pct")
+        srs = f"{sr.min:.2f}-{sr.max:.2f}" if sr and sr.min is not None and sr.max is not None else "-"
+        k = c.k_max
+        pk, ph = (c.pass_at_k or {}).get(k), (c.pass_hat_k or {}).get(k)
+        step = fd.phase.mean_step if fd else None
+        tok = fd.token_pct_median if fd else None
+        cv = c.cv_steps_mean_pct
         lines.append(
-            f"{for_terminal(c['config'])[:48]:48s} {c['n_runs']:5d} {p1s:>14s} {srs:>12s} "
-            f"{(f'{pk[str(kmax)]:.2f}' if kmax else '-'):>7s} {(f'{ph[str(kmax)]:.2f}' if kmax else '-'):>7s} "
-            f"{(f'{cv:.1f}%' if cv is not None else '-'):>8s} {(f'{fd:.2f}' if fd is not None else '-'):>8s} "
-            f"{(f'{tok:.2f}' if tok is not None else '-'):>8s}"
+            f"{for_terminal(c.config)[:48]:48s} {c.n_runs:5d} {p1s:>14s} {srs:>12s} "
+            f"{_num(pk, '.2f'):>7s} {_num(ph, '.2f'):>7s} {_num(cv, '.1f', '%'):>8s} "
+            f"{_num(step, '.2f'):>8s} {_num(tok, '.2f'):>8s}"
         )
     lines.append(
         "pass@k / pass^k at the largest k; div step = mean first divergence step (phase "
         "level); div tok% = median first token divergence, % of the shorter stream"
     )
     return "\n".join(lines)
+
+
+def _num(x: float | None, spec: str, unit: str = "") -> str:
+    return "-" if x is None else f"{x:{spec}}{unit}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -283,9 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp = cmd(name, help_, fn)
         add_input_options(sp, inputs_optional=name == "analyze")
         add_analysis_options(sp)
-        sp.add_argument(
-            "--seed", type=int, default=0, help="seed of the permutation tests and power simulations"
-        )
+        add_seed_option(sp, "the permutation tests and power simulations")
 
     add_pair_commands(cmd)
 

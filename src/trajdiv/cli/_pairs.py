@@ -13,9 +13,12 @@ from typing import Any
 from trajdiv._text import for_terminal
 from trajdiv.cli._common import (
     EXIT_OK,
+    add_alpha_option,
     add_execution_options,
     add_read_options,
+    add_seed_option,
     cache_dir_from,
+    given,
     guarded,
     read_options,
 )
@@ -27,18 +30,17 @@ __all__ = ["add_pair_commands"]
 def _cmd_power(args: argparse.Namespace) -> int:
     from trajdiv import _api
 
+    points = {"diff": args.diff / 100.0} if hasattr(args, "diff") else {}
     res = _api.power(
         args.inputs,
-        diff=args.diff / 100.0,
-        alpha=args.alpha,
-        power=args.power,
+        **points,
+        **given(args, "alpha", "power", "seed"),
         runs_per_task=args.runs,
         n_tasks=args.tasks,
         a=args.a,
         b=args.b,
         s2_delta=args.s2_delta,
-        seed=args.seed,
-        **read_options(args),
+        read=read_options(args),
     )
     if args.json:
         print(json.dumps(res, indent=1))
@@ -83,13 +85,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         args.b,
         args.input or (),
         out=args.out,
-        alpha=args.alpha,
-        seed=args.seed,
+        **given(args, "alpha", "seed"),
         jobs=args.jobs,
         engine=args.engine,
         address=args.address,
         cache_dir=cache_dir_from(args),
-        **read_options(args),
+        read=read_options(args),
     )
     if args.json:
         print(json.dumps(res.data, indent=1))
@@ -115,9 +116,11 @@ def add_pair_commands(cmd: Callable[[str, str, Any], argparse.ArgumentParser]) -
     """Declare ``trajdiv power`` and ``trajdiv compare``."""
     sp = cmd("power", "runs per task and tasks needed to detect a difference in pass@1", _cmd_power)
     sp.add_argument("inputs", nargs="+", metavar="INPUT")
-    sp.add_argument("--diff", type=float, default=5.0, help="difference to detect, in points (default 5)")
-    sp.add_argument("--alpha", type=float, default=0.05, help="test level (default 0.05)")
-    sp.add_argument("--power", type=float, default=0.8, help="power 1 - beta (default 0.8)")
+    sp.add_argument(
+        "--diff", type=float, default=argparse.SUPPRESS, help="difference to detect, in points (default 5)"
+    )
+    add_alpha_option(sp)
+    sp.add_argument("--power", type=float, default=argparse.SUPPRESS, help="power 1 - beta (default 0.8)")
     sp.add_argument("--runs", type=int, default=None, help="runs per task to plan for (default: as observed)")
     sp.add_argument("--tasks", type=int, default=None, help="tasks to plan for (default: as observed)")
     sp.add_argument("--a", default=None, help="configuration A for a paired design")
@@ -129,7 +132,7 @@ def add_pair_commands(cmd: Callable[[str, str, Any], argparse.ArgumentParser]) -
         help="variance over tasks of the true per-task difference; given, power comes from the "
         "normal formula (Miller 2024) instead of a simulation of the test compare runs",
     )
-    sp.add_argument("--seed", type=int, default=0, help="seed of the power simulation")
+    add_seed_option(sp, "the power simulation")
     add_read_options(sp)
     sp.add_argument("--json", action="store_true", help="print JSON")
 
@@ -145,8 +148,8 @@ def add_pair_commands(cmd: Callable[[str, str, Any], argparse.ArgumentParser]) -
         help="dumps holding both configurations (repeatable); omit when A and B are dumps",
     )
     sp.add_argument("-o", "--out", type=Path, default=None, help="also write tables and compare.json here")
-    sp.add_argument("--alpha", type=float, default=0.05, help="test level (default 0.05)")
-    sp.add_argument("--seed", type=int, default=0, help="seed of the permutation tests")
+    add_alpha_option(sp)
+    add_seed_option(sp, "the tests' resampling")
     add_execution_options(sp)
     add_read_options(sp)
     sp.add_argument("--json", action="store_true", help="print JSON")

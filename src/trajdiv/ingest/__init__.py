@@ -11,12 +11,13 @@ from trajdiv.ingest._ingest import (
     finalize_group,
     label_usage,
     plan_inputs,
-    read_runs,
     read_source,
     resolve_labels,
 )
+from trajdiv.ingest._intake import Intake, read_runs
 from trajdiv.ingest._jsonl import write_jsonl
 from trajdiv.ingest._labels import LabelFile
+from trajdiv.ingest._options import ReadOptions
 from trajdiv.ingest._registry import ENTRY_POINT_GROUP, detect_reader, readers, register_reader
 from trajdiv.ingest._source import Source
 
@@ -27,10 +28,12 @@ __all__ = [
     "GRADING",
     "ArchiveLimits",
     "Dataset",
+    "Intake",
     "LabelFile",
     "ManifestEntry",
     "Plan",
     "ReadContext",
+    "ReadOptions",
     "Reader",
     "Source",
     "detect_reader",

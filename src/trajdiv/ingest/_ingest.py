@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from trajdiv._errors import InputError
 from trajdiv.ingest._base import ReadContext, Reader
 from trajdiv.ingest._labels import LabelFile, apply_labels, bind_keys
-from trajdiv.ingest._plan import CONFIG_FROM, ManifestEntry, Plan, plan_inputs
+from trajdiv.ingest._options import CONFIG_FROM
+from trajdiv.ingest._plan import ManifestEntry, Plan, plan_inputs
 from trajdiv.ingest._source import Source
 from trajdiv.model import Config, Run
 
@@ -40,7 +40,6 @@ __all__ = [
     "Plan",
     "finalize_group",
     "plan_inputs",
-    "read_runs",
     "read_source",
     "resolve_labels",
 ]
@@ -250,96 +249,3 @@ def label_usage(plan: Plan, used: dict[str, int]) -> None:
             entry.reason = plan.ambiguous.get(lf.display) or (
                 f"none of its {len(lf.labels)} labels matches a run read (paired by {pairing})"
             )
-
-
-def read_runs(
-    inputs: Sequence[str | Path],
-    *,
-    config_from: str = "auto",
-    strict: bool = False,
-    grading: str = "contains",
-    f1_threshold: float = 0.5,
-    pool_benchmarks: bool = False,
-    score: str | None = None,
-    exclude: Sequence[str | Path] = (),
-) -> Dataset:
-    """Read every run under ``inputs`` into memory, grouped and labelled.
-
-    Parameters
-    ----------
-    inputs
-        Files, folders or archives; folders are walked recursively.
-    config_from
-        How runs are labelled with a configuration (see :data:`CONFIG_FROM`).
-    strict
-        Raise :class:`InputError` at the first unusable file instead of skipping it.
-    grading, f1_threshold
-        How answer-graded runs are labelled (:mod:`trajdiv.ingest._grading`).
-    pool_benchmarks
-        Let one configuration hold runs of several benchmarks (see :func:`resolve_labels`).
-    score
-        The inspect_ai scorer whose value is a sample's outcome (default: the first).
-    exclude
-        Paths never read (trajdiv's own outputs); listed as skipped.
-
-    Examples
-    --------
-    >>> ds = read_runs(["../shared/realdata/tau-bench"])  # from the project's folder
-    >>> len(ds.runs)
-    40
-    """
-    plan = plan_inputs(
-        inputs, config_from, grading=grading, f1_threshold=f1_threshold, score=score, exclude=exclude
-    )
-    _raise_if_strict(plan, strict)
-    read: list[tuple[Run, str, tuple[str, ...]]] = []
-    for src, reader in plan.work:
-        runs, reason, read_warns = read_source(src, reader, plan.ctx, config_from)
-        entry = plan.entries[src.display]
-        entry.warnings.extend(read_warns)
-        if reason is not None:
-            entry.status, entry.reason, entry.kind = "skipped", reason, "error"
-            if strict:
-                raise InputError(src.display, reason)
-            continue
-        scope = (src.archive or "", *src.folder_parts)
-        read.extend((run, src.display, scope) for run in runs)
-    bind_labels(plan, ((r.config.model, r.dump_key, sc) for r, _, sc in read))
-    final = resolve_labels((label_key(r) for r, _, _ in read), pool_benchmarks)
-    members: dict[tuple[str, str], list[tuple[Run, str, tuple[str, ...]]]] = defaultdict(list)
-    for run, file, scope in read:
-        run = relabel(run, final[label_key(run)])
-        members[run.group_key].append((run, file, scope))
-    out: list[Run] = []
-    used_total: dict[str, int] = defaultdict(int)
-    counts: dict[str, int] = defaultdict(int)
-    for key in sorted(members):
-        kept, used, warns, errs = finalize_group(members[key], plan.labels)
-        for run, file in kept:
-            out.append(run)
-            counts[file] += 1
-        for k, v in used.items():
-            used_total[k] += v
-        for src_name, w in warns:
-            plan.entries[src_name].warnings.append(w)
-        for src_name, w in errs:
-            plan.entries[src_name].errors.append(w)
-    label_usage(plan, used_total)
-    # a file whose every run was a duplicate contributes nothing
-    for src, _ in plan.work:
-        e = plan.entries[src.display]
-        if e.status == "read":
-            e.runs = counts.get(src.display, 0)
-            if e.runs == 0:
-                e.status, e.kind = "skipped", "error"
-                e.reason = (e.errors or ["every run in it duplicates a run read from another file"])[0]
-    _raise_if_strict(plan, strict)
-    return Dataset(out, list(plan.entries.values()))
-
-
-def _raise_if_strict(plan: Plan, strict: bool) -> None:
-    if not strict:
-        return
-    for e in plan.entries.values():
-        if e.is_error:
-            raise InputError(e.file, e.reason or (e.errors or ["unusable"])[0])

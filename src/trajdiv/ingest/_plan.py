@@ -12,18 +12,12 @@ from typing import Any, Literal
 from trajdiv._errors import InputError, UsageError
 from trajdiv.ingest._base import ReadContext, Reader, parse_simple_yaml, side_key
 from trajdiv.ingest._discover import discover
-from trajdiv.ingest._grading import GRADING
 from trajdiv.ingest._labels import LabelFile, parse_label_file, sniff_label_file
+from trajdiv.ingest._options import CONFIG_FROM, ConfigFrom, ReadOptions
 from trajdiv.ingest._registry import detect_reader
 from trajdiv.ingest._source import HEAD_BYTES, Source
 
 __all__ = ["CONFIG_FROM", "ConfigFrom", "ManifestEntry", "Plan", "plan_inputs"]
-
-ConfigFrom = Literal["auto", "model", "dirname", "input"]
-CONFIG_FROM: tuple[str, ...] = ("auto", "model", "dirname", "input")
-"""How runs are labelled with a configuration: ``auto`` = ``scaffold:model``; ``model`` = the
-model name alone; ``dirname`` = the dump folder name; ``input`` = the name of the input argument
-the file was found under."""
 
 _DOC_NAMES = re.compile(
     r"(?i)^(readme|license|licence|copying|notice|changelog|authors)(\..*)?$|\.(md|rst|txt|py|sh|"
@@ -77,7 +71,8 @@ class Plan:
     ctx: ReadContext
     entries: dict[str, ManifestEntry]
     """Manifest entries by display name, in input order (trajectory entries filled in later)."""
-    config_from: str = "auto"
+    read: ReadOptions = field(default_factory=ReadOptions)
+    """The reading options the plan was made with."""
     ambiguous: dict[str, str] = field(default_factory=dict)
     """Label files whose key names several models, with the reason (set by :func:`bind_labels`)."""
 
@@ -118,120 +113,101 @@ def _sniffable(head: bytes) -> bytes:
 
 
 def plan_inputs(
-    inputs: Sequence[str | Path],
-    config_from: str = "auto",
-    *,
-    grading: str = "contains",
-    f1_threshold: float = 0.5,
-    score: str | None = None,
-    exclude: Sequence[str | Path] = (),
+    inputs: Sequence[str | Path], read: ReadOptions | None = None, *, exclude: Sequence[str | Path] = ()
 ) -> Plan:
     """Discover and classify every input file. Raises UsageError for a missing input.
-    ``exclude``: trajdiv's own outputs, never read (see :func:`discover`).
 
-    ``grading`` and ``f1_threshold`` choose how answer-graded runs are labelled
-    (:mod:`trajdiv.ingest._grading`); ``score`` names the inspect_ai scorer whose value is the
-    outcome (default: the first).
+    Parameters
+    ----------
+    inputs
+        Files, folders or archives.
+    read
+        How runs are read (grading of answers, inspect_ai scorer, ...); the defaults when None.
+    exclude
+        trajdiv's own outputs, never read (see :func:`discover`).
     """
-    if config_from not in CONFIG_FROM:
-        raise UsageError(f"--config-from must be one of {', '.join(CONFIG_FROM)}")
-    if grading not in GRADING:
-        raise UsageError(f"--grade must be one of {', '.join(GRADING)}")
-    if not 0.0 < f1_threshold <= 1.0:
-        raise UsageError("--f1-threshold must lie in (0, 1]")
+    read = read or ReadOptions()
     if not inputs:
         raise UsageError("no input given")
     sources, skips = discover(inputs, exclude=exclude)
     entries: dict[str, ManifestEntry] = {}
     for s in skips:
         entries[s.display] = ManifestEntry(s.display, "skipped", "none", reason=s.reason, kind=s.kind)
-    work: list[tuple[Source, Reader]] = []
-    labels: list[LabelFile] = []
-    metadata: dict[str, dict[str, str]] = {}
-    side_files: dict[str, str] = {}
+    found = _Found()
     for src in sources:
-        if src.name == "reward.txt" and src.folder_parts[-1:] == ("verifier",):
-            try:
-                side_files[side_key(src.archive, src.parts)] = src.read_bytes().decode("utf-8", "replace")
-                entries[src.display] = ManifestEntry(src.display, "read", "outcomes", "harbor-reward")
-            except InputError as exc:
-                entries[src.display] = ManifestEntry(
-                    src.display, "skipped", "outcomes", "harbor-reward", exc.reason, "error"
-                )
-            continue
-        why_not = _not_a_dump_reason(src)
-        if why_not:
-            entries[src.display] = ManifestEntry(
-                src.display, "skipped", "none", reason=why_not, kind="not-a-dump"
-            )
-            continue
-        if src.name in ("metadata.yaml", "metadata.yml"):
-            try:
-                text = src.read_bytes().decode("utf-8", errors="replace")
-                metadata[src.sibling_key()] = parse_simple_yaml(text)
-                entries[src.display] = ManifestEntry(src.display, "read", "metadata", "metadata")
-            except InputError as exc:
-                entries[src.display] = ManifestEntry(
-                    src.display, "skipped", "metadata", reason=exc.reason, kind="error"
-                )
-            continue
+        entries[src.display] = _classify(src, found)
+    ctx = ReadContext(
+        found.metadata,
+        grading=read.grading,
+        f1_threshold=read.f1_threshold,
+        score=read.score,
+        side=found.side,
+    )
+    return Plan(found.work, found.labels, ctx, entries, read)
+
+
+@dataclass(slots=True)
+class _Found:
+    """What classifying the input files collects besides their manifest entries."""
+
+    work: list[tuple[Source, Reader]] = field(default_factory=list)
+    labels: list[LabelFile] = field(default_factory=list)
+    metadata: dict[str, dict[str, str]] = field(default_factory=dict)
+    side: dict[str, str] = field(default_factory=dict)
+    """Text of side files readers consult, by :func:`side_key`."""
+
+
+def _keep_side_text(src: Source, found: _Found) -> None:
+    found.side[side_key(src.archive, src.parts)] = src.read_bytes().decode("utf-8", errors="replace")
+
+
+def _classify(src: Source, found: _Found) -> ManifestEntry:
+    """The manifest entry of one input file; trajectory files, label files, metadata and side
+    files go to ``found``. An unreadable file is an entry with its reason, never an exception."""
+    if src.name == "reward.txt" and src.folder_parts[-1:] == ("verifier",):
         try:
-            head = _sniffable(src.head(HEAD_BYTES))
+            _keep_side_text(src, found)
         except InputError as exc:
-            entries[src.display] = ManifestEntry(
-                src.display, "skipped", "none", reason=exc.reason, kind="error"
+            return ManifestEntry(src.display, "skipped", "outcomes", "harbor-reward", exc.reason, "error")
+        return ManifestEntry(src.display, "read", "outcomes", "harbor-reward")
+    why_not = _not_a_dump_reason(src)
+    if why_not:
+        return ManifestEntry(src.display, "skipped", "none", reason=why_not, kind="not-a-dump")
+    if src.name in ("metadata.yaml", "metadata.yml"):
+        try:
+            found.metadata[src.sibling_key()] = parse_simple_yaml(
+                src.read_bytes().decode("utf-8", errors="replace")
             )
-            continue
-        if not head.strip():
-            entries[src.display] = ManifestEntry(
-                src.display, "skipped", "none", reason="empty file", kind="error"
-            )
-            continue
-        side = _harbor_side_role(src, head)
-        if side is not None:
-            role, fmt = side
-            if role == "none":
-                entries[src.display] = ManifestEntry(
-                    src.display,
-                    "skipped",
-                    "none",
-                    fmt,
-                    "Harbor terminal recording (the steps come from agent/trajectory.json)",
-                    "not-a-dump",
-                )
-                continue
-            if role == "outcomes":
-                try:
-                    side_files[side_key(src.archive, src.parts)] = src.read_bytes().decode(
-                        "utf-8", errors="replace"
-                    )
-                except InputError as exc:
-                    entries[src.display] = ManifestEntry(
-                        src.display, "skipped", role, fmt, exc.reason, "error"
-                    )
-                    continue
-            entries[src.display] = ManifestEntry(src.display, "read", role, fmt)
-            continue
-        if sniff_label_file(src, head):
+        except InputError as exc:
+            return ManifestEntry(src.display, "skipped", "metadata", reason=exc.reason, kind="error")
+        return ManifestEntry(src.display, "read", "metadata", "metadata")
+    try:
+        head = _sniffable(src.head(HEAD_BYTES))
+    except InputError as exc:
+        return ManifestEntry(src.display, "skipped", "none", reason=exc.reason, kind="error")
+    if not head.strip():
+        return ManifestEntry(src.display, "skipped", "none", reason="empty file", kind="error")
+    side = _harbor_side_role(src, head)
+    if side is not None:
+        role, fmt = side
+        if role == "none":
+            why = "Harbor terminal recording (the steps come from agent/trajectory.json)"
+            return ManifestEntry(src.display, "skipped", "none", fmt, why, "not-a-dump")
+        if role == "outcomes":
             try:
-                labels.append(parse_label_file(src))
-                entries[src.display] = ManifestEntry(src.display, "read", "labels", "swe-bench-labels")
+                _keep_side_text(src, found)
             except InputError as exc:
-                entries[src.display] = ManifestEntry(
-                    src.display, "skipped", "labels", "swe-bench-labels", exc.reason, "error"
-                )
-            continue
-        reader = detect_reader(src, head)
-        if reader is None:
-            entries[src.display] = ManifestEntry(
-                src.display,
-                "skipped",
-                "none",
-                reason="unknown format: no reader recognises it (see `trajdiv formats`)",
-                kind="error",
-            )
-            continue
-        entries[src.display] = ManifestEntry(src.display, "read", "trajectories", reader.name)
-        work.append((src, reader))
-    ctx = ReadContext(metadata, grading=grading, f1_threshold=f1_threshold, score=score, side=side_files)
-    return Plan(work, labels, ctx, entries, config_from)
+                return ManifestEntry(src.display, "skipped", role, fmt, exc.reason, "error")
+        return ManifestEntry(src.display, "read", role, fmt)
+    if sniff_label_file(src, head):
+        try:
+            found.labels.append(parse_label_file(src))
+        except InputError as exc:
+            return ManifestEntry(src.display, "skipped", "labels", "swe-bench-labels", exc.reason, "error")
+        return ManifestEntry(src.display, "read", "labels", "swe-bench-labels")
+    reader = detect_reader(src, head)
+    if reader is None:
+        why = "unknown format: no reader recognises it (see `trajdiv formats`)"
+        return ManifestEntry(src.display, "skipped", "none", reason=why, kind="error")
+    found.work.append((src, reader))
+    return ManifestEntry(src.display, "read", "trajectories", reader.name)

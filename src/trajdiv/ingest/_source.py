@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -22,7 +22,8 @@ HEAD_BYTES = 4096
 class Source:
     """One input file: on disk, or a member of a ``.zip`` / ``.tar.gz`` archive.
 
-    Picklable, so worker processes can open it themselves.
+    Picklable, so worker processes can open it themselves (or, on another machine, read the
+    content it carries: :meth:`carrying_data`).
     """
 
     display: str
@@ -39,6 +40,8 @@ class Source:
     """Member name inside ``archive``."""
     index: int = -1
     """Position of the member in the archive's listing (names may repeat; positions do not)."""
+    data: bytes | None = field(default=None, repr=False, compare=False)
+    """The content, when it travels with the source (to a worker without this machine's disk)."""
 
     @property
     def name(self) -> str:
@@ -60,7 +63,14 @@ class Source:
         """The first ``n`` bytes (for format detection)."""
         return self._read(min(n, self.size), exact=False)
 
+    def carrying_data(self) -> Source:
+        """This source with its content read into it and no path to open: what a worker on
+        another machine can read. Raises :class:`InputError` if the content cannot be read."""
+        return replace(self, fs_path=None, data=self.read_bytes())
+
     def _read(self, n: int, exact: bool) -> bytes:
+        if self.data is not None:
+            return self.data if exact else self.data[:n]
         try:
             if self.fs_path is not None:
                 with open(self.fs_path, "rb") as fh:

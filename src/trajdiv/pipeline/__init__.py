@@ -5,11 +5,11 @@ from typing import TYPE_CHECKING
 from trajdiv._lazy import attach
 
 if TYPE_CHECKING:
+    from trajdiv.analysis._group import GroupResult, analyze_group
+    from trajdiv.analysis._settings import STAGES, Settings
     from trajdiv.pipeline._engine import ENGINES, default_jobs, map_ordered
-    from trajdiv.pipeline._group import GroupResult, analyze_group
     from trajdiv.pipeline._result import PipelineResult
     from trajdiv.pipeline._run import run_pipeline, write_manifest
-    from trajdiv.pipeline._settings import STAGES, Settings
 
 __all__ = [
     "ENGINES",
@@ -30,12 +30,12 @@ attach(
         "ENGINES": "trajdiv.pipeline._engine",
         "default_jobs": "trajdiv.pipeline._engine",
         "map_ordered": "trajdiv.pipeline._engine",
-        "GroupResult": "trajdiv.pipeline._group",
-        "analyze_group": "trajdiv.pipeline._group",
+        "GroupResult": "trajdiv.analysis._group",
+        "analyze_group": "trajdiv.analysis._group",
         "PipelineResult": "trajdiv.pipeline._result",
         "run_pipeline": "trajdiv.pipeline._run",
         "write_manifest": "trajdiv.pipeline._run",
-        "STAGES": "trajdiv.pipeline._settings",
-        "Settings": "trajdiv.pipeline._settings",
+        "STAGES": "trajdiv.analysis._settings",
+        "Settings": "trajdiv.analysis._settings",
     },
 )

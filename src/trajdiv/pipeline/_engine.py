@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 import types
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 
 from trajdiv._errors import TrajdivError, UsageError
 
-__all__ = ["ENGINES", "WorkerError", "default_jobs", "map_ordered", "stop_workers"]
+__all__ = ["ENGINES", "RAY_SUBMIT", "WorkerError", "default_jobs", "map_ordered", "stop_workers"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -38,6 +39,8 @@ def default_jobs() -> int:
 
 
 _STATE: dict[str, Any] = {}
+"""This process's worker state: what the ``setup`` of :func:`map_ordered` made (``"state"``), or
+the error it raised (``"setup-error"``); the engine's, not its callers'."""
 
 
 class WorkerError(TrajdivError):
@@ -51,27 +54,32 @@ def _exit_with_parent() -> None:
         os._exit(1)
 
 
-def _init_worker(init: Callable[..., None] | None, init_args: tuple[Any, ...]) -> None:
+def _init_worker(setup: Callable[[], Any] | None) -> None:
     # A worker whose parent is gone (killed, or stopped before it could end its workers) ends.
     threading.Thread(target=_exit_with_parent, name="trajdiv-parent-watch", daemon=True).start()
-    # An initializer that raises would leave the pool without workers; keep the error and
-    # raise it from the first task instead, where the parent sees it as one error.
-    _STATE.pop("init-error", None)
-    if init is None:
+    _setup(setup)
+
+
+def _setup(setup: Callable[[], Any] | None, token: str | None = None) -> None:
+    # A setup that raises would leave the pool without workers; keep the error and raise it
+    # from the first task instead, where the parent sees it as one error.
+    _STATE.clear()
+    _STATE["token"] = token
+    if setup is None:
         return
     try:
-        init(*init_args)
+        _STATE["state"] = setup()
     except TrajdivError as exc:
-        _STATE["init-error"] = exc
+        _STATE["setup-error"] = exc
     except Exception as exc:
-        _STATE["init-error"] = WorkerError(f"a worker could not start: {type(exc).__name__}: {exc}")
+        _STATE["setup-error"] = WorkerError(f"a worker could not start: {type(exc).__name__}: {exc}")
 
 
-def _call(fn: Callable[[T], R], item: T) -> R:
-    error = _STATE.get("init-error")
+def _call(fn: Callable[..., R], item: Any) -> R:
+    error = _STATE.get("setup-error")
     if error is not None:
         raise error
-    return fn(item)
+    return fn(_STATE["state"], item) if "state" in _STATE else fn(item)
 
 
 @contextlib.contextmanager
@@ -136,37 +144,51 @@ def stop_workers() -> None:
 
 
 def map_ordered(
-    fn: Callable[[T], R],
-    items: Iterable[T],
+    fn: Callable[..., R],
+    items: Iterable[Any],
     *,
     jobs: int = 1,
     engine: str = "local",
     address: str | None = None,
-    init: Callable[..., None] | None = None,
-    init_args: tuple[Any, ...] = (),
+    setup: Callable[[], Any] | None = None,
     window: int = 64,
 ) -> Iterator[R]:
     """Apply ``fn`` to ``items``, yielding results in input order.
 
-    ``init(*init_args)`` runs once in every worker (and here, for ``jobs == 1``) before any item.
-    At most ``window`` items per worker are in flight, so memory stays bounded. An error in a
-    worker (or in its ``init``) is raised here once; a worker that dies raises
+    Parameters
+    ----------
+    fn
+        ``fn(item)``, or ``fn(state, item)`` when ``setup`` is given.
+    items
+        Consumed lazily: at most ``window`` items per worker are in flight, so memory stays
+        bounded.
+    jobs
+        Worker processes (``1``: everything runs in this process).
+    engine
+        ``local`` (a process pool on this machine) or ``ray`` (tasks on a Ray cluster; ``fn``,
+        ``setup`` and the items travel through Ray's object store, so they must be data, not
+        paths on this machine's disk).
+    address
+        The Ray cluster to join (``ray://host:10001``, ``host:6379``); None starts or finds a
+        local one.
+    setup
+        A picklable callable run once in every worker (and here, for ``jobs == 1``) before any
+        item; what it returns is the ``state`` passed to ``fn``.
+
+    An error in a worker (or in its ``setup``) is raised here once; a worker that dies raises
     :class:`WorkerError`; on any error or Ctrl-C the workers are stopped at once.
     """
     if engine not in ENGINES:
         raise UsageError(f"--engine must be one of {', '.join(ENGINES)}")
     if engine == "ray":
-        yield from _map_ray(fn, items, address, init, init_args, window * max(jobs, 1))
+        yield from _map_ray(fn, items, address, setup, window * max(jobs, 1))
         return
     if jobs <= 1:
-        if init is not None:
-            init(*init_args)
+        state = setup() if setup is not None else None
         for item in items:
-            yield fn(item)
+            yield fn(state, item) if setup is not None else fn(item)
         return
-    pool = ProcessPoolExecutor(
-        jobs, mp_context=_WorkerContext(), initializer=_init_worker, initargs=(init, init_args)
-    )
+    pool = ProcessPoolExecutor(jobs, mp_context=_WorkerContext(), initializer=_init_worker, initargs=(setup,))
     try:
         pending: deque[Future[R]] = deque()
         for item in items:
@@ -191,34 +213,61 @@ def _result(future: Future[R]) -> R:
         ) from None
 
 
+RAY_SUBMIT: list[Callable[[Any, Any], None]] = []
+"""Observers of every Ray task submitted: called with ``(item, setup)`` (tests check that no
+task argument is a path on this machine's disk)."""
+
+
+def _ray_task(fn: Callable[..., R], item: Any, setup: Callable[[], Any] | None, token: str) -> R:
+    """One Ray task: the worker's state is made once per worker process and map call."""
+    if _STATE.get("token") != token:
+        _setup(setup, token)
+    return _call(fn, item)
+
+
 def _map_ray(
-    fn: Callable[[T], R],
-    items: Iterable[T],
+    fn: Callable[..., R],
+    items: Iterable[Any],
     address: str | None,
-    init: Callable[..., None] | None,
-    init_args: tuple[Any, ...],
+    setup: Callable[[], Any] | None,
     window: int,
 ) -> Iterator[R]:
     try:
         import ray
     except ImportError:
         raise UsageError("--engine ray needs the optional extra: pip install 'trajdiv[ray]'") from None
+    if address is not None and address.startswith("ray://"):
+        # Ray Client: every task's data goes through the client connection, as intended here
+        warnings.filterwarnings("ignore", "More than 10MB of messages", UserWarning, r"ray\.util\.client")
     if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-
-    def run_one(item: Any, init_fn: Any, args: Any) -> Any:
-        key = "ray-init"
-        if init_fn is not None and _STATE.get(key) != args:
-            init_fn(*args)
-            _STATE[key] = args
-        return fn(item)
-
-    task: Any = ray.remote(run_one)
-
+        options: dict[str, Any] = (
+            {} if address and address.startswith("ray://") else {"include_dashboard": False}
+        )
+        try:
+            ray.init(address=address, log_to_driver=False, **options)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise UsageError(f"cannot reach the Ray cluster at {address or 'auto'}: {exc}") from None
+    task: Any = ray.remote(max_retries=0)(_ray_task)
+    setup_ref = ray.put(setup)  # sent once, not with every task
+    token = os.urandom(8).hex()
     pending: deque[Any] = deque()
     for item in items:
-        pending.append(task.remote(item, init, init_args))
+        for observe in RAY_SUBMIT:
+            observe(item, setup)
+        pending.append(task.remote(fn, item, setup_ref, token))
         if len(pending) >= window:
-            yield ray.get(pending.popleft())
+            yield _ray_result(ray, pending.popleft())
     while pending:
-        yield ray.get(pending.popleft())
+        yield _ray_result(ray, pending.popleft())
+
+
+def _ray_result(ray: Any, ref: Any) -> Any:
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:
+        cause = getattr(exc, "cause", None) or exc
+        if isinstance(cause, TrajdivError):
+            raise cause from None
+        raise WorkerError(f"a Ray task failed: {type(cause).__name__}: {cause}") from None
+    except ray.exceptions.RayError as exc:
+        raise WorkerError(f"a Ray worker failed: {type(exc).__name__}: {exc}") from None

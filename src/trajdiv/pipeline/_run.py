@@ -20,42 +20,22 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from trajdiv._digest import code_digest
 from trajdiv._errors import UsageError
-from trajdiv.graph._branching import build_branch_graph
-from trajdiv.ingest._ingest import (
-    Plan,
-    bind_labels,
-    label_usage,
-    plan_inputs,
-    resolve_labels,
-)
-from trajdiv.ingest._source import Source
+from trajdiv.analysis._settings import Settings
+from trajdiv.ingest._intake import Intake
+from trajdiv.ingest._plan import Plan, plan_inputs
 from trajdiv.pipeline._cachedir import parse_size, prune_cache
-from trajdiv.pipeline._engine import default_jobs, map_ordered
-from trajdiv.pipeline._group import GroupResult, safe_name
+from trajdiv.pipeline._engine import default_jobs
+from trajdiv.pipeline._entries import VERSION, RunRef
+from trajdiv.pipeline._passes import Job, Keyed, analyse_groups, read_sources
 from trajdiv.pipeline._result import PipelineResult
-from trajdiv.pipeline._settings import Settings
-from trajdiv.pipeline._sink import TableSink
 from trajdiv.pipeline._state import manifest_digest, reuse, save_state, settle_outputs
-from trajdiv.pipeline._workers import (
-    VERSION,
-    RunRef,
-    SourceIndex,
-    cached_index,
-    group_cache_path,
-    init_worker,
-    parse_source,
-    process_group,
-    source_key,
-)
 from trajdiv.tables import TABLE_EXTENSIONS, atomic_write_text
 
-__all__ = ["PipelineResult", "run_pipeline"]
+__all__ = ["ACROSS_TASKS", "PipelineResult", "run_pipeline"]
 
 _GROUP_TABLES = (
     "runs",
@@ -67,6 +47,10 @@ _GROUP_TABLES = (
     "graph_summary",
     "branching_factor",
 )
+
+
+ACROSS_TASKS = 20
+"""Tasks (shared by two or more configurations) whose graph across configurations is drawn."""
 
 
 def _check_writable(folder: Path, what: str, hint: str = "") -> None:
@@ -93,7 +77,7 @@ def run_pipeline(
     formats: tuple[str, ...] = ("parquet",),
     strict: bool = False,
     drill_limit: int = 40,
-    across_tasks: int = 20,
+    across_tasks: int = ACROSS_TASKS,
     progress: Callable[[str, int, int], None] | None = None,
     plan: Plan | None = None,
     settle: bool = True,
@@ -113,22 +97,15 @@ def run_pipeline(
     _check_writable(out_dir, "output folder (-o)")
     if cache_dir is not None:
         _check_writable(cache_dir, "cache folder", "; use --cache-dir DIR or --no-cache")
-    plan = plan or plan_inputs(
-        inputs,
-        settings.config_from,
-        grading=settings.grading,
-        f1_threshold=settings.f1_threshold,
-        score=settings.score,
-        exclude=[out_dir],
-    )
-    if strict:
-        _raise_first_error(plan.entries.values())
+    plan = plan or plan_inputs(inputs, settings.read, exclude=[out_dir])
+    intake = Intake(plan, strict=strict)
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp_root = Path(tempfile.mkdtemp(prefix=".trajdiv-", dir=out_dir))
     try:
         return _run(
-            _Job(
+            Job(
                 plan,
+                intake,
                 out_dir,
                 tmp_root,
                 settings,
@@ -137,7 +114,6 @@ def run_pipeline(
                 address,
                 cache_dir,
                 formats,
-                strict,
                 drill_limit,
                 across_tasks,
                 progress,
@@ -151,56 +127,11 @@ def run_pipeline(
             prune_cache(cache_dir, parse_size(bound))
 
 
-def _raise_first_error(entries: Any) -> None:
-    from trajdiv._errors import InputError
-
-    for e in entries:
-        if e.is_error:
-            raise InputError(e.file, e.reason or (e.errors or ["unusable"])[0])
-
-
-@dataclass(frozen=True, slots=True)
-class _Job:
-    """Everything one pipeline run needs, passed as one value."""
-
-    plan: Plan
-    out_dir: Path
-    tmp_root: Path
-    settings: Settings
-    jobs: int
-    engine: str
-    address: str | None
-    cache_dir: Path | None
-    formats: tuple[str, ...]
-    strict: bool
-    drill_limit: int
-    across_tasks: int
-    progress: Callable[[str, int, int], None] | None
-    settle: bool
-
-    @property
-    def init_args(self) -> tuple[Any, ...]:
-        cache = str(self.cache_dir) if self.cache_dir else None
-        return (self.settings, self.plan.ctx, self.plan.labels, cache, str(self.tmp_root / "spill"))
-
-    def map(self, fn: Callable[[Any], Any], items: list[Any], jobs: int) -> Any:
-        return map_ordered(
-            fn,
-            items,
-            jobs=jobs,
-            engine=self.engine,
-            address=self.address,
-            init=init_worker,
-            init_args=self.init_args,
-        )
-
-
-def _run(job: _Job) -> PipelineResult:
+def _run(job: Job) -> PipelineResult:
     res = PipelineResult(out_dir=job.out_dir, manifest=[])
-    all_refs = _read_sources(job, res)
+    all_refs = read_sources(job, res)
     # labels: per-run reports bound to models, configuration labels made unique across the input
-    bind_labels(job.plan, ((r.model, r.dump_key, r.scope) for r in all_refs))
-    final = resolve_labels((r.lkey for r in all_refs), job.settings.pool_benchmarks)
+    final = job.intake.final_labels((r.model, r.dump_key, r.scope, r.lkey) for r in all_refs)
     refs_by_group: dict[tuple[str, str], list[RunRef]] = defaultdict(list)
     for ref in all_refs:
         refs_by_group[(final[ref.lkey], ref.group[1])].append(ref)
@@ -224,17 +155,8 @@ def _run(job: _Job) -> PipelineResult:
         if job.settle:
             settle_outputs(job.out_dir, {"pipeline": reused.written})
         return reused
-    sink, used_total, run_counts = _analyse_groups(job, keyed, res)
-    # manifest: label files that labelled nothing, files whose runs were all duplicates
-    plan = job.plan
-    label_usage(plan, used_total)
-    for src, _ in plan.work:
-        e = plan.entries[src.display]
-        e.runs = run_counts.get(src.display, 0)
-        if e.status == "read" and e.runs == 0:
-            e.status, e.kind = "skipped", "error"
-            e.reason = (e.errors or ["every run in it duplicates a run read from another file"])[0]
-    res.manifest = list(plan.entries.values())
+    sink = analyse_groups(job, keyed, res)
+    res.manifest = job.intake.finish()
     names = tuple(n for n in _GROUP_TABLES if n in sink.parts or n in sink.buffers or n in ("runs", "steps"))
     res.tables = sink.finish(job.out_dir, job.formats, names)
     res.written += [job.out_dir / f"{n}.{TABLE_EXTENSIONS[f]}" for n in names for f in job.formats]
@@ -246,37 +168,7 @@ def _run(job: _Job) -> PipelineResult:
     return res
 
 
-def _read_sources(job: _Job, res: PipelineResult) -> list[RunRef]:
-    """Pass 1: find each file in the cache by content hash, parse the others in workers."""
-    plan, settings = job.plan, job.settings
-    all_refs: list[RunRef] = []
-    indices: list[SourceIndex | None] = []
-    misses: list[tuple[Source, str, str | None]] = []
-    for src, reader in plan.work:
-        key = source_key(src, reader.name, settings, plan.ctx)
-        idx = cached_index(key, job.cache_dir)
-        indices.append(idx)
-        if idx is None:
-            misses.append((src, reader.name, key))
-    parsed = job.map(parse_source, misses, job.jobs if len(misses) > 1 else 1)
-    for k, slot in enumerate(indices, start=1):
-        idx = slot if slot is not None else next(parsed)
-        entry = plan.entries[idx.display]
-        entry.warnings.extend(idx.warnings)
-        res.sources_from_cache += idx.cached
-        if idx.reason is not None:
-            entry.status, entry.reason, entry.kind = "skipped", idx.reason, "error"
-            if job.strict:
-                _raise_first_error([entry])
-        all_refs.extend(idx.refs)
-        if job.progress:
-            job.progress("read", k, len(indices))
-    return all_refs
-
-
-def _keyed_groups(
-    job: _Job, refs_by_group: dict[tuple[str, str], list[RunRef]]
-) -> list[tuple[str, str, list[RunRef]]]:
+def _keyed_groups(job: Job, refs_by_group: dict[tuple[str, str], list[RunRef]]) -> Keyed:
     """Each group's cache key, label and runs, tasks together (graphs across configurations)."""
     label_digest = hashlib.blake2b(
         json.dumps(
@@ -296,7 +188,7 @@ def _keyed_groups(
         digest_size=16,
     ).hexdigest()
     sdig = job.settings.digest()
-    keyed: list[tuple[str, str, list[RunRef]]] = []
+    keyed: Keyed = []
     for g in sorted(refs_by_group, key=lambda g: (g[1], g[0])):
         refs = refs_by_group[g]  # input order: the first copy of a duplicated run wins
         h = hashlib.blake2b(digest_size=20)
@@ -308,72 +200,6 @@ def _keyed_groups(
             h.update(ref.digest.encode() + len(where).to_bytes(8, "little") + where)
         keyed.append((h.hexdigest(), g[0], refs))
     return keyed
-
-
-def _analyse_groups(
-    job: _Job, keyed: list[tuple[str, str, list[RunRef]]], res: PipelineResult
-) -> tuple[TableSink, dict[str, int], dict[str, int]]:
-    """Pass 2: one group at a time; rows to the table sink, graphs to their files."""
-    out_dir, plan = job.out_dir, job.plan
-    n_miss = sum(1 for k, _, _ in keyed if not ((p := group_cache_path(job.cache_dir, k)) and p.exists()))
-    sink = TableSink(job.tmp_root / "parts")
-    used_total: dict[str, int] = defaultdict(int)
-    run_counts: dict[str, int] = defaultdict(int)
-    across: list[GroupResult] = []
-    across_done = 0
-    for k, gout in enumerate(job.map(process_group, keyed, job.jobs if n_miss > 1 else 1), start=1):
-        r = gout.result
-        res.n_groups += 1
-        res.n_runs += gout.n_runs
-        res.groups_from_cache += gout.cached
-        for name, df in gout.frames.items():
-            sink.add(name, df)
-        for key_, v in gout.used.items():
-            used_total[key_] += v
-        for src_name, w in gout.warnings:
-            plan.entries[src_name].warnings.append(w)
-        for src_name, w in gout.errors:
-            plan.entries[src_name].errors.append(w)
-        for f, n in gout.files.items():
-            run_counts[f] += n
-        if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
-            graph_json, graphml = out_dir / r.graph_file, out_dir / r.graph_file.replace(".json", ".graphml")
-            atomic_write_text(graph_json, r.graph_json)
-            atomic_write_text(graphml, r.graph_graphml)
-            res.written += [graph_json, graphml]
-        if r.drill is not None and len(res.drill) < job.drill_limit:
-            res.drill.append({"config": r.config, "task_id": r.task_id, **r.drill})
-        if across and across[0].task_id != r.task_id:
-            across_done += _write_across(across, out_dir, res.written)
-            across = []
-        if r.seqs and across_done < job.across_tasks:
-            across.append(r)
-        if job.progress:
-            job.progress("analyse", k, len(keyed))
-    if across_done < job.across_tasks:
-        _write_across(across, out_dir, res.written)
-    return sink, used_total, run_counts
-
-
-def _write_across(groups: list[GroupResult], out_dir: Path, written: list[Path]) -> int:
-    """Graph of one task across configurations; returns 1 if one was written."""
-    if len(groups) < 2:
-        return 0
-    run_ids, seqs, outcomes, configs = [], [], [], []
-    for g in groups:
-        run_ids += [f"{g.config}/{rid}" for rid in g.run_ids]
-        seqs += g.seqs
-        outcomes += g.outcomes
-        configs += [g.config] * len(g.run_ids)
-    bg = build_branch_graph(run_ids, seqs, outcomes, level="verb", configs=configs)
-    base = out_dir / "graphs" / "_across" / safe_name(groups[0].task_id)
-    for path, text in (
-        (base.parent / f"{base.name}.json", bg.to_json()),
-        (base.parent / f"{base.name}.graphml", bg.to_graphml()),
-    ):
-        atomic_write_text(path, text)
-        written.append(path)
-    return 1
 
 
 def write_manifest(out_dir: Path, res: PipelineResult) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from trajdiv.plot._common import legend as _legend
 from trajdiv.plot._common import short as _short
 from trajdiv.plot._graphs import plot_across, plot_graph
 from trajdiv.plot._style import PALETTE, new_figure, plain, save
+from trajdiv.stats._result import Summary
 
 __all__ = ["PLOT_KINDS", "plot_all", "plot_one"]
 
@@ -201,28 +201,28 @@ def plot_power(res: Path, out: Path, **_: Any) -> list[Path]:
     """Power of the paired test against the difference D, for 1, 3, 5 and 10 runs per task on
     the tasks a pair shares (simulated; ``across_configs[].power.curve`` in summary.json); one
     panel per pair, up to three."""
-    summary = json.loads((res / "summary.json").read_text("utf-8"))
-    pairs = [a for a in summary.get("across_configs", []) if (a.get("power") or {}).get("curve")][:3]
+    pairs = [a for a in Summary.read(res / "summary.json").across_configs if a.power and a.power.curve][:3]
     if not pairs:
         raise UsageError(f"{res}: no two configurations share a labelled task; no power curve")
     fig, axes = new_figure(3.4 * len(pairs), 3.2, ncols=len(pairs))
     for j, a in enumerate(pairs):
         ax = axes[0][j]
-        pw = a["power"]
-        diffs = [100 * d for d in pw["curve_diffs"]]
-        for i, (runs, values) in enumerate(sorted(pw["curve"].items(), key=lambda kv: int(kv[0]))):
+        pw = a.power
+        assert pw is not None
+        diffs = [100 * d for d in pw.curve_diffs]
+        for i, (runs, values) in enumerate(sorted(pw.curve.items())):
             ax.plot(
                 diffs,
-                values,
+                [np.nan if v is None else v for v in values],
                 marker="o",
                 ms=3,
                 color=PALETTE[i % 8],
-                label=f"{runs} run{'' if runs == '1' else 's'} per task",
+                label=f"{runs} run{'' if runs == 1 else 's'} per task",
             )
         ax.axhline(0.8, color="0.6", lw=0.8, ls="--")
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("true difference D (points of pass@1)")
-        ax.set_title(f"{_short(a['a'])} vs {_short(a['b'])}\n{a['shared_tasks']} shared tasks", fontsize=8)
+        ax.set_title(f"{_short(a.a)} vs {_short(a.b)}\n{a.shared_tasks} shared tasks", fontsize=8)
     axes[0][0].set_ylabel("power of the paired t-test")
     _legend(axes[0][-1], frameon=False, fontsize=7)
     return save(fig, out, "power")
@@ -295,26 +295,24 @@ def plot_one(
         ) from None
 
 
-def plot_all(results: Path, summary: dict[str, Any], graphs: int = 3) -> list[Path]:
+def plot_all(results: Path, summary: Summary, graphs: int = 3) -> list[Path]:
     """Every plot kind into ``results/plots``; the branching graph for the first task of up to
     ``graphs`` configurations."""
     out = results / "plots"
     paths: list[Path] = []
     for kind, fn in PLOT_KINDS.items():
         if kind == "graph":
-            cfgs = [c["config"] for c in summary["configs"] if c["n_runs"] > c["n_tasks"]][:graphs]
+            cfgs = [c.config for c in summary.configs if c.has_repeats][:graphs]
             for cfg in cfgs:
                 paths += fn(results, out, config=cfg)
         elif kind == "across":
             if any((results / "graphs" / "_across").glob("*.json")):
                 paths += fn(results, out)
         elif kind == "early":
-            if (results / "early_warning.parquet").exists() and any(
-                c.get("early_warning") for c in summary.get("configs", [])
-            ):
+            if (results / "early_warning.parquet").exists() and any(c.early_warning for c in summary.configs):
                 paths += fn(results, out)
         elif kind == "power":
-            if any((a.get("power") or {}).get("curve") for a in summary.get("across_configs", [])):
+            if any(a.power and a.power.curve for a in summary.across_configs):
                 paths += fn(results, out)
         else:
             paths += fn(results, out)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from trajdiv.stats._result import EarlyHit, PairSummary, Summary
 from trajdiv.tables import atomic_write_text
 
 __all__ = ["esc", "render_report", "write_report"]
@@ -48,34 +49,31 @@ def _fmt(x: Any, nd: int = 3) -> str:
     return esc(x)
 
 
-def _headline(summary: dict[str, Any]) -> str:
+def _headline(summary: Summary) -> str:
     rows = []
-    for c in summary["configs"]:
-        p1 = c.get("pass1") or {}
-        ci = p1.get("ci95")
-        sr = c.get("single_run_pass1") or {}
-        pk = c.get("pass_at_k") or {}
-        ph = c.get("pass_hat_k") or {}
-        k = max((int(x) for x in pk), default=None)
-        fd = c.get("first_divergence") or {}
-        st = c.get("strategies") or {}
-        cw = st.get("consistent_wrong") or {}
+    for c in summary.configs:
+        p1, sr, fd, st = c.pass1, c.single_run_pass1, c.first_divergence, c.strategies
+        ci = p1.ci95 if p1 else None
+        k = c.k_max
+        pk = (c.pass_at_k or {}).get(k)
+        ph = (c.pass_hat_k or {}).get(k)
+        cw = st.consistent_wrong if st else None
         rows.append(
             "<tr>"
-            f"<td>{esc(c['config'])}</td><td>{c['n_tasks']}</td><td>{c['n_runs']}</td>"
-            f"<td>{_fmt(p1.get('mean'))} ± {_fmt(p1.get('se'))}"
+            f"<td>{esc(c.config)}</td><td>{c.n_tasks}</td><td>{c.n_runs}</td>"
+            f"<td>{_fmt(p1 and p1.mean)} ± {_fmt(p1 and p1.se)}"
             f"{'<br><small>[' + _fmt(ci[0]) + ', ' + _fmt(ci[1]) + ']</small>' if ci else ''}</td>"
-            f"<td>{_fmt(sr.get('min'), 2)}–{_fmt(sr.get('max'), 2)}<br><small>sd {_fmt(sr.get('sd'))}</small></td>"
-            f"<td>{_fmt(pk.get(str(k)) if k else None, 2)} / {_fmt(ph.get(str(k)) if k else None, 2)}"
+            f"<td>{_fmt(sr and sr.min, 2)}–{_fmt(sr and sr.max, 2)}<br><small>sd {_fmt(sr and sr.sd)}</small></td>"
+            f"<td>{_fmt(pk, 2)} / {_fmt(ph, 2)}"
             f"<br><small>k = {k if k else '–'}</small></td>"
-            f"<td>{_fmt(c.get('cv_steps_mean_pct'), 1)}</td>"
-            f"<td>{_fmt((fd.get('exact') or {}).get('mean_step'), 2)} / "
-            f"{_fmt((fd.get('verb') or {}).get('mean_step'), 2)} / "
-            f"{_fmt((fd.get('phase') or {}).get('mean_step'), 2)}</td>"
-            f"<td>{_fmt(fd.get('token_pct_median'), 2)}</td>"
-            f"<td>{_fmt(st.get('mean_n_strategies'), 1)}</td>"
-            f"<td>{_fmt(cw.get('share_failures_on_all_fail_tasks'), 2)} / "
-            f"{_fmt(cw.get('share_failures_in_shared_cluster'), 2)}</td>"
+            f"<td>{_fmt(c.cv_steps_mean_pct, 1)}</td>"
+            f"<td>{_fmt(fd and fd.exact.mean_step, 2)} / "
+            f"{_fmt(fd and fd.verb.mean_step, 2)} / "
+            f"{_fmt(fd and fd.phase.mean_step, 2)}</td>"
+            f"<td>{_fmt(fd and fd.token_pct_median, 2)}</td>"
+            f"<td>{_fmt(st and st.mean_n_strategies, 1)}</td>"
+            f"<td>{_fmt(cw and cw.share_failures_on_all_fail_tasks, 2)} / "
+            f"{_fmt(cw and cw.share_failures_in_shared_cluster, 2)}</td>"
             "</tr>"
         )
     head = (
@@ -185,52 +183,56 @@ details{margin:.4em 0}summary{cursor:pointer}dl dt{font-weight:bold}small{color:
 _EARLY_THRESHOLD = 0.7
 
 
-def _early_cell(e: dict[str, Any] | None) -> str:
-    if not e:
+def _early_cell(e: EarlyHit | None) -> str:
+    if e is None:
         return "<td>not reached</td>"
-    ci = e.get("ci95")
-    ci_txt = f"{ci[0]:.2f}-{ci[1]:.2f}" if ci else "no interval"
-    return f"<td>k = {e['k']} ({e['auroc']:.2f}, {ci_txt}, {e['n_runs']}/{e['n_tasks']})</td>"
+    ci_txt = f"{e.ci95[0]:.2f}-{e.ci95[1]:.2f}" if e.ci95 else "no interval"
+    return f"<td>k = {e.k} ({_fmt(e.auroc, 2)}, {ci_txt}, {e.n_runs}/{e.n_tasks})</td>"
 
 
-def _early_rows(summary: dict[str, Any]) -> str:
+def _early_rows(summary: Summary) -> str:
     return "".join(
-        f"<tr><td>{esc(c['config'])}</td>{_early_cell(c['early_warning'].get('across_tasks'))}"
-        f"{_early_cell(c['early_warning'].get('within_task'))}</tr>"
-        for c in summary.get("configs", [])
-        if c.get("early_warning")
+        f"<tr><td>{esc(c.config)}</td>{_early_cell(c.early_warning.across_tasks)}"
+        f"{_early_cell(c.early_warning.within_task)}</tr>"
+        for c in summary.configs
+        if c.early_warning
     )
 
 
-def _across_row(a: dict[str, Any]) -> str:
-    c = a.get("comparison") or {}
-    share, test = a.get("share_lower_cv_higher_success"), a.get("share_test") or {}
-    mdd = (a.get("power") or {}).get("min_detectable_diff")
-    if c:
-        lo, hi = c["ci"]
+def _across_row(a: PairSummary) -> str:
+    c, test = a.comparison, a.share_test
+    mdd = a.power.min_detectable_diff if a.power else None
+    if c is not None:
+        lo, hi = c.ci
         cells = (
-            f"<td>{100 * c['diff']:+.1f}</td><td>{100 * lo:+.1f} to {100 * hi:+.1f} "
-            f"({100 * c['ci_level']:.4g}%)</td><td>{_fmt(c['p_value'], 3)}</td><td>{_fmt(c['p_holm'], 3)}</td>"
-            f"<td>{'distinguishable' if c['distinguishable'] else 'not distinguishable from noise'}</td>"
+            f"<td>{_points(c.diff)}</td><td>{_points(lo)} to {_points(hi)} "
+            f"({100 * (c.ci_level or 0):.4g}%)</td><td>{_fmt(c.p_value, 3)}</td><td>{_fmt(c.p_holm, 3)}</td>"
+            f"<td>{'distinguishable' if c.distinguishable else 'not distinguishable from noise'}</td>"
         )
     else:
         cells = "<td colspan=5>no labelled shared task</td>"
-    share_txt = f"{_fmt(share, 2)} (n={test['n']}, p={_fmt(test['p_value'], 3)})" if test else "-"
+    share_txt = (
+        f"{_fmt(a.share_lower_cv_higher_success, 2)} (n={test.n}, p={_fmt(test.p_value, 3)})" if test else "-"
+    )
     mdd_txt = f"{100 * mdd:.0f} points" if mdd is not None else "over 50 points"
     return (
-        f"<tr><td>{esc(a['a'])}</td><td>{esc(a['b'])}</td><td>{a['shared_tasks']}</td>{cells}"
-        f"<td>{share_txt}</td><td>{mdd_txt if a.get('power') else '-'}</td></tr>"
+        f"<tr><td>{esc(a.a)}</td><td>{esc(a.b)}</td><td>{a.shared_tasks}</td>{cells}"
+        f"<td>{share_txt}</td><td>{mdd_txt if a.power else '-'}</td></tr>"
     )
 
 
+def _points(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:+.1f}"
+
+
 def render_report(
-    summary: dict[str, Any], plots: list[Path], drill: list[dict[str, Any]], manifest: dict[str, int]
+    summary: Summary, plots: list[Path], drill: list[dict[str, Any]], manifest: dict[str, int]
 ) -> str:
     """The report page as a string."""
     figs = "".join(_img(p, p.stem.replace("_", " ")) for p in plots if p.suffix == ".png")
-    defs = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in summary.get("definitions", {}).items())
+    defs = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in summary.definitions.items())
     drills = "".join(_drilldown(d) for d in drill if len(d["runs"]) > 0)
-    across = "".join(_across_row(a) for a in summary.get("across_configs", []))
+    across = "".join(_across_row(a) for a in summary.across_configs)
     totals = ", ".join(f"{esc(k)} {v}" for k, v in manifest.items())
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -269,7 +271,7 @@ a dot marks a step the run does not have. Expand a task to see it.</p>{drills}
 
 def write_report(
     out_dir: Path,
-    summary: dict[str, Any],
+    summary: Summary,
     plots: Sequence[Path],
     drill: list[dict[str, Any]],
     totals: dict[str, int],

@@ -44,10 +44,18 @@ from trajdiv.stats._relations import (
     spearman,
     stratified_correlation,
 )
+from trajdiv.stats._result import (
+    ConfigSummary,
+    PairSummary,
+    Summary,
+    SummaryError,
+)
 from trajdiv.stats._summary import SUMMARY_VERSION, consistent_wrong, summarize
 
 __all__ = [
     "SUMMARY_VERSION",
+    "ConfigSummary",
+    "PairSummary",
     "PairedDiff",
     "PairedVariance",
     "Pass1",
@@ -55,6 +63,8 @@ __all__ = [
     "PowerModel",
     "Relation",
     "SingleRunSpread",
+    "Summary",
+    "SummaryError",
     "benchmark_runs_needed",
     "compare_family",
     "consistent_wrong",

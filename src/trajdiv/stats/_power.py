@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -246,6 +246,19 @@ def simulated_power(
     return float(t_test_rejects(ca - cb, runs_per_task, alpha).mean())
 
 
+def _fewest(lo: int, hi: int, reaches: Callable[[int], bool]) -> int:
+    """The smallest n in (lo, hi] with ``reaches(n)``, given ``reaches(hi)`` and a monotone
+    ``reaches`` (bisection).
+
+    >>> _fewest(0, 100, lambda n: n * n >= 50)
+    8
+    """
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if not reaches(mid) else (lo, mid)
+    return hi
+
+
 def plan_power(
     model: PowerModel,
     var: PairedVariance,
@@ -301,21 +314,13 @@ def plan_power(
     max_runs = min(_MAX_SIM_RUNS, SIMULATION_BUDGET // (sims * n_tasks))
     runs: int | None = None
     if at(diff, max_runs, n_tasks) >= power:
-        rlo, rhi = 0, max_runs
-        while rhi - rlo > 1:
-            mid = (rlo + rhi) // 2
-            rlo, rhi = (mid, rhi) if at(diff, mid, n_tasks) < power else (rlo, mid)
-        runs = rhi
+        runs = _fewest(0, max_runs, lambda n: at(diff, n, n_tasks) >= power)
     # fewest tasks reaching the power at D with these runs
     max_tasks = SIMULATION_BUDGET // (sims * runs_per_task)
     if at(diff, runs_per_task, max_tasks) < power:
         tasks = max(formula.tasks_needed, max_tasks + 1)
     else:
-        tlo, thi = 1, max_tasks
-        while thi - tlo > 1:
-            mid = (tlo + thi) // 2
-            tlo, thi = (mid, thi) if at(diff, runs_per_task, mid) < power else (tlo, mid)
-        tasks = thi
+        tasks = _fewest(1, max_tasks, lambda t: at(diff, runs_per_task, t) >= power)
     return Power(
         diff,
         alpha,

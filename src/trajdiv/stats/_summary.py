@@ -28,6 +28,7 @@ from trajdiv.stats._outcome import (
 )
 from trajdiv.stats._power import benchmark_runs_needed
 from trajdiv.stats._relations import incoherence, spearman, stratified_correlation
+from trajdiv.stats._result import Summary
 from trajdiv.stats._schemas import STATS_TABLES
 from trajdiv.stats._structure import consistent_wrong, structure
 
@@ -40,7 +41,7 @@ _r = rounded
 
 def summarize(
     out_dir: Path, *, seed: int = 0, diffs: tuple[float, ...] = (1.0, 2.0, 5.0)
-) -> tuple[dict[str, Any], dict[str, pl.DataFrame]]:
+) -> tuple[Summary, dict[str, pl.DataFrame]]:
     """Compute the statistics from the tables in ``out_dir``; returns (summary, tables).
 
     Parameters
@@ -108,7 +109,7 @@ def summarize(
         "pass_k": _frame("pass_k", passk_rows),
         "single_run": _frame("single_run", single_rows),
     }
-    return summary, tables
+    return Summary.from_json(summary), tables
 
 
 def _verb_counts(steps: Path) -> pl.DataFrame | None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from trajdiv._errors import UsageError
 from trajdiv.align._abstraction import LEVELS, load_phase_rules
 from trajdiv.graph._strategies import DEFAULT_CLUSTER_THRESHOLD
+from trajdiv.ingest._options import ReadOptions
 from trajdiv.tokens._encoding import DEFAULT_ENCODING
 
 __all__ = ["STAGES", "Settings"]
@@ -30,15 +31,9 @@ class Settings:
     fuzzy: float | None = None
     """rapidfuzz ratio threshold (0-100) for fuzzy equality at the normalized level."""
     phase_rules: str | None = None
-    config_from: str = "auto"
-    grading: str = "contains"
-    """Rule grading answer-graded runs (``contains``, ``exact``, ``f1``)."""
-    f1_threshold: float = 0.5
-    """Token F1 threshold of ``grading="f1"``."""
-    pool_benchmarks: bool = False
-    """Let one configuration hold runs of several benchmarks."""
-    score: str | None = None
-    """The inspect_ai scorer whose value is a sample's outcome (None: the first)."""
+    """A phase-rules TOML file or preset name (None: the built-in rules)."""
+    read: ReadOptions = field(default_factory=ReadOptions)
+    """How runs are read: configuration labels, answer grading, inspect_ai scorer, benchmarks."""
     keep_format_errors: bool = False
     """Count steps whose output could not be parsed (no action ran) in divergence and graphs."""
 

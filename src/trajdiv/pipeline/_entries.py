@@ -1,0 +1,239 @@
+"""The cache entries of both passes and the spill files: a file's parsed runs (its index and
+spilled run bytes, pass 1) and a group's result (pass 2). Every entry is checked when read; one
+that is absent, damaged or foreign is a miss that costs a recomputation, never a wrong result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from trajdiv._errors import TrajdivError
+from trajdiv._io import atomic_write_bytes
+from trajdiv.analysis._group import GroupResult
+from trajdiv.ingest._ingest import LabelKey
+from trajdiv.pipeline._cachedir import touch
+from trajdiv.pipeline._codec import CacheMiss, frame_from_bytes, frame_to_bytes, pack, unpack
+
+__all__ = [
+    "VERSION",
+    "GroupOut",
+    "RunRef",
+    "SourceIndex",
+    "cached_group",
+    "cached_index",
+    "group_cache_path",
+    "load_blobs",
+    "store_group",
+    "store_index",
+]
+
+VERSION = b"trajdiv-pipeline-3"
+
+
+@dataclass(slots=True)
+class RunRef:
+    file: str
+    """The input file the run was read from (its ``source`` may name an earlier origin)."""
+    group: tuple[str, str]
+    run_id: str
+    digest: str
+    spill: str
+    offset: int
+    length: int
+    scope: tuple[str, ...]
+    lkey: LabelKey
+    """What the final configuration label is resolved from (:func:`resolve_labels`)."""
+    model: str
+    dump_key: str
+
+
+@dataclass(slots=True)
+class SourceIndex:
+    display: str
+    refs: list[RunRef]
+    reason: str | None
+    warnings: list[str]
+    cached: bool = False
+    blobs: list[bytes] | None = None
+    """The runs' bytes, until they are spilled (:func:`store_index`)."""
+
+
+def _ref_from_json(d: dict[str, Any]) -> RunRef:
+    return RunRef(
+        str(d["file"]),
+        (str(d["group"][0]), str(d["group"][1])),
+        str(d["run_id"]),
+        str(d["digest"]),
+        str(d["spill"]),
+        int(d["offset"]),
+        int(d["length"]),
+        tuple(str(x) for x in d["scope"]),
+        (str(d["lkey"][0]), str(d["lkey"][1]), str(d["lkey"][2])),
+        str(d["model"]),
+        str(d["dump_key"]),
+    )
+
+
+def cached_index(key: str | None, cache_dir: Path | None) -> SourceIndex | None:
+    """The cached parse of a file, or None: absent, damaged, foreign, or its spilled runs no
+    longer match their digests (every check failing costs a re-parse, never a wrong run)."""
+    if key is None or cache_dir is None:
+        return None
+    path = cache_dir / "sources" / key[:2] / f"{key}.idx"
+    try:
+        meta, _ = unpack(path.read_bytes())
+        idx = SourceIndex(
+            str(meta["display"]),
+            [_ref_from_json(r) for r in meta["refs"]],
+            meta["reason"],
+            [str(w) for w in meta["warnings"]],
+        )
+        spills: dict[str, bytes] = {}
+        for r in idx.refs:
+            if r.spill not in spills:
+                spills[r.spill] = Path(r.spill).read_bytes()
+            blob = spills[r.spill][r.offset : r.offset + r.length]
+            if hashlib.blake2b(blob, digest_size=16).hexdigest() != r.digest:
+                return None
+    except (OSError, CacheMiss, KeyError, TypeError, ValueError, IndexError):
+        return None
+    touch(path)
+    for spill in spills:
+        touch(Path(spill))
+    idx.cached = True
+    return idx
+
+
+def store_index(idx: SourceIndex, key: str | None, cache_dir: str | None, spill_dir: str) -> SourceIndex:
+    """Spill the runs of a parsed file (in the cache when there is one) and cache its index."""
+    blobs = idx.blobs or []
+    name = key or hashlib.blake2b(idx.display.encode(), digest_size=20).hexdigest()
+    base = Path(cache_dir) / "sources" if cache_dir and key else Path(spill_dir)
+    if blobs:
+        spill = base / name[:2] / f"{name}.runs"
+        spill.parent.mkdir(parents=True, exist_ok=True)
+        tmp = spill.with_name(f".{spill.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            for ref, blob in zip(idx.refs, blobs, strict=True):
+                ref.spill, ref.offset = str(spill), fh.tell()
+                fh.write(blob)
+        os.replace(tmp, spill)
+    idx.blobs = None
+    if cache_dir and key:
+        idx_path = Path(cache_dir) / "sources" / key[:2] / f"{key}.idx"
+        meta = {
+            "display": idx.display,
+            "reason": idx.reason,
+            "warnings": idx.warnings,
+            "refs": [dataclasses.asdict(r) for r in idx.refs],
+        }
+        atomic_write_bytes(idx_path, pack(meta))
+    return idx
+
+
+def load_blobs(refs: list[RunRef]) -> list[bytes]:
+    """The spilled bytes of ``refs``, each checked against its digest."""
+    blobs = []
+    handles: dict[str, Any] = {}
+    try:
+        for ref in refs:
+            fh = handles.get(ref.spill)
+            if fh is None:
+                fh = handles[ref.spill] = open(ref.spill, "rb")  # noqa: SIM115 - closed below
+            fh.seek(ref.offset)
+            blob = fh.read(ref.length)
+            if hashlib.blake2b(blob, digest_size=16).hexdigest() != ref.digest:
+                raise TrajdivError(f"{ref.spill}: a spilled run changed during the analysis; run again")
+            blobs.append(blob)
+    finally:
+        for fh in handles.values():
+            fh.close()
+    return blobs
+
+
+@dataclass(slots=True)
+class GroupOut:
+    result: GroupResult
+    frames: dict[str, pl.DataFrame]
+    used: dict[str, int]
+    warnings: list[tuple[str, str]]
+    errors: list[tuple[str, str]]
+    n_runs: int
+    files: dict[str, int]
+    """Runs kept per input file."""
+    cached: bool = False
+
+
+def group_cache_path(cache_dir: str | Path | None, key: str) -> Path | None:
+    return Path(cache_dir) / "groups" / key[:2] / f"{key}.entry" if cache_dir else None
+
+
+_RESULT_FIELDS = (
+    "config",
+    "task_id",
+    "graph_json",
+    "graph_graphml",
+    "graph_file",
+    "seqs",
+    "run_ids",
+    "outcomes",
+    "drill",
+)
+
+
+def _group_to_bytes(out: GroupOut) -> bytes:
+    meta = {
+        "result": {f: getattr(out.result, f) for f in _RESULT_FIELDS},
+        "used": out.used,
+        "warnings": out.warnings,
+        "errors": out.errors,
+        "n_runs": out.n_runs,
+        "files": out.files,
+    }
+    return pack(meta, {name: frame_to_bytes(df) for name, df in out.frames.items()})
+
+
+def _group_from_bytes(data: bytes) -> GroupOut:
+    meta, parts = unpack(data)
+    try:
+        result = GroupResult(**{f: meta["result"][f] for f in _RESULT_FIELDS})
+        frames = {name: frame_from_bytes(blob) for name, blob in parts.items()}
+        return GroupOut(
+            result,
+            frames,
+            {str(k): int(v) for k, v in meta["used"].items()},
+            [(str(a), str(b)) for a, b in meta["warnings"]],
+            [(str(a), str(b)) for a, b in meta["errors"]],
+            int(meta["n_runs"]),
+            {str(k): int(v) for k, v in meta["files"].items()},
+            cached=True,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CacheMiss(f"damaged group entry: {exc}") from None
+
+
+def cached_group(cache_dir: str | Path | None, key: str) -> GroupOut | None:
+    """The cached result of a group, or None (absent, damaged or foreign: computed again)."""
+    path = group_cache_path(cache_dir, key)
+    if path is None or not path.exists():
+        return None
+    try:
+        out = _group_from_bytes(path.read_bytes())
+    except (OSError, CacheMiss):
+        return None
+    touch(path)
+    return out
+
+
+def store_group(cache_dir: str | Path | None, key: str, out: GroupOut) -> None:
+    """Cache a group's result."""
+    path = group_cache_path(cache_dir, key)
+    if path is not None:
+        atomic_write_bytes(path, _group_to_bytes(out))

@@ -1,0 +1,218 @@
+"""The two passes of a pipeline run, scheduled on an engine: pass 1 reads every file (from the
+cache or in workers), pass 2 analyses every group (from the cache or in workers) and streams its
+rows to the tables. :class:`Job` holds everything one run needs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trajdiv._errors import InputError
+from trajdiv._text import safe_name
+from trajdiv.analysis._group import GroupResult
+from trajdiv.analysis._settings import Settings
+from trajdiv.graph._branching import build_branch_graph
+from trajdiv.ingest._intake import Intake
+from trajdiv.ingest._plan import Plan
+from trajdiv.pipeline._engine import map_ordered
+from trajdiv.pipeline._entries import (
+    GroupOut,
+    RunRef,
+    SourceIndex,
+    cached_group,
+    cached_index,
+    group_cache_path,
+    load_blobs,
+    store_group,
+    store_index,
+)
+from trajdiv.pipeline._result import PipelineResult
+from trajdiv.pipeline._sink import TableSink
+from trajdiv.pipeline._workers import (
+    ParseItem,
+    WorkerSetup,
+    WorkerState,
+    parse_source,
+    process_group,
+    source_key,
+    worker_setup,
+)
+from trajdiv.tables import atomic_write_text
+
+__all__ = ["Job", "Keyed", "analyse_groups", "read_sources"]
+
+Keyed = list[tuple[str, str, list[RunRef]]]
+"""Each group's cache key, final configuration label and runs, in analysis order."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything one pipeline run needs, passed as one value."""
+
+    plan: Plan
+    intake: Intake
+    out_dir: Path
+    tmp_root: Path
+    settings: Settings
+    jobs: int
+    engine: str
+    address: str | None
+    cache_dir: Path | None
+    formats: tuple[str, ...]
+    drill_limit: int
+    across_tasks: int
+    progress: Callable[[str, int, int], None] | None
+    settle: bool
+
+    @property
+    def spill_dir(self) -> str:
+        return str(self.tmp_root / "spill")
+
+    @property
+    def data_mode(self) -> bool:
+        """Workers get data, never paths (Ray: workers need not share this machine's disk)."""
+        return self.engine == "ray"
+
+    @functools.cached_property
+    def setup(self) -> WorkerSetup:
+        if self.data_mode:  # the cache and the spill files stay in this process
+            return worker_setup(self.settings, self.plan.ctx, self.plan.labels, None, None)
+        cache = str(self.cache_dir) if self.cache_dir else None
+        return worker_setup(self.settings, self.plan.ctx, self.plan.labels, cache, self.spill_dir)
+
+    def map(self, fn: Callable[..., Any], items: Iterable[Any], jobs: int) -> Iterator[Any]:
+        return map_ordered(fn, items, jobs=jobs, engine=self.engine, address=self.address, setup=self.setup)
+
+
+def read_sources(job: Job, res: PipelineResult) -> list[RunRef]:
+    """Pass 1: find each file in the cache by content hash, parse the others in workers."""
+    plan, settings = job.plan, job.settings
+    all_refs: list[RunRef] = []
+    indices: list[SourceIndex | None] = []
+    misses: list[ParseItem] = []
+    for src, reader in plan.work:
+        key = source_key(src, reader.name, settings, plan.ctx)
+        idx = cached_index(key, job.cache_dir)
+        indices.append(idx)
+        if idx is None:
+            misses.append((src, reader.name, key, None))
+    items = (_carrying_data(m) for m in misses) if job.data_mode else misses
+    parsed = job.map(parse_source, items, job.jobs if len(misses) > 1 else 1)
+    cache = str(job.cache_dir) if job.cache_dir else None
+    for k, (slot, miss) in enumerate(zip(indices, _align(indices, misses), strict=True), start=1):
+        idx = slot if slot is not None else next(parsed)
+        if idx.blobs is not None:  # data mode: the runs came back as bytes; spilled here
+            assert miss is not None
+            idx = store_index(idx, miss[2], cache, job.spill_dir)
+        res.sources_from_cache += idx.cached
+        if job.intake.file_read(idx.display, idx.reason, idx.warnings):
+            all_refs.extend(idx.refs)
+        if job.progress:
+            job.progress("read", k, len(indices))
+    return all_refs
+
+
+def _align(indices: list[SourceIndex | None], misses: list[ParseItem]) -> Iterator[ParseItem | None]:
+    """The parse task of each file not found in the cache, None for the others."""
+    it = iter(misses)
+    for idx in indices:
+        yield next(it) if idx is None else None
+
+
+def _carrying_data(item: ParseItem) -> ParseItem:
+    """A parse task that carries the file's content instead of its path (data mode)."""
+    src, reader, key, _ = item
+    try:
+        return (src.carrying_data(), reader, key, None)
+    except InputError as exc:
+        return (dataclasses.replace(src, fs_path=None), reader, key, exc.reason)
+
+
+def analyse_groups(job: Job, keyed: Keyed, res: PipelineResult) -> TableSink:
+    """Pass 2: one group at a time; rows to the table sink, graphs to their files."""
+    out_dir = job.out_dir
+    n_miss = sum(1 for k, _, _ in keyed if not ((p := group_cache_path(job.cache_dir, k)) and p.exists()))
+    sink = TableSink(job.tmp_root / "parts")
+    across: list[GroupResult] = []
+    across_done = 0
+    for k, gout in enumerate(_group_outs(job, keyed, n_miss), start=1):
+        r = gout.result
+        res.n_groups += 1
+        res.n_runs += gout.n_runs
+        res.groups_from_cache += gout.cached
+        for name, df in gout.frames.items():
+            sink.add(name, df)
+        job.intake.group_done(gout.used, gout.warnings, gout.errors, gout.files)
+        if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
+            graph_json, graphml = out_dir / r.graph_file, out_dir / r.graph_file.replace(".json", ".graphml")
+            atomic_write_text(graph_json, r.graph_json)
+            atomic_write_text(graphml, r.graph_graphml)
+            res.written += [graph_json, graphml]
+        if r.drill is not None and len(res.drill) < job.drill_limit:
+            res.drill.append({"config": r.config, "task_id": r.task_id, **r.drill})
+        if across and across[0].task_id != r.task_id:
+            across_done += _write_across(across, out_dir, res.written)
+            across = []
+        if r.seqs and across_done < job.across_tasks:
+            across.append(r)
+        if job.progress:
+            job.progress("analyse", k, len(keyed))
+    if across_done < job.across_tasks:
+        _write_across(across, out_dir, res.written)
+    return sink
+
+
+def _group_outs(job: Job, keyed: Keyed, n_miss: int) -> Iterator[GroupOut]:
+    """Each group's result, in order: from the cache or from a worker."""
+    jobs = job.jobs if n_miss > 1 else 1
+    if not job.data_mode:
+        yield from job.map(process_group, ((k, label, refs, None) for k, label, refs in keyed), jobs)
+        return
+    # data mode: the cache and the spill files are read and written here; tasks carry the runs
+    cache = str(job.cache_dir) if job.cache_dir else None
+    hits = {k: p.exists() for k, _, _ in keyed if (p := group_cache_path(cache, k)) is not None}
+    items = (
+        (k, label, [dataclasses.replace(r, spill="") for r in refs], load_blobs(refs))
+        for k, label, refs in keyed
+        if not hits.get(k)
+    )
+    computed = job.map(process_group, items, jobs)
+    local: WorkerState | None = None
+    for k, label, refs in keyed:
+        out = cached_group(cache, k) if hits.get(k) else None
+        if out is None and hits.get(k):  # damaged since it was found: computed here
+            local = local or job.setup()
+            out = process_group(
+                local, (k, label, [dataclasses.replace(r, spill="") for r in refs], load_blobs(refs))
+            )
+        elif out is None:
+            out = next(computed)
+        if not out.cached:
+            store_group(cache, k, out)
+        yield out
+
+
+def _write_across(groups: list[GroupResult], out_dir: Path, written: list[Path]) -> int:
+    """Graph of one task across configurations; returns 1 if one was written."""
+    if len(groups) < 2:
+        return 0
+    run_ids, seqs, outcomes, configs = [], [], [], []
+    for g in groups:
+        run_ids += [f"{g.config}/{rid}" for rid in g.run_ids]
+        seqs += g.seqs
+        outcomes += g.outcomes
+        configs += [g.config] * len(g.run_ids)
+    bg = build_branch_graph(run_ids, seqs, outcomes, level="verb", configs=configs)
+    base = out_dir / "graphs" / "_across" / safe_name(groups[0].task_id)
+    for path, text in (
+        (base.parent / f"{base.name}.json", bg.to_json()),
+        (base.parent / f"{base.name}.graphml", bg.to_graphml()),
+    ):
+        atomic_write_text(path, text)
+        written.append(path)
+    return 1
