@@ -60,6 +60,28 @@ def ingest(
 ) -> PipelineResult:
     """Read run dumps into ``out/runs.parquet``, ``out/steps.parquet`` and ``out/manifest.json``.
 
+    Parameters
+    ----------
+    inputs
+        Files, folders or archives of run dumps.
+    out
+        The output folder.
+    read
+        How runs are read (:class:`~trajdiv.ingest.ReadOptions`; the defaults when None).
+    strict
+        Stop at the first unusable file (:class:`~trajdiv.InputError`) instead of skipping it.
+    formats
+        Table formats besides parquet (always written): ``csv``, ``json``, ``csv-raw``.
+    jobs
+        Worker processes (default: the machine's cores); the outputs do not depend on it.
+    engine, address
+        ``local`` (a process pool) or ``ray`` (a Ray cluster at ``address``; tasks carry data,
+        so the cluster needs no shared disk).
+    cache_dir
+        The cache of parsed files, token ids and group results (None: no cache).
+    progress
+        Called with ``(stage, done, total)`` as files are read and groups analysed.
+
     Examples
     --------
     >>> import tempfile
@@ -111,8 +133,36 @@ def analyze(
 ) -> AnalysisResult:
     """Ingest, tokenize, find divergence, build graphs, compute statistics, plot and report.
 
-    With no ``inputs`` the bundled demo corpus is analysed. ``out/summary.json`` holds the
-    per-configuration figures; ``out/report.html`` is one self-contained page.
+    ``out/summary.json`` holds the per-configuration figures (also returned, typed, as
+    ``result.summary``); ``out/report.html`` is one self-contained page.
+
+    Parameters
+    ----------
+    inputs
+        Files, folders or archives of run dumps; none: the bundled demo corpus.
+    out
+        The output folder (created; an earlier analysis there is reused or replaced).
+    settings
+        Stages, abstraction level, tokenizer, phase rules and reading options (:class:`Settings`).
+    stats, plots, report
+        Compute the statistics, draw the plots, write the report.
+    strict
+        Stop at the first unusable file (:class:`~trajdiv.InputError`) instead of skipping it.
+    formats
+        Table formats besides parquet (always written): ``csv``, ``json``, ``csv-raw``.
+    jobs
+        Worker processes (default: the machine's cores); the outputs do not depend on it.
+    engine, address
+        ``local`` (a process pool) or ``ray`` (a Ray cluster at ``address``; tasks carry data,
+        so the cluster needs no shared disk).
+    cache_dir
+        The cache of parsed files, token ids and group results (None: no cache).
+    seed
+        Seed of the permutation tests and power simulations.
+    across_tasks
+        Tasks shared by several configurations whose graph across them is drawn.
+    progress
+        Called with ``(stage, done, total)`` as files are read and groups analysed.
     """
     settings = settings or Settings()
     inputs = list(inputs) or [demo_corpus()]
@@ -197,7 +247,17 @@ def export_jsonl(
 ) -> int:
     """Write every run under ``inputs`` to trajdiv's JSONL export; returns the runs written.
     The export file is never read as an input, and never replaces one: an existing file at
-    ``path`` that is not an earlier trajdiv export is refused."""
+    ``path`` that is not an earlier trajdiv export is refused.
+
+    Parameters
+    ----------
+    inputs
+        Files, folders or archives of run dumps.
+    path
+        The ``.jsonl`` file to write.
+    read
+        How runs are read (:class:`~trajdiv.ingest.ReadOptions`; the defaults when None).
+    """
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; name the .jsonl file to write")
     if path.exists():

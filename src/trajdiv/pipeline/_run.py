@@ -85,10 +85,38 @@ def run_pipeline(
     """Run the per-group stages of ``settings`` over ``inputs`` and write the tables.
 
     Returns a :class:`PipelineResult`; ``manifest.json`` in ``out_dir`` accounts for every file.
-    ``drill_limit`` groups keep side-by-side data for the report; graphs across configurations
-    are drawn for the first ``across_tasks`` tasks that two or more configurations share.
-    ``settle``: remove the files an earlier run wrote into ``out_dir`` that this one did not
-    write again (False when the caller writes more outputs and settles itself).
+
+    Parameters
+    ----------
+    inputs
+        Files, folders or archives of run dumps.
+    out_dir
+        The output folder.
+    settings
+        Stages and their options (:class:`~trajdiv.Settings`; the defaults when None).
+    jobs
+        Worker processes (default: the machine's cores); the outputs do not depend on it.
+    engine, address
+        ``local`` (a process pool) or ``ray`` (a Ray cluster at ``address``; tasks carry data,
+        so the cluster needs no shared disk).
+    cache_dir
+        The cache of parsed files, token ids and group results (None: no cache).
+    formats
+        Table formats; parquet is always written.
+    strict
+        Stop at the first unusable file (:class:`~trajdiv.InputError`).
+    drill_limit
+        Groups whose side-by-side data is kept for the report.
+    across_tasks
+        Graphs across configurations are drawn for the first this many tasks that two or more
+        configurations share.
+    progress
+        Called with ``(stage, done, total)``.
+    plan
+        An input plan made already (:func:`~trajdiv.ingest.plan_inputs`), else made here.
+    settle
+        Remove the files an earlier run wrote into ``out_dir`` that this one did not write
+        again (False when the caller writes more outputs and settles itself).
     """
     settings = settings or Settings()
     jobs = jobs or default_jobs()
