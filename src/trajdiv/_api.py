@@ -212,7 +212,9 @@ def analyze(
             "skipped": sum(e.status == "skipped" for e in res.manifest),
             "runs": res.n_runs,
         }
-        result.report = write_report(out, summary, result.plots, res.drill, totals)
+        result.report = write_report(
+            out, summary, result.plots, totals, keep_format_errors=settings.keep_format_errors
+        )
     written += [out / "summary.json", *result.plots, *([result.report] if result.report else [])]
     atomic_write_text(out / _ANALYSIS_STATE, json.dumps({"key": key}))
     settle_outputs(out, {"pipeline": res.written, "analysis": written})

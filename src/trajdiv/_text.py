@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["for_terminal"]
+__all__ = ["for_page", "for_terminal", "safe_name"]
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -19,6 +19,21 @@ def for_terminal(text: object) -> str:
     'run\\x1b]0;owned\\x07\\ntrajdiv: ok'
     """
     return _UNSAFE.sub(lambda m: ascii(m.group())[1:-1], str(text))
+
+
+_PAGE_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def for_page(text: object) -> str:
+    r"""``text`` with control and text-direction characters replaced by U+FFFD, so that text
+    from a dump cannot reorder what a page shows around it (line breaks and tabs are kept).
+
+    Examples
+    --------
+    >>> for_page("ok\u202eevil\nnext") == "ok\ufffdevil\nnext"
+    True
+    """
+    return _PAGE_UNSAFE.sub("\ufffd", str(text))
 
 
 _NAME_CHARS_MAX = 64

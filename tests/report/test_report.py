@@ -59,64 +59,166 @@ def _chrome(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+HOSTILE_TASK = "task<img src=x onerror=alert(9)>"
+
+
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("hostile")
     dump = root / "dump"
     runs = [["ls", p, "pytest"] for p in PAYLOADS[:3]] + [["ls", p] for p in PAYLOADS[3:]]
-    write_ac_dump(
-        dump, "evil<b>", {"task<img src=x onerror=alert(9)>": runs}, model='model"><script>alert(5)</script>'
-    )
+    runs += [["ls", "<script>document.title='pwned'</script>", "x"]]
+    write_ac_dump(dump, "evil<b>", {HOSTILE_TASK: runs}, model='model"><script>alert(5)</script>')
     out = root / "out"
     analyze([dump], out, jobs=1)
     return out
 
 
-def test_report_is_self_contained(analysis: Path):
+def _scripts(html: str) -> list[tuple[dict[str, str], str]]:
+    """(attributes, content) of every <script> element."""
+    return [
+        (dict(re.findall(r'(\w[\w-]*)="([^"]*)"', attrs)), body)
+        for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", html, re.DOTALL)
+    ]
+
+
+def test_report_is_self_contained_and_runs_only_its_own_script(analysis: Path):
+    import base64
+    import hashlib
+
     html = (analysis / "report.html").read_text()
-    assert "<script" not in html.lower()
-    urls = re.findall(r"""(?:src|href)\s*=\s*['"]([^'"]+)""", html)
+    scripts = _scripts(html)
+    assert [a for a, _ in scripts] == [{"type": "application/json", "id": "trajdiv-data"}, {}]
+    app = scripts[1][1]
+    digest = base64.b64encode(hashlib.sha256(app.encode()).digest()).decode()
+    csp = re.search(r'Content-Security-Policy" content="([^"]+)"', html)
+    assert csp is not None
+    assert f"script-src 'sha256-{digest}'" in csp.group(1)
+    assert "default-src 'none'" in csp.group(1)
+    assert "innerHTML" not in app  # text goes in with textContent only
+    assert "eval(" not in app
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", html, flags=re.DOTALL)
+    urls = re.findall(r"""(?:src|href)\s*=\s*['"]([^'"]+)""", markup)
     assert urls
     assert all(u.startswith("data:image/png;base64,") for u in urls)
     assert "url(" not in html  # no CSS loads either
-    assert "Content-Security-Policy" in html
+    assert "fetch(" not in app
+    assert "XMLHttpRequest" not in app
 
 
-def test_report_holds_headline_and_drilldown(analysis: Path):
+def test_report_data_holds_every_group_and_step(analysis: Path):
+    import polars as pl
+
     html = (analysis / "report.html").read_text()
-    assert "claude-sonnet-4-5-20250929" in html
-    assert html.count("<details>") >= 30
-    assert "first divergence (normalized level) at step" in html
-    assert html.count("<img") >= 7
+    data = json.loads(_scripts(html)[0][1])
+    runs = pl.read_parquet(analysis / "runs.parquet")
+    groups = runs.select("config", "task_id").unique()
+    assert len(data["groups"]) == groups.height
+    assert sum(len(g["runs"]) for g in data["groups"]) == runs.height
+    steps = pl.read_parquet(analysis / "steps.parquet")
+    shown = sum(len(r["a"]) + r["hidden"] for g in data["groups"] for r in g["runs"])
+    assert shown == steps.height  # every step is shown or counted as left out
+    div = pl.read_parquet(analysis / "divergence_groups.parquet")
+    for g in data["groups"][:20]:
+        row = div.filter((pl.col("config") == data["configs"][g["c"]]) & (pl.col("task_id") == g["t"])).row(
+            0, named=True
+        )
+        assert g["fd"] == [row[f"first_div_step_{lvl}"] for lvl in data["levels"]]
 
 
 def test_payloads_are_text_not_markup(hostile: Path):
     html = (hostile / "report.html").read_text()
+    body = re.sub(r"<script[^>]*>.*?</script>", "", html, flags=re.DOTALL)
     dom = _Dom()
-    dom.feed(html)
+    dom.feed(body)
     assert "script" not in dom.tags
     assert "iframe" not in dom.tags
     assert "svg" not in dom.tags
     assert not [k for k, _ in dom.attrs if k.startswith("on")]
     assert not [v for _, v in dom.attrs if "javascript:" in v.lower()]
-    assert esc(PAYLOADS[0]) in html
+    assert esc('model"><script>alert(5)</script>') in body  # the configuration, in the headline
     assert "\u202e" not in html
+    # inside the data block no text can close it or open an element
+    data = _scripts(html)[0][1]
+    assert "<" not in data
+    assert ">" not in data
+    assert PAYLOADS[0] in json.loads(data)["strings"]
 
 
-def test_chromium_renders_report_and_dom_has_nothing_from_the_dump(hostile: Path, tmp_path: Path):
-    page = (hostile / "report.html").resolve().as_uri()
-    dom_out = _chrome("--dump-dom", page)
-    assert dom_out.returncode == 0, dom_out.stderr[-2000:]
-    dom = _Dom()
-    dom.feed(dom_out.stdout)
-    assert "script" not in dom.tags
-    assert "iframe" not in dom.tags
-    assert not [k for k, _ in dom.attrs if k.startswith("on")]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom_out.stdout
-    shot = tmp_path / "shot.png"
-    r = _chrome(f"--screenshot={shot}", "--window-size=1300,1600", page)
+def _open(page: Path, fragment: str = "") -> str:
+    """The DOM of ``page`` after its script ran, opened at ``#fragment``."""
+    r = _chrome("--dump-dom", page.resolve().as_uri() + ("#" + fragment if fragment else ""))
     assert r.returncode == 0, r.stderr[-2000:]
-    assert shot.read_bytes()[:4] == b"\x89PNG"
+    assert re.search(r'<html[^>]*data-ready="\d+"', r.stdout), "the task browser did not draw"
+    return r.stdout
+
+
+def _fragment(**parts: str) -> str:
+    from urllib.parse import quote
+
+    return "&".join(f"{k}={quote(v, safe='')}" for k, v in parts.items())
+
+
+def test_chromium_task_table_lists_every_group(analysis: Path):
+    import polars as pl
+
+    dom = _open(analysis / "report.html")
+    listed = set(re.findall(r'<tr data-task="([^"]*)" data-config="([^"]*)"', dom))
+    runs = pl.read_parquet(analysis / "runs.parquet")
+    expected = {(esc(t), esc(c)) for c, t in runs.select("config", "task_id").unique().iter_rows()}
+    assert listed == expected
+    assert f"{len(expected)} of {len(expected)} groups" in dom
+
+
+def test_chromium_deep_link_opens_the_task_and_the_level_moves_the_highlight(analysis: Path):
+    import polars as pl
+
+    div = pl.read_parquet(analysis / "divergence_groups.parquet")
+    g = div.filter(
+        pl.col("first_div_step_exact").is_not_null()
+        & pl.col("first_div_step_phase").is_not_null()
+        & (pl.col("first_div_step_exact") != pl.col("first_div_step_phase"))
+    ).row(0, named=True)
+    for level in ("exact", "verb", "phase"):
+        dom = _open(analysis / "report.html", _fragment(task=g["task_id"], config=g["config"], level=level))
+        view = re.search(
+            r'<section id="view" data-task="([^"]*)" data-config="([^"]*)" data-level="([^"]*)"', dom
+        )
+        assert view is not None
+        assert view.groups() == (esc(g["task_id"]), esc(g["config"]), level)
+        rows = re.findall(r'<tr data-step="(\d+)" class="div"', dom)
+        assert rows == [str(g[f"first_div_step_{level}"])]
+        n_runs = g["n_runs"]
+        assert dom.count("<th><div>run ") == n_runs
+    across = _open(analysis / "report.html", _fragment(task=g["task_id"], level="verb"))
+    assert f"{esc(g['task_id'])} across configurations" in across
+
+
+def test_chromium_hostile_text_stays_text(hostile: Path):
+    import polars as pl
+
+    cfg = pl.read_parquet(hostile / "runs.parquet")["config"][0]
+    for fragment in (
+        "",
+        _fragment(task=HOSTILE_TASK, config=cfg, level="exact"),
+        _fragment(task=HOSTILE_TASK),
+    ):
+        dom = _open(hostile / "report.html", fragment)
+        assert "<title>trajdiv report</title>" in dom  # no payload ran
+        parsed = _Dom()
+        parsed.feed(re.sub(r"<script[^>]*>.*?</script>", "", dom, flags=re.DOTALL))
+        assert "iframe" not in parsed.tags
+        assert "svg" not in parsed.tags
+        assert "b" not in parsed.tags
+        assert not [k for k, _ in parsed.attrs if k.startswith("on")]
+        assert not [
+            v for k, v in parsed.attrs if k in ("src", "href") and not v.startswith(("data:image/png", "#"))
+        ]
+        assert len(_scripts(dom)) == 2
+        if "level=exact" in fragment:  # the payloads are on the page, as text
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
+            assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom
+            assert "\u202e" not in dom
 
 
 def test_chromium_screenshot_of_real_report(analysis: Path, tmp_path: Path):

@@ -12,7 +12,7 @@ from typing import Any
 
 from trajdiv.align._abstraction import PhaseRules, load_phase_rules
 from trajdiv.analysis._settings import Settings
-from trajdiv.diverge._tables import divergence_rows, drill_data, prepare
+from trajdiv.diverge._tables import divergence_rows, prepare
 from trajdiv.graph._tables import graph_rows
 from trajdiv.ingest._tables import ingest_rows
 from trajdiv.model import Run
@@ -35,8 +35,6 @@ class GroupResult:
     """Actions at the graph level, per run (for graphs across configurations)."""
     run_ids: list[str] = field(default_factory=list)
     outcomes: list[bool | None] = field(default_factory=list)
-    drill: dict[str, Any] | None = None
-    """Side-by-side data for the report."""
 
 
 def analyze_group(
@@ -77,9 +75,7 @@ def analyze_group(
         step_rows,
         keep_format_errors=settings.keep_format_errors,
     )
-    tables, pair_norm = divergence_rows(prepared, rules, settings.fuzzy, run_rows)
-    res.tables.update(tables)
-    res.drill = drill_data(prepared, pair_norm)
+    res.tables.update(divergence_rows(prepared, rules, settings.fuzzy, run_rows))
     if "graph" in settings.stages:
         g = graph_rows(
             prepared.runs,

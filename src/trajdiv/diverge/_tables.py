@@ -28,7 +28,7 @@ from trajdiv.model import Run
 from trajdiv.tables import F64, I64, Bool, Str, extend_schema, register_schema
 from trajdiv.tokens._tokenize import RunTokens, TokenCache
 
-__all__ = ["TABLES", "Prepared", "divergence_rows", "drill_data", "prepare"]
+__all__ = ["TABLES", "Prepared", "divergence_rows", "prepare"]
 
 TABLES = ("divergence_pairs", "divergence_groups", "agreement_curve")
 """The tables this stage writes, in the order the schema reference lists them."""
@@ -202,11 +202,8 @@ def _median(vals: list[float | None]) -> float | None:
     return float(statistics.median(xs)) if xs else None
 
 
-def divergence_rows(
-    p: Prepared, rules: PhaseRules, fuzzy: float | None, run_rows: Rows
-) -> tuple[dict[str, Rows], dict[tuple[int, int], int | None]]:
-    """The stage's tables for one group, and the pairwise first divergence steps at the
-    normalized level (for :func:`drill_data`); each run's medians go to its row of ``run_rows``."""
+def divergence_rows(p: Prepared, rules: PhaseRules, fuzzy: float | None, run_rows: Rows) -> dict[str, Rows]:
+    """The stage's tables for one group; each run's medians go to its row of ``run_rows``."""
     ids = {
         lvl: canonical_ids([lv[lvl] for lv in p.levels], fuzzy if lvl == "normalized" else None)
         for lvl in LEVELS
@@ -214,8 +211,7 @@ def divergence_rows(
     pair_steps = {lvl: pairwise_step_divergence(ids[lvl]) for lvl in LEVELS}
     pair_rows = _pair_rows(p, ids, pair_steps, run_rows)
     group_row, curve_rows = _group_rows(p.runs, ids, pair_steps, pair_rows, rules)
-    tables = {"divergence_pairs": pair_rows, "divergence_groups": [group_row], "agreement_curve": curve_rows}
-    return tables, pair_steps["normalized"]
+    return {"divergence_pairs": pair_rows, "divergence_groups": [group_row], "agreement_curve": curve_rows}
 
 
 def _pair_rows(
@@ -316,31 +312,3 @@ def _group_rows(
                 }
             )
     return group_row, curve_rows
-
-
-DRILL_MAX_STEPS = 60
-"""Steps per run kept in the side-by-side data."""
-DRILL_MAX_CHARS = 240
-"""Characters per action kept in the side-by-side data."""
-
-
-def drill_data(p: Prepared, pair_norm: dict[tuple[int, int], int | None]) -> dict[str, Any]:
-    """Aligned side-by-side view data: every run aligned to the first run (normalized level)."""
-    first_div = group_first_divergence(pair_norm)
-    ref = p.levels[0]["normalized"]
-    cols = []
-    for r, lv, tk in zip(p.runs, p.levels, p.toks, strict=True):
-        al = align_steps(lv["normalized"], ref)
-        cols.append(
-            {
-                "run_id": r.run_id,
-                "run_index": r.run_index,
-                "resolved": r.outcome.resolved,
-                "n_steps": len(r.steps),
-                "agent_tokens": tk.agent_total,
-                "ops": [list(op) for op in al.ops],
-                "actions": [s.action[:DRILL_MAX_CHARS] for s in r.steps[:DRILL_MAX_STEPS]],
-                "phases": lv["phase"][:DRILL_MAX_STEPS],
-            }
-        )
-    return {"first_div_step_normalized": first_div, "runs": cols}

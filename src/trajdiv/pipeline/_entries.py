@@ -184,7 +184,6 @@ _RESULT_FIELDS = (
     "seqs",
     "run_ids",
     "outcomes",
-    "drill",
 )
 
 

@@ -64,7 +64,6 @@ class Job:
     address: str | None
     cache_dir: Path | None
     formats: tuple[str, ...]
-    drill_limit: int
     across_tasks: int
     progress: Callable[[str, int, int], None] | None
     settle: bool
@@ -153,8 +152,6 @@ def analyse_groups(job: Job, keyed: Keyed, res: PipelineResult) -> TableSink:
             atomic_write_text(graph_json, r.graph_json)
             atomic_write_text(graphml, r.graph_graphml)
             res.written += [graph_json, graphml]
-        if r.drill is not None and len(res.drill) < job.drill_limit:
-            res.drill.append({"config": r.config, "task_id": r.task_id, **r.drill})
         if across and across[0].task_id != r.task_id:
             across_done += _write_across(across, out_dir, res.written)
             across = []

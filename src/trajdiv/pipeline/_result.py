@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -25,7 +24,6 @@ class PipelineResult:
     n_groups: int = 0
     groups_from_cache: int = 0
     sources_from_cache: int = 0
-    drill: list[dict[str, Any]] = field(default_factory=list)
     reused: bool = False
     """True when ``out_dir`` already held these results and nothing was rewritten."""
     state_key: str = ""

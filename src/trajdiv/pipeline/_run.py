@@ -76,7 +76,6 @@ def run_pipeline(
     cache_dir: Path | None = None,
     formats: tuple[str, ...] = ("parquet",),
     strict: bool = False,
-    drill_limit: int = 40,
     across_tasks: int = ACROSS_TASKS,
     progress: Callable[[str, int, int], None] | None = None,
     plan: Plan | None = None,
@@ -105,8 +104,6 @@ def run_pipeline(
         Table formats; parquet is always written.
     strict
         Stop at the first unusable file (:class:`~trajdiv.InputError`).
-    drill_limit
-        Groups whose side-by-side data is kept for the report.
     across_tasks
         Graphs across configurations are drawn for the first this many tasks that two or more
         configurations share.
@@ -142,7 +139,6 @@ def run_pipeline(
                 address,
                 cache_dir,
                 formats,
-                drill_limit,
                 across_tasks,
                 progress,
                 settle,
@@ -170,7 +166,6 @@ def _run(job: Job) -> PipelineResult:
             [
                 [k for k, _, _ in keyed],
                 list(job.formats),
-                job.drill_limit,
                 job.across_tasks,
                 manifest_digest(job.plan),
             ]

@@ -103,7 +103,6 @@ def save_state(out_dir: Path, key: str, res: PipelineResult) -> None:
         "n_runs": res.n_runs,
         "n_groups": res.n_groups,
         "tables": {k: str(v.relative_to(out_dir)) for k, v in res.tables.items()},
-        "drill": res.drill,
     }
     atomic_write_text(out_dir / _STATE_FILE, json.dumps(state, ensure_ascii=False))
 
@@ -125,7 +124,6 @@ def reuse(out_dir: Path, key: str, res: PipelineResult) -> PipelineResult | None
     res.manifest = [ManifestEntry(**{k: v for k, v in e.items()}) for e in manifest["files"]]
     res.n_runs, res.n_groups = state["n_runs"], state["n_groups"]
     res.tables = {k: out_dir / v for k, v in state["tables"].items()}
-    res.drill = state["drill"]
     res.groups_from_cache = res.n_groups
     res.written = files
     res.reused = True

@@ -1,44 +1,42 @@
-"""One self-contained HTML report: headline table, plots, and per-task side-by-side runs.
+"""One self-contained HTML report: headline table, comparisons, plots, and a task browser.
 
-Safety: the page carries no script at all and a Content-Security-Policy that forbids scripts,
-remote loads and form targets; every string that comes from a dump goes through
-:func:`html.escape` (quotes included) and has control and direction-override characters replaced.
-Images are embedded as ``data:`` URIs, so the page opens offline.
+Safety: the only script that runs is the report's own (``app.js``, allowed by its hash in the
+Content-Security-Policy, which forbids every other script, remote loads and form targets). The
+data it draws from sits in a ``<script type="application/json">`` block that is never executed,
+with ``<``, ``>`` and ``&`` escaped so that no text in it can close the block; the script puts
+text on the page with ``textContent`` only. Every string from a dump in the static part goes
+through :func:`html.escape` (quotes included) with control and direction-override characters
+replaced. Images are embedded as ``data:`` URIs, so the page opens offline.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
-import re
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from trajdiv._text import for_page
+from trajdiv.report._data import app_data, json_for_script
 from trajdiv.stats._result import EarlyHit, PairSummary, Summary
 from trajdiv.tables import atomic_write_text
 
 __all__ = ["esc", "render_report", "write_report"]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_APP = resources.files("trajdiv.report").joinpath("app.js").read_text("utf-8")
 _CSP = (
-    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'"
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    f"script-src 'sha256-{base64.b64encode(hashlib.sha256(_APP.encode()).digest()).decode()}'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-_PHASE_COLOURS = {
-    "EXPLORE": "#56B4E9",
-    "LOCATE": "#0072B2",
-    "UNDERSTAND": "#009E73",
-    "EDIT": "#E69F00",
-    "VERIFY": "#CC79A7",
-    "SUBMIT": "#D55E00",
-    "OTHER": "#BBBBBB",
-}
 
 
 def esc(text: object) -> str:
     """Escape untrusted text for HTML element content and attribute values."""
-    return html.escape(_CONTROL.sub("\ufffd", str(text)), quote=True)
+    return html.escape(for_page(text), quote=True)
 
 
 def _fmt(x: Any, nd: int = 3) -> str:
@@ -92,80 +90,6 @@ def _img(path: Path, alt: str) -> str:
     return f"<figure><img alt='{esc(alt)}' src='data:image/png;base64,{data}'><figcaption>{esc(alt)}</figcaption></figure>"
 
 
-def _aligned_rows(drill: dict[str, Any]) -> list[list[int | None]]:
-    """Rows of step indices (one column per run), every run aligned to the first run."""
-    runs = drill["runs"]
-    n_ref = runs[0]["n_steps"] if runs else 0
-    at: list[dict[int, int]] = []
-    extra: list[dict[int, list[int]]] = []
-    for r in runs:
-        m: dict[int, int] = {}
-        ins: dict[int, list[int]] = {}
-        for tag, a0, a1, b0, b1 in r["ops"]:
-            if tag in ("equal", "replace"):
-                for k in range(min(a1 - a0, b1 - b0)):
-                    m[b0 + k] = a0 + k
-                for k in range(b1 - b0, a1 - a0):
-                    ins.setdefault(b1 - 1, []).append(a0 + k)
-            elif tag == "delete":
-                for k in range(a0, a1):
-                    ins.setdefault(b0 - 1, []).append(k)
-        at.append(m)
-        extra.append(ins)
-    rows: list[list[int | None]] = []
-    for j in range(-1, n_ref):
-        if j >= 0:
-            rows.append([at[c].get(j) for c in range(len(runs))])
-        depth = max((len(extra[c].get(j, [])) for c in range(len(runs))), default=0)
-        for k in range(depth):
-            row: list[int | None] = []
-            for c in range(len(runs)):
-                lst = extra[c].get(j, [])
-                row.append(lst[k] if k < len(lst) else None)
-            rows.append(row)
-    return rows
-
-
-def _drilldown(d: dict[str, Any]) -> str:
-    runs = d["runs"]
-    fd = d.get("first_div_step_normalized")
-    head = "".join(
-        f"<th>run {esc(r['run_index'])}<br><small>{esc(r['run_id'])}</small><br>"
-        f"<span class='o{'' if r['resolved'] is None else int(r['resolved'])}'>"
-        f"{'no label' if r['resolved'] is None else ('resolved' if r['resolved'] else 'failed')}</span>"
-        f"<br><small>{r['n_steps']} steps, {r['agent_tokens']} agent tokens</small></th>"
-        for r in runs
-    )
-    body = []
-    for row in _aligned_rows(d)[:80]:
-        cells = []
-        hit = False
-        for c, idx in enumerate(row):
-            if idx is None:
-                cells.append("<td class='gap'>·</td>")
-                continue
-            acts = runs[c]["actions"]
-            if idx >= len(acts):
-                cells.append("<td class='gap'>…</td>")
-                continue
-            phase = runs[c]["phases"][idx]
-            hit = hit or (fd is not None and idx + 1 == fd)
-            cells.append(
-                f"<td><span class='ph' style='background:{_PHASE_COLOURS.get(phase, '#BBB')}'>"
-                f"{esc(phase)}</span> <b>{idx + 1}</b> <code>{esc(acts[idx])}</code></td>"
-            )
-        body.append(f"<tr{' class=div' if hit else ''}>{''.join(cells)}</tr>")
-    note = (
-        f"first divergence (normalized level) at step {fd}, highlighted"
-        if fd
-        else "the runs never diverge at the normalized level"
-    )
-    return (
-        f"<details><summary>{esc(d['task_id'])} · {esc(d['config'])} · {len(runs)} runs · {esc(note)}"
-        f"</summary><div class='scroll'><table class='side'><tr>{head}</tr>{''.join(body)}</table></div></details>"
-    )
-
-
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}
@@ -177,6 +101,11 @@ code{font-size:11.5px;white-space:pre-wrap}tr.div td{background:#fff3cd}
 .ph{font-size:9px;padding:0 3px;border-radius:3px;color:#000}.gap{color:#aaa;text-align:center}
 .o1{color:#007a4d;font-weight:bold}.o0{color:#b00020;font-weight:bold}.o{color:#777}
 details{margin:.4em 0}summary{cursor:pointer}dl dt{font-weight:bold}small{color:#555}
+.controls{margin:.6em 0;display:flex;gap:.6em;align-items:center;flex-wrap:wrap}.count{color:#555}
+table.tasks th{cursor:pointer}table.side td.odd{background:#eef4fb}table.side td.div,tr.div td.num{background:#ffd54f}
+table.side th small,table.side th div{display:block}td.num{color:#777;text-align:right}
+.branches ul{list-style:none;padding-left:1.2em;margin:.2em 0}.sw{display:inline-block;width:.8em;height:.8em;
+border:1px solid #999;margin-right:.4em;vertical-align:middle}.note{color:#555;font-size:12.5px}
 """
 
 
@@ -225,13 +154,10 @@ def _points(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:+.1f}"
 
 
-def render_report(
-    summary: Summary, plots: list[Path], drill: list[dict[str, Any]], manifest: dict[str, int]
-) -> str:
-    """The report page as a string."""
+def render_report(summary: Summary, plots: list[Path], data: dict[str, Any], manifest: dict[str, int]) -> str:
+    """The report page as a string; ``data`` is the task browser's (:func:`app_data`)."""
     figs = "".join(_img(p, p.stem.replace("_", " ")) for p in plots if p.suffix == ".png")
     defs = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in summary.definitions.items())
-    drills = "".join(_drilldown(d) for d in drill if len(d["runs"]) > 0)
     across = "".join(_across_row(a) for a in summary.across_configs)
     totals = ", ".join(f"{esc(k)} {v}" for k, v in manifest.items())
     return f"""<!doctype html>
@@ -261,10 +187,18 @@ not the point estimates.</p>
 <table><tr><th>configuration</th><th>across tasks: earliest k (AUROC, interval, runs/tasks)</th>
 <th>within tasks: earliest k (AUROC, interval, runs/tasks)</th></tr>{_early_rows(summary)}</table>
 <h2>Plots</h2>{figs}
-<h2>Runs side by side</h2>
-<p>Each table aligns every run of a task to its first run (normalized actions, edit alignment);
-a dot marks a step the run does not have. Expand a task to see it.</p>{drills}
+<h2 id="tasks-heading">Tasks</h2>
+<p>Every group (task x configuration) of the analysis: sort by a column, filter, search, and open
+a task to see its runs side by side with the first divergence highlighted at any level, and how
+they branch. A task's address (<code>report.html#task=...&amp;config=...&amp;level=...</code>)
+opens it directly.</p>
+<noscript><p>The task browser needs JavaScript; the tables in the output folder hold the same
+data.</p></noscript>
+<div id="browser"></div>
+<h2>Input files skipped, and warnings</h2><div id="inputs-list"></div>
 <h2>Definitions</h2><dl>{defs}</dl>
+<script type="application/json" id="trajdiv-data">{json_for_script(data)}</script>
+<script>{_APP}</script>
 </body></html>
 """
 
@@ -273,8 +207,9 @@ def write_report(
     out_dir: Path,
     summary: Summary,
     plots: Sequence[Path],
-    drill: list[dict[str, Any]],
     totals: dict[str, int],
+    *,
+    keep_format_errors: bool = False,
 ) -> Path:
     """Write ``out_dir/report.html``.
 
@@ -286,10 +221,11 @@ def write_report(
         The statistics (``summary.json``).
     plots
         The plots this analysis drew (only these are embedded; older files in ``plots/`` are not).
-    drill
-        Side-by-side data of the groups shown in full.
     totals
         Input file counts for the header (files, read, skipped, runs).
+    keep_format_errors
+        Whether the analysis counted steps whose output could not be parsed (else the task
+        browser leaves them out, as divergence did, and says how many).
     """
     order = ["divergence", "agreement", "passk", "spread", "cv", "steps"]
     pngs = sorted(
@@ -297,5 +233,6 @@ def write_report(
         key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem),
     )
     path = out_dir / "report.html"
-    atomic_write_text(path, render_report(summary, pngs, drill, totals))
+    data = app_data(out_dir, keep_format_errors=keep_format_errors)
+    atomic_write_text(path, render_report(summary, pngs, data, totals))
     return path

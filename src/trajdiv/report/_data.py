@@ -1,0 +1,181 @@
+"""The data the report's task browser is drawn from, read from the tables of an analysis.
+
+Every group is in it (nothing is cut); each run carries every step at every abstraction level.
+Text is stored once (a table of distinct strings, referred to by position), and an action longer
+than :data:`ACTION_CHARS` characters is shortened, with a flag, the full text being in the steps
+table. The figures (first divergence per level, strategies, CV, outcomes) are read from the
+tables, never recomputed here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from trajdiv._text import for_page
+
+__all__ = ["ACTION_CHARS", "LEVELS", "app_data", "json_for_script"]
+
+ACTION_CHARS = 160
+"""Characters of an action kept in the report (the steps table holds the whole text)."""
+
+LEVELS = ("exact", "normalized", "verb", "category", "phase")
+
+
+class _Strings:
+    """Distinct strings, each stored once and referred to by position."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self._at: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        at = self._at.get(text)
+        if at is None:
+            at = self._at[text] = len(self.items)
+            self.items.append(text)
+        return at
+
+
+def _opt(path: Path) -> pl.DataFrame | None:
+    return pl.read_parquet(path) if path.exists() else None
+
+
+def app_data(out_dir: Path, *, keep_format_errors: bool = False) -> dict[str, Any]:
+    """The task browser's data for the analysis in ``out_dir``."""
+    runs = pl.read_parquet(out_dir / "runs.parquet").sort("config", "task_id", "run_index", "run_id")
+    steps = pl.read_parquet(
+        out_dir / "steps.parquet",
+        columns=["config", "task_id", "run_id", "step", "action", *LEVELS[1:], "format_error"],
+    )
+    groups = _opt(out_dir / "divergence_groups.parquet")
+    gsum = _opt(out_dir / "graph_summary.parquet")
+    tasks = _opt(out_dir / "stats_tasks.parquet")
+    strings = _Strings()
+    configs = sorted(runs["config"].unique().to_list())
+    cfg_at = {c: i for i, c in enumerate(configs)}
+    first = {
+        (r["config"], r["task_id"]): [r[f"first_div_step_{lvl}"] for lvl in LEVELS]
+        for r in (groups.iter_rows(named=True) if groups is not None else [])
+    }
+    n_strat = {(r["config"], r["task_id"]): r["n_strategies"] for r in _rows(gsum)}
+    level = str(gsum["level"][0]) if gsum is not None and gsum.height else "verb"
+    cv = {(r["config"], r["task_id"]): r["cv_steps_pct"] for r in _rows(tasks)}
+    by_run = _steps_by_run(steps, strings, keep_format_errors)
+    out_groups = []
+    for (cfg, task), g in runs.group_by(["config", "task_id"], maintain_order=True):
+        key = (str(cfg), str(task))
+        out_runs = []
+        for r in g.iter_rows(named=True):
+            cells, hidden = by_run.get((key[0], key[1], r["run_id"]), ([], 0))
+            out_runs.append(
+                {
+                    "id": r["run_id"],
+                    "i": r["run_index"],
+                    "r": r["resolved"],
+                    "s": r.get("strategy"),
+                    "n": r["n_steps"],
+                    "hidden": hidden,
+                    "a": cells,
+                }
+            )
+        out_groups.append(
+            {
+                "c": cfg_at[key[0]],
+                "t": key[1],
+                "fd": first.get(key, [None] * len(LEVELS)),
+                "ns": n_strat.get(key),
+                "cv": None if cv.get(key) is None else round(float(cv[key]), 2),
+                "runs": out_runs,
+            }
+        )
+    data: dict[str, Any] = _clean(
+        {
+            "levels": list(LEVELS),
+            "graph_level": level,
+            "action_chars": ACTION_CHARS,
+            "keep_format_errors": keep_format_errors,
+            "configs": configs,
+            "strings": strings.items,
+            "groups": out_groups,
+            **_manifest_lists(out_dir / "manifest.json"),
+        }
+    )
+    return data
+
+
+def _clean(value: Any) -> Any:
+    """Every text in ``value`` without control and text-direction characters (:func:`for_page`)."""
+    if isinstance(value, str):
+        return for_page(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
+def _rows(df: pl.DataFrame | None) -> list[dict[str, Any]]:
+    return [] if df is None else list(df.iter_rows(named=True))
+
+
+def _steps_by_run(
+    steps: pl.DataFrame, strings: _Strings, keep_format_errors: bool
+) -> dict[tuple[str, str, str], tuple[list[list[int]], int]]:
+    """Per run: each shown step as ``[step, cut, exact, normalized, verb, category, phase]``
+    (text as string positions; ``cut`` 1 when the action was shortened), and how many steps
+    are not shown (format errors, left out of divergence unless kept)."""
+    out: dict[tuple[str, str, str], tuple[list[list[int]], int]] = {}
+    ordered = steps.sort("config", "task_id", "run_id", "step")
+    for (cfg, task, run), s in ordered.group_by(["config", "task_id", "run_id"], maintain_order=True):
+        cells: list[list[int]] = []
+        hidden = 0
+        for row in s.iter_rows(named=True):
+            if row["format_error"] and not keep_format_errors:
+                hidden += 1
+                continue
+            action = row["action"] or ""
+            cut = len(action) > ACTION_CHARS
+            cells.append(
+                [
+                    row["step"],
+                    int(cut),
+                    strings(action[:ACTION_CHARS]),
+                    *(strings((row[lvl] or "")[:ACTION_CHARS]) for lvl in LEVELS[1:]),
+                ]
+            )
+        out[(str(cfg), str(task), str(run))] = (cells, hidden)
+    return out
+
+
+def _manifest_lists(path: Path) -> dict[str, list[dict[str, str]]]:
+    """Skipped files with their reason, and warnings, from ``manifest.json``."""
+    try:
+        entries = json.loads(path.read_text("utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"skipped": [], "warnings": []}
+    skipped = [
+        {"file": e["file"], "kind": e.get("kind") or "", "reason": e.get("reason") or ""}
+        for e in entries
+        if e.get("status") == "skipped"
+    ]
+    warnings = [
+        {"file": e["file"], "text": w}
+        for e in entries
+        for w in [*e.get("warnings", []), *e.get("errors", [])]
+    ]
+    return {"skipped": skipped, "warnings": warnings}
+
+
+def json_for_script(data: Any) -> str:
+    """JSON that can sit inside a ``<script type="application/json">`` element: ``<``, ``>`` and
+    ``&`` are escaped, so no text in it can close the element or open another.
+
+    >>> json_for_script({"a": "</script><b>&"})
+    '{"a":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
