@@ -212,8 +212,15 @@ def analyze(
             "skipped": sum(e.status == "skipped" for e in res.manifest),
             "runs": res.n_runs,
         }
+        from trajdiv.plot import left_out
+
         result.report = write_report(
-            out, summary, result.plots, totals, keep_format_errors=settings.keep_format_errors
+            out,
+            summary,
+            result.plots,
+            totals,
+            keep_format_errors=settings.keep_format_errors,
+            left_out=left_out(summary) if plots else None,
         )
     written += [out / "summary.json", *result.plots, *([result.report] if result.report else [])]
     atomic_write_text(out / _ANALYSIS_STATE, json.dumps({"key": key}))

@@ -137,3 +137,88 @@ def test_plots_draw_the_data_of_their_tables(analysis: Path, tmp_path: Path, mon
             ref = drawn.filter(pl.col("config") == cfg).sort("k")
             assert xs == ref["k"].to_list()
             assert np.allclose(ys, ref["auroc"].to_list())
+
+
+def test_configuration_labels_are_distinct_and_keep_the_scaffold():
+    from trajdiv.plot._common import config_labels
+
+    cfgs = [
+        "hotpotqa/agent-consistency:gpt-4o",
+        "tau-bench/tau-bench:gpt-4o",
+        "swe-bench/20240825_SWE-agent_deepseek-coder-v2:deepseek-coder",
+        "swe-bench/20240825_SWE-agent_deepseek-chat-v2:deepseek-chat",
+        "x" * 50 + "1",
+        "x" * 50 + "2",
+        "y" * 60 + "same-end",
+        "y" * 61 + "same-end",
+    ]
+    lab = config_labels(cfgs, width=30)
+    assert len(set(lab.values())) == len(cfgs)
+    assert all(len(v) <= 30 + 3 for v in lab.values())  # " #k" only where still equal
+    assert lab["tau-bench/tau-bench:gpt-4o"] == "tau-bench/tau-bench:gpt-4o"  # fits: whole
+    assert lab["hotpotqa/agent-consistency:gpt-4o"].endswith(":gpt-4o")
+    assert lab["hotpotqa/agent-consistency:gpt-4o"].startswith("hotpotqa/")
+
+
+def test_sequence_rows_line_up_shared_prefixes(
+    analysis: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import polars as pl
+
+    from trajdiv.plot._sequence import prefix_order, sequence_blocks
+
+    def lcp(a: list[str], b: list[str]) -> int:
+        n = 0
+        while n < min(len(a), len(b)) and a[n] == b[n]:
+            n += 1
+        return n
+
+    # the order puts runs sharing a longer prefix next to each other: for rows i < j < k, the
+    # prefix i shares with k is never longer than the one it shares with j
+    seqs = [["a", "b"], ["c"], ["a", "b", "c"], ["a", "c"], ["c", "a"], ["a", "b", "d"]]
+    ordered = [seqs[i] for i in prefix_order(seqs)]
+    for i in range(len(ordered)):
+        for j in range(i + 1, len(ordered)):
+            for k in range(j + 1, len(ordered)):
+                assert lcp(ordered[i], ordered[k]) <= lcp(ordered[i], ordered[j])
+    div = pl.read_parquet(analysis / "divergence_groups.parquet")
+    cfg = "swe-bench/agent-consistency:claude-sonnet-4-5-20250929"
+    blocks = sequence_blocks(analysis, cfg, "phase")
+    steps = pl.read_parquet(analysis / "steps.parquet").filter(pl.col("config") == cfg)
+    assert len(blocks) == steps["task_id"].n_unique()
+    for b in blocks:
+        assert (
+            b.first_divergence
+            == div.filter((pl.col("config") == cfg) & (pl.col("task_id") == b.task_id))[
+                "first_div_step_phase"
+            ].item()
+        )
+        rows = b.seqs
+        for i in range(len(rows)):
+            for j in range(i + 1, len(rows)):
+                for k in range(j + 1, len(rows)):
+                    assert lcp(rows[i], rows[k]) <= lcp(rows[i], rows[j])
+        # every shown step is a parsed step of the run, in order
+        kept = steps.filter((pl.col("task_id") == b.task_id) & ~pl.col("format_error"))
+        assert sum(len(r) for r in rows) == kept.height
+    cap = _Captured(monkeypatch)
+    import trajdiv.plot._sequence as seq_mod
+
+    monkeypatch.setattr(seq_mod, "save", __import__("trajdiv.plot._plots", fromlist=["save"]).save)
+    paths = plot_one("sequence", analysis, tmp_path, config="claude", task=blocks[0].task_id, level="verb")
+    assert {p.suffix for p in paths} == {".png", ".svg"}
+    assert cap is not None
+
+
+def test_plots_that_need_repeats_are_left_out_with_a_reason(tmp_path: Path):
+    from tests.helpers import write_ac_dump
+    from trajdiv import analyze
+    from trajdiv.plot import NEEDS_REPEATS
+
+    dump = tmp_path / "dump"
+    write_ac_dump(dump, "m", {"t1": [["ls", "cat a"]], "t2": [["grep x"]], "t3": [["ls"]]})
+    res = analyze([dump], tmp_path / "out", jobs=1, cache_dir=None)
+    drawn = {p.stem.split("_")[0] for p in res.plots}
+    assert not drawn & NEEDS_REPEATS
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "no task was run more than once" in html

@@ -104,6 +104,15 @@ def _run_stages(args: argparse.Namespace, stages: tuple[str, ...], stats: bool, 
     code = _report_ingest(res.pipeline, args.quiet)
     if res.summary and not args.quiet:
         print(summary_table(res.summary))
+    if res.summary:
+        single = [c.config for c in res.summary.configs if not c.has_repeats]
+        if single:
+            print(
+                f"trajdiv: warning: one run per task in {len(single)} configuration(s) "
+                f"({', '.join(for_terminal(c) for c in single)}): divergence, consistency and pass@k "
+                "beyond k = 1 need repeated runs and are left blank for them",
+                file=sys.stderr,
+            )
         if res.report:
             print(f"report: {for_terminal(res.report)}")
     elif "diverge" in stages and not args.quiet and res.pipeline.n_runs:
@@ -167,6 +176,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
         args.out or args.results / "plots",
         task=args.task,
         config=args.config,
+        level=args.level,
     )
     if not args.quiet:
         for p in paths:
@@ -296,14 +306,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "kind",
         metavar="KIND",
-        help="divergence, agreement, graph, across, passk, cv, spread, steps, power, early",
+        help="divergence, agreement, graph, across, passk, cv, spread, steps, power, early, sequence",
     )
     sp.add_argument("results", type=Path, metavar="RESULTS", help="output folder of `trajdiv analyze`")
     sp.add_argument("-o", "--out", type=Path, default=None, help="folder for the PNG and SVG")
     sp.add_argument(
         "--task", default=None, help="task for the graph and across plots (default: chosen automatically)"
     )
-    sp.add_argument("--config", default=None, help="configuration for the graph plot")
+    sp.add_argument("--config", default=None, help="configuration for the graph and sequence plots")
+    sp.add_argument(
+        "--level",
+        choices=LEVELS,
+        default=None,
+        help="level of the sequence plot (default: the analysis's graph level)",
+    )
     sp.add_argument("-q", "--quiet", action="store_true")
 
     sp = cmd("export", "write runs to trajdiv's JSONL export (reads back exactly)", _cmd_export)

@@ -11,8 +11,8 @@ import polars as pl
 
 from trajdiv._errors import UsageError
 from trajdiv._text import safe_name
+from trajdiv.plot._common import labels as _labels
 from trajdiv.plot._common import legend as _legend
-from trajdiv.plot._common import short as _short
 from trajdiv.plot._style import PALETTE, new_figure, plain, save
 
 __all__ = ["plot_across", "plot_graph"]
@@ -118,7 +118,7 @@ def plot_graph(
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=Normalize(0, 1))
     fig.colorbar(sm, ax=ax, label="success rate of runs through node (grey: no label)", shrink=0.8)
     ax.set_title(
-        f"Branching graph: {plain(row['task_id'])}, {_short(row['config'])} "
+        f"Branching graph: {plain(row['task_id'])}, {_labels(res)[row['config']]} "
         f"({row['n_runs']} runs, {row['n_strategies']} strategies)"
     )
     return save(fig, out, "graph_" + safe_name(f"{row['config']}_{row['task_id']}"))
@@ -153,8 +153,9 @@ def plot_across(res: Path, out: Path, task: str | None = None, **_: Any) -> list
         linewidths=0.5,
         zorder=2,
     )
+    lab = _labels(res)
     for c in configs:
-        ax.plot([], [], color=colour[c], lw=3, label=_short(c))
+        ax.plot([], [], color=colour[c], lw=3, label=lab.get(c, plain(c, 34)))
     ax.plot([], [], color=shared, lw=3, label="shared by several")
     _legend(ax, frameon=False, fontsize=7, loc="upper left")
     ax.set_title(f"Runs of {plain(files[0].stem)} across configurations: where they take different roads")

@@ -14,17 +14,20 @@ from trajdiv.plot._common import MAX_POINTS as _MAX_POINTS
 from trajdiv.plot._common import MAX_TASKS as _MAX_TASKS
 from trajdiv.plot._common import configs as _configs
 from trajdiv.plot._common import horizontal as _horizontal
+from trajdiv.plot._common import labels as _labels
 from trajdiv.plot._common import legend as _legend
-from trajdiv.plot._common import short as _short
+from trajdiv.plot._common import style as _style
 from trajdiv.plot._graphs import plot_across, plot_graph
+from trajdiv.plot._sequence import plot_sequence
 from trajdiv.plot._style import PALETTE, new_figure, plain, save
 from trajdiv.stats._result import Summary
 
-__all__ = ["PLOT_KINDS", "plot_all", "plot_one"]
+__all__ = ["NEEDS_REPEATS", "PLOT_KINDS", "left_out", "plot_all", "plot_one"]
 
 
 def plot_divergence(res: Path, out: Path, **_: Any) -> list[Path]:
     """First-divergence positions per configuration: token % (pairs) and step (groups)."""
+    lab = _labels(res)
     pairs = pl.read_parquet(res / "divergence_pairs.parquet")
     groups = pl.read_parquet(res / "divergence_groups.parquet")
     cfgs = [c for c in _configs(groups) if groups.filter(pl.col("config") == c)["n_runs"].max() > 1]  # type: ignore[operator]
@@ -39,7 +42,7 @@ def plot_divergence(res: Path, out: Path, **_: Any) -> list[Path]:
             ax.scatter(shown, i + rng.uniform(-0.15, 0.15, len(shown)), s=6, alpha=0.5, color=PALETTE[i % 8])
     ax.set_xscale("symlog", linthresh=0.01)
     ax.set_xlim(left=0)
-    ax.set_yticks(range(len(cfgs)), [_short(c) for c in cfgs])
+    ax.set_yticks(range(len(cfgs)), [lab[c] for c in cfgs])
     ax.set_xlabel("first differing agent token\n(% of the shorter stream, symlog)")
     ax.set_title("Token level, run pairs")
     ax = axes[0][1]
@@ -60,6 +63,7 @@ def plot_divergence(res: Path, out: Path, **_: Any) -> list[Path]:
 
 def plot_agreement(res: Path, out: Path, **_: Any) -> list[Path]:
     """Share of run pairs still identical through each step, per configuration and level."""
+    lab = _labels(res)
     curve = pl.read_parquet(res / "agreement_curve.parquet")
     levels = ("exact", "verb", "phase")
     fig, axes = new_figure(7.2, 2.8, ncols=3)
@@ -73,9 +77,7 @@ def plot_agreement(res: Path, out: Path, **_: Any) -> list[Path]:
                 .agg(pl.col("share_identical").mean())
                 .sort("step")
             )
-            ax.plot(
-                m["step"], m["share_identical"], marker="o", ms=3, color=PALETTE[i % 8], label=_short(cfg)
-            )
+            ax.plot(m["step"], m["share_identical"], marker="o", ms=3, **_style(i), label=lab[cfg])
         ax.set_title(f"{lvl} level")
         ax.set_xlabel("step")
         ax.set_ylim(-0.02, 1.02)
@@ -91,6 +93,7 @@ def plot_agreement(res: Path, out: Path, **_: Any) -> list[Path]:
 
 def plot_passk(res: Path, out: Path, **_: Any) -> list[Path]:
     """pass@k and pass^k against k with their 95% intervals (clustered score intervals)."""
+    lab = _labels(res)
     pk = pl.read_parquet(res / "pass_k.parquet")
     fig, axes = new_figure(7.2, 3.2, ncols=2)
     for j, (col, title) in enumerate((("pass_at_k", "pass@k"), ("pass_hat_k", "pass^k"))):
@@ -99,8 +102,8 @@ def plot_passk(res: Path, out: Path, **_: Any) -> list[Path]:
             d = pk.filter(pl.col("config") == cfg).sort("k")
             if d.height < 2:
                 continue
-            ax.plot(d["k"], d[col], marker="o", ms=3, color=PALETTE[i % 8], label=_short(cfg))
-            ax.fill_between(d["k"], d[f"{col}_low"], d[f"{col}_high"], color=PALETTE[i % 8], alpha=0.15)
+            ax.plot(d["k"], d[col], marker="o", ms=3, **_style(i), label=lab[cfg])
+            ax.fill_between(d["k"], d[f"{col}_low"], d[f"{col}_high"], color=_style(i)["color"], alpha=0.15)
         ax.set_xlabel("k")
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(title)
@@ -111,6 +114,7 @@ def plot_passk(res: Path, out: Path, **_: Any) -> list[Path]:
 
 def plot_cv(res: Path, out: Path, **_: Any) -> list[Path]:
     """Per task: coefficient of variation of steps against success rate."""
+    lab = _labels(res)
     st = pl.read_parquet(res / "stats_tasks.parquet").drop_nulls(["cv_steps_pct", "success_rate"])
     fig, axes = new_figure(5.0, 3.6)
     ax = axes[0][0]
@@ -120,8 +124,9 @@ def plot_cv(res: Path, out: Path, **_: Any) -> list[Path]:
             d["cv_steps_pct"],
             d["success_rate"],
             s=18,
-            color=PALETTE[i % 8],
-            label=_short(cfg),
+            color=_style(i)["color"],
+            marker="os^Dv<>p"[(i // 8) % 8],
+            label=lab[cfg],
             alpha=0.8,
             edgecolors="none",
         )
@@ -134,6 +139,7 @@ def plot_cv(res: Path, out: Path, **_: Any) -> list[Path]:
 
 def plot_spread(res: Path, out: Path, **_: Any) -> list[Path]:
     """Exact distribution of single-run pass@1 over selections of one run per task."""
+    lab = _labels(res)
     from trajdiv.stats._outcome import single_run_distribution
 
     runs = pl.read_parquet(res / "runs.parquet").filter(pl.col("resolved").is_not_null())
@@ -150,7 +156,7 @@ def plot_spread(res: Path, out: Path, **_: Any) -> list[Path]:
         ax.vlines(xs[keep], i, i + 0.8 * pmf[keep] / pmf.max(), color=PALETTE[i % 8], lw=2)
         s = single.filter(pl.col("config") == cfg)
         ax.scatter(s["pass1"], [i - 0.12] * s.height, marker="^", s=16, color="black", zorder=3)
-    ax.set_yticks(range(len(cfgs)), [_short(c) for c in cfgs])
+    ax.set_yticks(range(len(cfgs)), [lab[c] for c in cfgs])
     ax.set_xlabel(
         "pass@1 reported from one run per task\n(bars: exact distribution over every "
         "choice of that run; triangles: run 1, run 2, ...)"
@@ -161,6 +167,7 @@ def plot_spread(res: Path, out: Path, **_: Any) -> list[Path]:
 
 def plot_steps(res: Path, out: Path, **_: Any) -> list[Path]:
     """Steps of each run, per task and configuration, coloured by outcome."""
+    lab = _labels(res)
     runs = pl.read_parquet(res / "runs.parquet")
     cfgs = _configs(runs)[:6]
     fig, axes = new_figure(7.2, 1.6 * len(cfgs) + 0.6, nrows=len(cfgs))
@@ -189,7 +196,7 @@ def plot_steps(res: Path, out: Path, **_: Any) -> list[Path]:
         )
         shown = f"task (first {len(tasks)} of {n_tasks})" if len(tasks) < n_tasks else "task"
         ax.set_xlabel(shown, fontsize=7)
-        ax.set_title(_short(cfg), fontsize=8)
+        ax.set_title(lab[cfg], fontsize=8)
     all_cfgs = _configs(runs)
     if len(all_cfgs) > len(cfgs):
         fig.suptitle(f"first {len(cfgs)} of {len(all_cfgs)} configurations", fontsize=8)
@@ -201,6 +208,7 @@ def plot_power(res: Path, out: Path, **_: Any) -> list[Path]:
     """Power of the paired test against the difference D, for 1, 3, 5 and 10 runs per task on
     the tasks a pair shares (simulated; ``across_configs[].power.curve`` in summary.json); one
     panel per pair, up to three."""
+    lab = _labels(res)
     pairs = [a for a in Summary.read(res / "summary.json").across_configs if a.power and a.power.curve][:3]
     if not pairs:
         raise UsageError(f"{res}: no two configurations share a labelled task; no power curve")
@@ -222,7 +230,7 @@ def plot_power(res: Path, out: Path, **_: Any) -> list[Path]:
         ax.axhline(0.8, color="0.6", lw=0.8, ls="--")
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("true difference D (points of pass@1)")
-        ax.set_title(f"{_short(a.a)} vs {_short(a.b)}\n{a.shared_tasks} shared tasks", fontsize=8)
+        ax.set_title(f"{lab[a.a]} vs {lab[a.b]}\n{a.shared_tasks} shared tasks", fontsize=8)
     axes[0][0].set_ylabel("power of the paired t-test")
     _legend(axes[0][-1], frameon=False, fontsize=7)
     return save(fig, out, "power")
@@ -232,6 +240,7 @@ def plot_early(res: Path, out: Path, **_: Any) -> list[Path]:
     """AUROC of predicting a run's failure from its first k steps, against k, per
     configuration: across tasks (model cross-fitted over halves of the tasks) and within tasks (departure from the
     successful runs' path), with 95% intervals; 0.5 is chance."""
+    lab = _labels(res)
     ew = pl.read_parquet(res / "early_warning.parquet").filter(pl.col("k").is_not_null())
     if ew.height == 0 or ew["auroc"].drop_nulls().len() == 0:
         raise UsageError(f"{res}: no early-warning figures (no labelled runs with steps)")
@@ -248,10 +257,12 @@ def plot_early(res: Path, out: Path, **_: Any) -> list[Path]:
             )
             if d.height == 0:
                 continue
-            ax.plot(d["k"], d["auroc"], marker="o", ms=3, color=PALETTE[i % 8], label=_short(cfg))
+            ax.plot(d["k"], d["auroc"], marker="o", ms=3, **_style(i), label=lab[cfg])
             band = d.drop_nulls("ci_low")
             if band.height:
-                ax.fill_between(band["k"], band["ci_low"], band["ci_high"], color=PALETTE[i % 8], alpha=0.12)
+                ax.fill_between(
+                    band["k"], band["ci_low"], band["ci_high"], color=_style(i)["color"], alpha=0.12
+                )
         ax.axhline(0.5, color="0.6", lw=0.8, ls="--")
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("steps seen (k)")
@@ -272,19 +283,45 @@ PLOT_KINDS: dict[str, Callable[..., list[Path]]] = {
     "steps": plot_steps,
     "power": plot_power,
     "early": plot_early,
+    "sequence": plot_sequence,
 }
+
+NEEDS_REPEATS = frozenset({"divergence", "agreement", "graph", "across", "passk", "cv", "spread", "sequence"})
+"""Plot kinds that say nothing without repeated runs of a task."""
+
+
+def left_out(summary: Summary) -> dict[str, str]:
+    """The plot kinds :func:`plot_all` leaves out for this analysis, with the reason."""
+    out: dict[str, str] = {}
+    if not any(c.has_repeats for c in summary.configs):
+        reason = (
+            "no task was run more than once: there is no divergence, agreement, strategy or spread to show"
+        )
+        out.update(dict.fromkeys(sorted(NEEDS_REPEATS), reason))
+    if "early" not in out and not any(c.early_warning for c in summary.configs):
+        out["early"] = "no configuration has labelled runs with steps to predict from"
+    if "power" not in out and not any(a.power and a.power.curve for a in summary.across_configs):
+        out["power"] = "no two configurations share two or more labelled tasks"
+    return out
 
 
 def plot_one(
-    kind: str, results: Path, out: Path, *, task: str | None = None, config: str | None = None
+    kind: str,
+    results: Path,
+    out: Path,
+    *,
+    task: str | None = None,
+    config: str | None = None,
+    level: str | None = None,
 ) -> list[Path]:
-    """Draw plot ``kind`` from the output folder ``results`` of an analysis."""
+    """Draw plot ``kind`` from the output folder ``results`` of an analysis (``level``: of the
+    sequence plot; default the analysis's graph level)."""
     if kind not in PLOT_KINDS:
         raise UsageError(f"unknown plot kind {kind!r}; kinds: {', '.join(PLOT_KINDS)}")
     if not (results / "runs.parquet").exists():
         raise UsageError(f"{results} is not the output folder of `trajdiv analyze`")
     try:
-        return PLOT_KINDS[kind](results, out, task=task, config=config)
+        return PLOT_KINDS[kind](results, out, task=task, config=config, level=level)
     except FileNotFoundError as exc:
         what = Path(str(exc.filename)).name if exc.filename else str(exc).splitlines()[0]
         raise UsageError(f"{results}: missing {what}; run `trajdiv analyze` first") from None
@@ -296,24 +333,21 @@ def plot_one(
 
 
 def plot_all(results: Path, summary: Summary, graphs: int = 3) -> list[Path]:
-    """Every plot kind into ``results/plots``; the branching graph for the first task of up to
-    ``graphs`` configurations."""
+    """Every plot kind into ``results/plots``, but those :func:`left_out` names; the branching
+    graph and the sequence index plot for up to ``graphs`` configurations with repeated runs."""
     out = results / "plots"
     paths: list[Path] = []
+    skip = left_out(summary)
+    with_repeats = [c.config for c in summary.configs if c.has_repeats][:graphs]
     for kind, fn in PLOT_KINDS.items():
-        if kind == "graph":
-            cfgs = [c.config for c in summary.configs if c.has_repeats][:graphs]
-            for cfg in cfgs:
+        if kind in skip:
+            continue
+        if kind in ("graph", "sequence"):
+            for cfg in with_repeats:
                 paths += fn(results, out, config=cfg)
         elif kind == "across":
             if any((results / "graphs" / "_across").glob("*.json")):
                 paths += fn(results, out)
-        elif kind == "early":
-            if (results / "early_warning.parquet").exists() and any(c.early_warning for c in summary.configs):
-                paths += fn(results, out)
-        elif kind == "power":
-            if any(a.power and a.power.curve for a in summary.across_configs):
-                paths += fn(results, out)
-        else:
+        elif kind != "early" or (results / "early_warning.parquet").exists():
             paths += fn(results, out)
     return paths

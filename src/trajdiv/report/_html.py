@@ -56,6 +56,8 @@ def _headline(summary: Summary) -> str:
         pk = (c.pass_at_k or {}).get(k)
         ph = (c.pass_hat_k or {}).get(k)
         cw = st.consistent_wrong if st else None
+        if not c.has_repeats:  # one run per task: nothing to diverge, cluster or vary
+            fd, st, cw = None, None, None
         rows.append(
             "<tr>"
             f"<td>{esc(c.config)}</td><td>{c.n_tasks}</td><td>{c.n_runs}</td>"
@@ -64,7 +66,7 @@ def _headline(summary: Summary) -> str:
             f"<td>{_fmt(sr and sr.min, 2)}–{_fmt(sr and sr.max, 2)}<br><small>sd {_fmt(sr and sr.sd)}</small></td>"
             f"<td>{_fmt(pk, 2)} / {_fmt(ph, 2)}"
             f"<br><small>k = {k if k else '–'}</small></td>"
-            f"<td>{_fmt(c.cv_steps_mean_pct, 1)}</td>"
+            f"<td>{_fmt(c.cv_steps_mean_pct if c.has_repeats else None, 1)}</td>"
             f"<td>{_fmt(fd and fd.exact.mean_step, 2)} / "
             f"{_fmt(fd and fd.verb.mean_step, 2)} / "
             f"{_fmt(fd and fd.phase.mean_step, 2)}</td>"
@@ -104,6 +106,7 @@ details{margin:.4em 0}summary{cursor:pointer}dl dt{font-weight:bold}small{color:
 .controls{margin:.6em 0;display:flex;gap:.6em;align-items:center;flex-wrap:wrap}.count{color:#555}
 table.tasks th{cursor:pointer}table.side td.odd{background:#eef4fb}table.side td.div,tr.div td.num{background:#ffd54f}
 table.side th small,table.side th div{display:block}td.num{color:#777;text-align:right}
+.warn{background:#fff3cd;border:1px solid #e0c36c;padding:.5em .8em}
 .branches ul{list-style:none;padding-left:1.2em;margin:.2em 0}.sw{display:inline-block;width:.8em;height:.8em;
 border:1px solid #999;margin-right:.4em;vertical-align:middle}.note{color:#555;font-size:12.5px}
 """
@@ -154,8 +157,34 @@ def _points(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:+.1f}"
 
 
-def render_report(summary: Summary, plots: list[Path], data: dict[str, Any], manifest: dict[str, int]) -> str:
-    """The report page as a string; ``data`` is the task browser's (:func:`app_data`)."""
+def _warnings(summary: Summary) -> str:
+    single = [c.config for c in summary.configs if not c.has_repeats]
+    if not single:
+        return ""
+    names = ", ".join(esc(c) for c in single)
+    return (
+        f"<p class='warn'>One run per task in {len(single)} of {len(summary.configs)} configuration(s) "
+        f"({names}): divergence, agreement, strategies, consistency (CV) and pass@k beyond k = 1 need "
+        "repeated runs of a task, and are left blank for them.</p>"
+    )
+
+
+def _left_out(left_out: dict[str, str]) -> str:
+    if not left_out:
+        return ""
+    items = "".join(f"<li><code>{esc(k)}</code>: {esc(v)}</li>" for k, v in sorted(left_out.items()))
+    return f"<p>Plots left out of this report:</p><ul>{items}</ul>"
+
+
+def render_report(
+    summary: Summary,
+    plots: list[Path],
+    data: dict[str, Any],
+    manifest: dict[str, int],
+    left_out: dict[str, str] | None = None,
+) -> str:
+    """The report page as a string; ``data`` is the task browser's (:func:`app_data`),
+    ``left_out`` the plot kinds not drawn, with the reason."""
     figs = "".join(_img(p, p.stem.replace("_", " ")) for p in plots if p.suffix == ".png")
     defs = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in summary.definitions.items())
     across = "".join(_across_row(a) for a in summary.across_configs)
@@ -167,6 +196,7 @@ def render_report(summary: Summary, plots: list[Path], data: dict[str, Any], man
 <title>trajdiv report</title><style>{_CSS}</style></head><body>
 <h1>trajdiv report</h1>
 <p>Input files: {totals}. Every file is listed in <code>manifest.json</code> as read or skipped with its reason.</p>
+{_warnings(summary)}
 <h2>Headline per configuration</h2>{_headline(summary)}
 <h2>Across configurations</h2>
 <p>Every pair of configurations that share labelled tasks is compared with the paired t-test over
@@ -186,7 +216,7 @@ AUROC reaches {_EARLY_THRESHOLD}, with its interval and the runs and tasks behin
 not the point estimates.</p>
 <table><tr><th>configuration</th><th>across tasks: earliest k (AUROC, interval, runs/tasks)</th>
 <th>within tasks: earliest k (AUROC, interval, runs/tasks)</th></tr>{_early_rows(summary)}</table>
-<h2>Plots</h2>{figs}
+<h2>Plots</h2>{_left_out(left_out or {})}{figs}
 <h2 id="tasks-heading">Tasks</h2>
 <p>Every group (task x configuration) of the analysis: sort by a column, filter, search, and open
 a task to see its runs side by side with the first divergence highlighted at any level, and how
@@ -210,6 +240,7 @@ def write_report(
     totals: dict[str, int],
     *,
     keep_format_errors: bool = False,
+    left_out: dict[str, str] | None = None,
 ) -> Path:
     """Write ``out_dir/report.html``.
 
@@ -226,6 +257,8 @@ def write_report(
     keep_format_errors
         Whether the analysis counted steps whose output could not be parsed (else the task
         browser leaves them out, as divergence did, and says how many).
+    left_out
+        Plot kinds not drawn, with the reason (listed in the report).
     """
     order = ["divergence", "agreement", "passk", "spread", "cv", "steps"]
     pngs = sorted(
@@ -234,5 +267,5 @@ def write_report(
     )
     path = out_dir / "report.html"
     data = app_data(out_dir, keep_format_errors=keep_format_errors)
-    atomic_write_text(path, render_report(summary, pngs, data, totals))
+    atomic_write_text(path, render_report(summary, pngs, data, totals, left_out))
     return path

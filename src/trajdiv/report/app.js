@@ -55,16 +55,16 @@
   }
   function pct(x) { return x === null || x === undefined ? "\u2013" : x.toFixed(1); }
   function shade(rate) {
-    // success rate as colour; unlabelled is grey and hatched apart from 0.5 (pale yellow)
+    // success rate as colour (red, pale yellow at 0.5, blue); unlabelled is grey
     if (rate === null) return "#d9d9d9";
-    var stops = [[0, [215, 48, 39]], [0.5, [254, 224, 139]], [1, [26, 152, 80]]];
+    var stops = [[0, [215, 48, 39]], [0.5, [255, 255, 191]], [1, [69, 117, 180]]];
     for (var i = 1; i < stops.length; i++) {
       if (rate <= stops[i][0]) {
         var a = stops[i - 1], b = stops[i], t = (rate - a[0]) / (b[0] - a[0]);
         return "rgb(" + [0, 1, 2].map(function (k) { return Math.round(a[1][k] + t * (b[1][k] - a[1][k])); }).join(",") + ")";
       }
     }
-    return "rgb(26,152,80)";
+    return "rgb(69,117,180)";
   }
 
   function controls() {
@@ -239,7 +239,7 @@
     }
     var box = el("div", null, "branches"); box.id = "branches";
     add(box, el("h3", "Branches at the " + state.level + " level"),
-        el("p", "Each line is a stretch of steps the runs through it share; a split starts a new line below. Colour: share resolved (red 0, yellow 0.5, green 1; grey: no label).", "note"),
+        el("p", "Each line is a stretch of steps the runs through it share; a split starts a new line below. Colour: share resolved (red 0, pale yellow 0.5, blue 1; grey: no label).", "note"),
         walk(rootN, 0));
     return box;
   }
