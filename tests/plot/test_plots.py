@@ -222,3 +222,54 @@ def test_plots_that_need_repeats_are_left_out_with_a_reason(tmp_path: Path):
     assert not drawn & NEEDS_REPEATS
     html = (tmp_path / "out" / "report.html").read_text()
     assert "no task was run more than once" in html
+
+
+def test_graph_figure_is_a_tree_on_a_straight_spine(analysis: Path):
+    import json
+
+    from trajdiv.plot._spine import NODE_BUDGET, spine_layout
+
+    files = sorted((analysis / "graphs").glob("*/*.json"))
+    files = [f for f in files if f.parent.name != "_across"]
+    assert len(files) > 30
+    folded_somewhere = False
+    for f in files:
+        data = json.loads(f.read_text())
+        nodes = {n["id"]: n for n in data["nodes"]}
+        succ: dict[str, list[str]] = {}
+        for e in data["edges"]:
+            succ.setdefault(e["source"], []).append(e["target"])
+        lay = spine_layout(data)
+        # the reference run is one straight line, in step order
+        assert all(lay.pos[n][1] == 0 for n in lay.spine)
+        xs = [lay.pos[n][0] for n in lay.spine]
+        assert xs == sorted(xs)
+        assert len(set(xs)) == len(xs)
+        assert all(nodes[n]["on_reference"] for n in lay.spine)
+        # chains are collapsed: a drawn branch node starts a branch, splits, or ends it
+        spine = {n for n, d in nodes.items() if d["on_reference"]}
+        starts = {v for _, v in lay.departures}
+        for n, d in lay.nodes.items():
+            assert n in lay.pos
+            if d["spine"] or d["other"]:
+                continue
+            assert lay.pos[n][1] != 0
+            kids = succ.get(n, [])
+            assert n in starts or len(kids) != 1 or kids[0] in spine, (f.name, n)
+        # branches leave the spine in order of departure
+        dep = [lay.pos[u][0] for u, _ in lay.departures]
+        assert dep == sorted(dep)
+        for u, v, steps, runs in lay.edges:
+            assert u in lay.pos
+            assert v in lay.pos
+            assert steps >= 1
+            assert runs >= 1
+        # within the node budget, the rarest branches folded into "other"
+        others = [n for n, d in lay.nodes.items() if d["other"]]
+        if others:
+            folded_somewhere = True
+            assert lay.folded_runs >= 1
+            assert len(lay.nodes) - len(others) <= NODE_BUDGET or len(lay.departures) == 1
+        small = spine_layout(data, budget=10)
+        assert len(small.nodes) <= len(lay.nodes)
+    assert folded_somewhere
