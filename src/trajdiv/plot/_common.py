@@ -49,7 +49,7 @@ def config_labels(cfgs: Sequence[str], width: int = LABEL_WIDTH) -> dict[str, st
     >>> config_labels(["swe-agent:gpt-4o", "hotpotqa/agent-consistency:gpt-4o"], width=20)
     {'swe-agent:gpt-4o': 'swe-agent:gpt-4o', 'hotpotqa/agent-consistency:gpt-4o': 'hotpotq…tency:gpt-4o'}
     >>> sorted(config_labels(["a" * 30 + "x", "a" * 30 + "y"], width=10).values())
-    ['aaaa…aaaax', 'aaaa…aaaay']
+    ['aaa…aaaaax', 'aaa…aaaaay']
     """
     out: dict[str, str] = {}
     for cfg in cfgs:
