@@ -190,6 +190,13 @@ def test_chromium_deep_link_opens_the_task_and_the_level_moves_the_highlight(ana
         assert rows == [str(g[f"first_div_step_{level}"])]
         n_runs = g["n_runs"]
         assert dom.count("<th><div>run ") == n_runs
+        # the sequence index (a row per run) and the branching graph as the figure lays it out
+        seq = re.search(r'<svg [^>]*id="sequence".*?</svg>', dom, re.DOTALL)
+        assert seq is not None
+        assert (
+            seq.group(0).count("\u2713") + seq.group(0).count("\u2717") + seq.group(0).count(">?<") == n_runs
+        )
+        assert re.search(r'<svg [^>]*id="graph"', dom)
     across = _open(analysis / "report.html", _fragment(task=g["task_id"], level="verb"))
     assert f"{esc(g['task_id'])} across configurations" in across
 
@@ -208,7 +215,8 @@ def test_chromium_hostile_text_stays_text(hostile: Path):
         parsed = _Dom()
         parsed.feed(re.sub(r"<script[^>]*>.*?</script>", "", dom, flags=re.DOTALL))
         assert "iframe" not in parsed.tags
-        assert "svg" not in parsed.tags
+        # the only SVG is the report's own drawing of the sequence index and the graph
+        assert parsed.tags.count("svg") == len(re.findall(r'<svg [^>]*id="(?:sequence|graph)"', dom))
         assert "b" not in parsed.tags
         assert not [k for k, _ in parsed.attrs if k.startswith("on")]
         assert not [
@@ -257,3 +265,22 @@ def test_svg_plots_of_hostile_dump_are_well_formed_and_inert(hostile: Path):
         assert "foreignObject" not in tags
         for el in root.iter():
             assert not [k for k in el.attrib if k.lower().startswith("on")]
+
+
+def test_report_graph_is_the_figure_layout(analysis: Path):
+    import polars as pl
+
+    from trajdiv.plot._spine import spine_layout
+
+    data = json.loads(_scripts((analysis / "report.html").read_text())[0][1])
+    gsum = pl.read_parquet(analysis / "graph_summary.parquet")
+    checked = 0
+    for g in data["groups"][:15]:
+        row = gsum.filter((pl.col("config") == data["configs"][g["c"]]) & (pl.col("task_id") == g["t"])).row(
+            0, named=True
+        )
+        lay = spine_layout(json.loads((analysis / row["graph_file"]).read_text()))
+        assert {k: tuple(v) for k, v in g["gl"]["pos"].items()} == lay.pos
+        assert [tuple(e) for e in g["gl"]["edges"]] == lay.edges
+        checked += 1
+    assert checked

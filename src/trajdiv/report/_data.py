@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from trajdiv._text import for_page
+from trajdiv.plot._spine import spine_layout
 
 __all__ = ["ACTION_CHARS", "LEVELS", "app_data", "json_for_script"]
 
@@ -62,6 +63,7 @@ def app_data(out_dir: Path, *, keep_format_errors: bool = False) -> dict[str, An
         for r in (groups.iter_rows(named=True) if groups is not None else [])
     }
     n_strat = {(r["config"], r["task_id"]): r["n_strategies"] for r in _rows(gsum)}
+    graph_file = {(r["config"], r["task_id"]): r["graph_file"] for r in _rows(gsum)}
     level = str(gsum["level"][0]) if gsum is not None and gsum.height else "verb"
     cv = {(r["config"], r["task_id"]): r["cv_steps_pct"] for r in _rows(tasks)}
     by_run = _steps_by_run(steps, strings, keep_format_errors)
@@ -82,8 +84,11 @@ def app_data(out_dir: Path, *, keep_format_errors: bool = False) -> dict[str, An
                     "a": cells,
                 }
             )
+        outcomes = dict(zip(g["run_id"], g["resolved"], strict=True))
+        layout = _graph_layout(out_dir, graph_file.get(key), outcomes, strings)
         out_groups.append(
             {
+                "gl": layout,
                 "c": cfg_at[key[0]],
                 "t": key[1],
                 "fd": first.get(key, [None] * len(LEVELS)),
@@ -116,6 +121,37 @@ def _clean(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     return value
+
+
+def _graph_layout(
+    out_dir: Path, graph_file: str | None, outcomes: dict[str, bool | None], strings: _Strings
+) -> dict[str, Any] | None:
+    """The group's branching graph as the figure draws it (:func:`spine_layout`), for the task
+    view: positions, nodes ``[label, runs, share resolved, labelled]``, edges ``[from, to, steps,
+    runs]``."""
+    if graph_file is None:
+        return None
+    try:
+        data = json.loads((out_dir / graph_file).read_text("utf-8"))
+        lay = spine_layout(data, outcomes=outcomes)
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None  # no graph file (graph stage not run): the view goes without it
+    starts = {v for _, v in lay.departures}
+    return {
+        "level": data.get("level"),
+        "folded": lay.folded_runs,
+        "pos": {k: [x, y] for k, (x, y) in lay.pos.items()},
+        "nodes": {
+            k: [
+                strings(str(d["label"])[:ACTION_CHARS]),
+                d["n_runs"],
+                None if d["success_rate"] is None else round(float(d["success_rate"]), 3),
+                int(k in starts or d["other"] or k == lay.spine[0]),
+            ]
+            for k, d in lay.nodes.items()
+        },
+        "edges": [list(e) for e in lay.edges],
+    }
 
 
 def _rows(df: pl.DataFrame | None) -> list[dict[str, Any]]:

@@ -158,6 +158,88 @@
   }
 
   function cellText(step, L) { return S[step[2 + L]]; }
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var SEQ_COLOURS = ["#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB", "#332288", "#DDCC77", "#117733", "#CC6677"];
+  function svgEl(tag, attrs) {
+    var e = document.createElementNS(SVGNS, tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, String(attrs[k])); });
+    return e;
+  }
+
+  function sequenceIndex(g) {
+    // one row per run, one cell per step coloured by its action at the level; rows ordered so
+    // that shared prefixes sit together; a line at the first divergence; the outcome at the end
+    var L = li(), rank = {}, counts = {};
+    var seqs = g.runs.map(function (r) { return r.a.map(function (s) { return cellText(s, L); }); });
+    seqs.forEach(function (q) { q.forEach(function (a) { if (!(a in rank)) rank[a] = Object.keys(rank).length; counts[a] = (counts[a] || 0) + 1; }); });
+    var order = seqs.map(function (_, i) { return i; }).sort(function (i, j) {
+      var a = seqs[i], b = seqs[j];
+      for (var k = 0; k < Math.min(a.length, b.length); k++) if (a[k] !== b[k]) return rank[a[k]] - rank[b[k]];
+      return a.length - b.length || i - j;
+    });
+    var top = Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a] || rank[a] - rank[b]; }).slice(0, SEQ_COLOURS.length);
+    var colour = {}; top.forEach(function (a, i) { colour[a] = SEQ_COLOURS[i]; });
+    var cw = 9, ch = 12, width = Math.max.apply(null, seqs.map(function (q) { return q.length; }).concat([1]));
+    var svg = svgEl("svg", { width: (width + 3) * cw, height: order.length * ch + 4, role: "img" });
+    svg.id = "sequence";
+    order.forEach(function (i, row) {
+      seqs[i].forEach(function (a, k) {
+        var r = svgEl("rect", { x: k * cw, y: row * ch, width: cw - 1, height: ch - 2, fill: colour[a] || "#E0E0E0" });
+        var t = svgEl("title"); t.textContent = "run " + g.runs[i].id + ", step " + (k + 1) + ": " + a; r.appendChild(t);
+        svg.appendChild(r);
+      });
+      var o = g.runs[i].r, mark = svgEl("text", { x: seqs[i].length * cw + 3, y: row * ch + ch - 3, "font-size": 10, fill: o === null ? "#777" : o ? "#228833" : "#CC3311" });
+      mark.textContent = o === null ? "?" : o ? "\u2713" : "\u2717";
+      svg.appendChild(mark);
+    });
+    if (g.fd[L] !== null) svg.appendChild(svgEl("line", { x1: (g.fd[L] - 1) * cw - 0.5, x2: (g.fd[L] - 1) * cw - 0.5, y1: 0, y2: order.length * ch, stroke: "#000", "stroke-width": 1.5 }));
+    var box = el("div", null, "seq"); box.id = "sequence-box";
+    var legend = el("p", null, "note");
+    top.forEach(function (a) { var sw = el("span", "", "sw"); sw.style.background = colour[a]; add(legend, sw, el("code", a + "  ")); });
+    if (Object.keys(counts).length > top.length) { var sw = el("span", "", "sw"); sw.style.background = "#E0E0E0"; add(legend, sw, el("code", "other")); }
+    add(box, el("h3", "Sequence index at the " + state.level + " level"),
+        el("p", "One row per run, one cell per step; rows that share a prefix sit together; the black line is the first divergence; \u2713 resolved, \u2717 failed, ? no label.", "note"),
+        svg, legend);
+    return box;
+  }
+
+  function spineGraph(g) {
+    // the branching graph as drawn for the paper figure (computed with the analysis): the
+    // reference run as a straight spine, branches in lanes, chains as one edge
+    if (!g.gl) return null;
+    var G = g.gl, sx = 26, sy = 26, pad = 30;
+    var ids = Object.keys(G.pos);
+    var xs = ids.map(function (k) { return G.pos[k][0]; }), ys = ids.map(function (k) { return G.pos[k][1]; });
+    var x0 = Math.min.apply(null, xs), y1 = Math.max.apply(null, ys), y0 = Math.min.apply(null, ys);
+    function X(v) { return pad + (v - x0) * sx; }
+    function Y(v) { return pad + (y1 - v) * sy; }
+    var svg = svgEl("svg", { width: X(Math.max.apply(null, xs)) + pad, height: Y(y0) + pad, role: "img" });
+    svg.id = "graph";
+    var maxRuns = Math.max.apply(null, G.edges.map(function (e) { return e[3]; }).concat([1]));
+    G.edges.forEach(function (e) {
+      var a = G.pos[e[0]], b = G.pos[e[1]], pts;
+      if (a[1] !== b[1] && b[1] !== 0 && b[0] >= a[0]) pts = [a, [a[0], b[1]], b];
+      else if (a[1] !== 0 && b[1] === 0 && b[0] >= a[0]) pts = [a, [b[0], a[1]], b];
+      else pts = [a, b];
+      svg.appendChild(svgEl("polyline", { points: pts.map(function (p) { return X(p[0]) + "," + Y(p[1]); }).join(" "),
+        fill: "none", stroke: "#888", "stroke-width": 0.8 + 4 * e[3] / maxRuns }));
+      if (e[2] > 1) {
+        var t = svgEl("text", { x: (X(pts[pts.length - 2][0]) + X(pts[pts.length - 1][0])) / 2, y: Y(pts[pts.length - 1][1]) - 4, "font-size": 9, fill: "#555", "text-anchor": "middle" });
+        t.textContent = e[2] + " steps"; svg.appendChild(t);
+      }
+    });
+    ids.forEach(function (k) {
+      var n = G.nodes[k], p = G.pos[k];
+      var c = svgEl("circle", { cx: X(p[0]), cy: Y(p[1]), r: 3 + Math.sqrt(n[1]) * 2, fill: shade(n[2]), stroke: "#333", "stroke-width": 0.6 });
+      var t = svgEl("title"); t.textContent = S[n[0]] + ": " + n[1] + " run(s), " + (n[2] === null ? "no label" : Math.round(100 * n[2]) + "% resolved"); c.appendChild(t);
+      svg.appendChild(c);
+      if (n[3]) { var lab = svgEl("text", { x: X(p[0]), y: Y(p[1]) - 9, "font-size": 9, "text-anchor": "middle" }); lab.textContent = S[n[0]]; svg.appendChild(lab); }
+    });
+    var box = el("div", null, "scroll");
+    add(box, el("h3", "Branching graph at the " + G.level + " level"),
+        el("p", "The reference run is the straight line; branches leave it in order and come back where they merge; a chain is one edge with its length; colour: share resolved (grey: no label)." + (G.folded ? " Rare branches of " + G.folded + " run(s) are folded into 'other'." : ""), "note"), svg);
+    return box;
+  }
 
   function runsTable(groups) {
     // columns: every run of the given groups; row k: each run's k-th shown step at the level
@@ -267,7 +349,8 @@
         link(hashFor({ task: g.t, level: state.level }), "this task across configurations"),
         controls(), notes([g]));
     var scroll = el("div", null, "scroll"); scroll.appendChild(runsTable([g]));
-    add(view, scroll, branches(g));
+    var seq = el("div", null, "scroll"); seq.appendChild(sequenceIndex(g));
+    add(view, scroll, seq, spineGraph(g), branches(g));
     return view;
   }
 
