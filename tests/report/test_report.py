@@ -284,3 +284,27 @@ def test_report_graph_is_the_figure_layout(analysis: Path):
         assert [tuple(e) for e in g["gl"]["edges"]] == lay.edges
         checked += 1
     assert checked
+
+
+def test_chromium_every_group_opens_by_deep_link(analysis: Path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import polars as pl
+
+    div = pl.read_parquet(analysis / "divergence_groups.parquet").sort("config", "task_id")
+    rows = list(div.iter_rows(named=True))
+    assert len(rows) == pl.read_parquet(analysis / "runs.parquet").select("config", "task_id").n_unique()
+
+    def check(g: dict) -> str | None:
+        dom = _open(analysis / "report.html", _fragment(task=g["task_id"], config=g["config"], level="verb"))
+        view = re.search(r'<section id="view" data-task="([^"]*)" data-config="([^"]*)"', dom)
+        if view is None or view.groups() != (esc(g["task_id"]), esc(g["config"])):
+            return f"{g['config']} {g['task_id']}: view not opened"
+        want = [] if g["first_div_step_verb"] is None else [str(g["first_div_step_verb"])]
+        if re.findall(r'<tr data-step="(\d+)" class="div"', dom) != want:
+            return f"{g['config']} {g['task_id']}: highlight not at {want}"
+        return None
+
+    with ThreadPoolExecutor(4) as pool:
+        problems = [p for p in pool.map(check, rows) if p]
+    assert not problems

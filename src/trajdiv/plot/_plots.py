@@ -12,6 +12,7 @@ import polars as pl
 from trajdiv._errors import UsageError
 from trajdiv.plot._common import MAX_POINTS as _MAX_POINTS
 from trajdiv.plot._common import MAX_TASKS as _MAX_TASKS
+from trajdiv.plot._common import config_labels
 from trajdiv.plot._common import configs as _configs
 from trajdiv.plot._common import horizontal as _horizontal
 from trajdiv.plot._common import labels as _labels
@@ -19,7 +20,7 @@ from trajdiv.plot._common import legend as _legend
 from trajdiv.plot._common import style as _style
 from trajdiv.plot._graphs import plot_across, plot_graph
 from trajdiv.plot._sequence import plot_sequence
-from trajdiv.plot._style import PALETTE, new_figure, plain, save
+from trajdiv.plot._style import PALETTE, new_figure, save
 from trajdiv.stats._result import Summary
 
 __all__ = ["NEEDS_REPEATS", "PLOT_KINDS", "left_out", "plot_all", "plot_one"]
@@ -79,7 +80,7 @@ def plot_agreement(res: Path, out: Path, **_: Any) -> list[Path]:
             )
             ax.plot(m["step"], m["share_identical"], marker="o", ms=3, **_style(i), label=lab[cfg])
         ax.set_title(f"{lvl} level")
-        ax.set_xlabel("step")
+        ax.set_xlabel("step (the first 15)")
         ax.set_ylim(-0.02, 1.02)
         if j == 0:
             ax.set_ylabel("share of run pairs identical so far")
@@ -187,7 +188,8 @@ def plot_steps(res: Path, out: Path, **_: Any) -> list[Path]:
                 color=colour[ok],
                 label={True: "resolved", False: "failed", None: "no label"}[ok],
             )
-        ax.set_xticks(range(len(tasks)), [plain(t, 14) for t in tasks], rotation=45, ha="right", fontsize=6)
+        short = config_labels(tasks, width=18)  # distinct even where ids share a long prefix
+        ax.set_xticks(range(len(tasks)), [short[t] for t in tasks], rotation=45, ha="right", fontsize=6)
         ax.set_ylabel("steps")
         n_tasks = (
             r["task_id"].n_unique()
@@ -209,7 +211,8 @@ def plot_power(res: Path, out: Path, **_: Any) -> list[Path]:
     the tasks a pair shares (simulated; ``across_configs[].power.curve`` in summary.json); one
     panel per pair, up to three."""
     lab = _labels(res)
-    pairs = [a for a in Summary.read(res / "summary.json").across_configs if a.power and a.power.curve][:3]
+    powered = [a for a in Summary.read(res / "summary.json").across_configs if a.power and a.power.curve]
+    pairs = powered[:3]
     if not pairs:
         raise UsageError(f"{res}: no two configurations share a labelled task; no power curve")
     fig, axes = new_figure(3.4 * len(pairs), 3.2, ncols=len(pairs))
@@ -233,7 +236,16 @@ def plot_power(res: Path, out: Path, **_: Any) -> list[Path]:
         ax.set_title(f"{lab[a.a]} vs {lab[a.b]}\n{a.shared_tasks} shared tasks", fontsize=8)
     axes[0][0].set_ylabel("power of the paired t-test")
     _legend(axes[0][-1], frameon=False, fontsize=7)
+    if len(powered) > len(pairs):
+        fig.suptitle(
+            f"the first {len(pairs)} of {len(powered)} pairs with a power curve (summary.json has all)",
+            fontsize=8,
+        )
     return save(fig, out, "power")
+
+
+_EARLY_SERIES = 8
+"""Configurations drawn in the early-warning plot."""
 
 
 def plot_early(res: Path, out: Path, **_: Any) -> list[Path]:
@@ -249,7 +261,7 @@ def plot_early(res: Path, out: Path, **_: Any) -> list[Path]:
         (("across_tasks", "across tasks (new task)"), ("within_task", "within tasks"))
     ):
         ax = axes[0][j]
-        for i, cfg in enumerate(_configs(ew)[:8]):
+        for i, cfg in enumerate(_configs(ew)[:_EARLY_SERIES]):
             d = (
                 ew.filter((pl.col("config") == cfg) & (pl.col("scope") == scope))
                 .drop_nulls("auroc")
@@ -269,6 +281,11 @@ def plot_early(res: Path, out: Path, **_: Any) -> list[Path]:
         ax.set_title(title, fontsize=9)
     axes[0][0].set_ylabel("AUROC for failure (95% interval)")
     _legend(axes[0][1], frameon=False, fontsize=7)
+    if len(_configs(ew)) > _EARLY_SERIES:
+        fig.suptitle(
+            f"the first {_EARLY_SERIES} of {len(_configs(ew))} configurations (early_warning table has all)",
+            fontsize=8,
+        )
     return save(fig, out, "early")
 
 

@@ -159,7 +159,7 @@
 
   function cellText(step, L) { return S[step[2 + L]]; }
   var SVGNS = "http://www.w3.org/2000/svg";
-  var SEQ_COLOURS = ["#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB", "#332288", "#DDCC77", "#117733", "#CC6677"];
+  var SEQ_COLOURS = ["#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#EE7733", "#332288", "#DDCC77", "#117733", "#CC6677"];
   function svgEl(tag, attrs) {
     var e = document.createElementNS(SVGNS, tag);
     Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, String(attrs[k])); });
