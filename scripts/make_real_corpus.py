@@ -28,8 +28,9 @@ from trajdiv.model import Outcome, Run
 SOURCE = HERE.parent.parent / "shared" / "realdata" / "agent-consistency" / "swe-bench"
 
 
-def make_real_corpus(out: Path, tasks: int = 100, runs: int = 5, seed: int = 0) -> int:
-    """Write the corpus under ``out``; returns the number of runs written."""
+def make_real_corpus(out: Path, tasks: int = 100, runs: int = 5, seed: int = 0, first_task: int = 0) -> int:
+    """Write the corpus under ``out``; returns the number of runs written. ``first_task``
+    numbers the synthetic tasks from there (to add new tasks to an existing corpus)."""
     ds = read_runs([SOURCE])
     by_model: dict[str, dict[str, list[Run]]] = defaultdict(lambda: defaultdict(list))
     for r in ds.runs:
@@ -39,7 +40,7 @@ def make_real_corpus(out: Path, tasks: int = 100, runs: int = 5, seed: int = 0) 
     written = 0
     for model in sorted(by_model):
         real_tasks = sorted(t for t, rs in by_model[model].items() if len(rs) >= 2)
-        for t in range(tasks):
+        for t in range(first_task, first_task + tasks):
             src_task = real_tasks[t % len(real_tasks)]
             pool = by_model[model][src_task]
             new_runs = []

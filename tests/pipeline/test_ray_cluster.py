@@ -49,6 +49,23 @@ def _ray(*args: str, cwd: Path) -> None:
     )
 
 
+def _warm_up_client(address: str) -> None:
+    """Connect once through Ray Client before the test: in a fresh environment its server's
+    first start (a new Python process importing Ray for the first time) can outlast Ray's own
+    connection timeout; later connections are quick."""
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    for attempt in range(3):
+        try:
+            ray.init(address=address, log_to_driver=False)
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+        finally:
+            if ray.is_initialized():
+                ray.shutdown()
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     base = tmp_path_factory.mktemp("ray")
@@ -72,6 +89,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             cwd=home,
         )
         _ray("start", "--address", f"127.0.0.1:{port}", "--temp-dir", str(base / "node2"), *common, cwd=home)
+        _warm_up_client(f"ray://127.0.0.1:{client_port}")
         yield {"gcs": f"127.0.0.1:{port}", "client": f"ray://127.0.0.1:{client_port}"}
     finally:
         if ray.is_initialized():
