@@ -168,6 +168,15 @@ def test_chromium_task_table_lists_every_group(analysis: Path):
     expected = {(esc(t), esc(c)) for c, t in runs.select("config", "task_id").unique().iter_rows()}
     assert listed == expected
     assert f"{len(expected)} of {len(expected)} groups" in dom
+    # each row opens its group: its link is the group's deep link
+    from html import unescape
+    from urllib.parse import unquote
+
+    rows = re.findall(r'<tr data-task="([^"]*)" data-config="([^"]*)"><td><a href="#([^"]*)"', dom)
+    assert len(rows) == len(expected)
+    for task, cfg, href in rows:
+        parts = dict(kv.split("=", 1) for kv in unescape(href).split("&"))
+        assert (unquote(parts["task"]), unquote(parts["config"])) == (unescape(task), unescape(cfg))
 
 
 def test_chromium_deep_link_opens_the_task_and_the_level_moves_the_highlight(analysis: Path):
