@@ -19,9 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +27,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE.parent))
+
+from tests.ray_cluster import two_node_cluster
 
 from trajdiv.pipeline import _engine, _passes, run_pipeline
 
@@ -43,20 +43,6 @@ def _timed(fn: Any, spent: list[float]) -> Any:
             spent.append(time.perf_counter() - t0)
 
     return wrapper
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _ray(*args: str, cwd: Path) -> None:
-    exe = shutil.which("ray", path=str(Path(sys.executable).parent)) or shutil.which("ray")
-    if exe is None:
-        raise SystemExit("the `ray` command is not installed: pip install 'trajdiv[ray]'")
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
-    subprocess.run([exe, *args], cwd=cwd, check=True, timeout=180, capture_output=True, env=env)
 
 
 def _transfer_rate(ray: Any, mb: int, repeats: int) -> tuple[float, float]:
@@ -114,10 +100,6 @@ def main() -> None:
             _passes.parse_source, _passes.process_group = parse, group  # type: ignore[assignment]
         t_tasks = sum(spent)
 
-        home = tmp / "nodes"
-        home.mkdir()
-        port = _free_port()
-        common = ["--num-cpus", "1", "--object-store-memory", str(400 * 1024**2), "--disable-usage-stats"]
         sent: list[int] = []
         back: list[int] = []
         get = _engine._ray_result
@@ -127,25 +109,21 @@ def main() -> None:
             back.append(len(pickle.dumps(value)))
             return value
 
-        try:
-            _ray("start", "--head", "--port", str(port), "--include-dashboard", "false",
-                 "--temp-dir", str(tmp / "head"), *common, cwd=home)  # fmt: skip
-            _ray(
-                "start", "--address", f"127.0.0.1:{port}", "--temp-dir", str(tmp / "node2"), *common, cwd=home
-            )
-            _engine.RAY_SUBMIT.append(lambda item, setup: sent.append(len(pickle.dumps(item))))
-            _engine._ray_result = measured_get  # type: ignore[assignment]
-            t0 = time.perf_counter()
-            run_pipeline(args.inputs, tmp / "ray", jobs=2, engine="ray", address=f"127.0.0.1:{port}",
-                               cache_dir=None)  # fmt: skip
-            t_ray = time.perf_counter() - t0
-            rate_out, rate_back = _transfer_rate(ray, args.mb, 3)
-        finally:
-            _engine.RAY_SUBMIT.clear()
-            _engine._ray_result = get  # type: ignore[assignment]
-            if ray.is_initialized():
-                ray.shutdown()
-            _ray("stop", "--force", cwd=home)
+        with two_node_cluster(tmp, object_store_mb=400) as cluster:
+            try:
+                _engine.RAY_SUBMIT.append(lambda item, setup: sent.append(len(pickle.dumps(item))))
+                _engine._ray_result = measured_get  # type: ignore[assignment]
+                t0 = time.perf_counter()
+                run_pipeline(
+                    args.inputs, tmp / "ray", jobs=2, engine="ray", address=cluster.gcs, cache_dir=None
+                )
+                t_ray = time.perf_counter() - t0
+                rate_out, rate_back = _transfer_rate(ray, args.mb, 3)
+            finally:
+                _engine.RAY_SUBMIT.clear()
+                _engine._ray_result = get  # type: ignore[assignment]
+                if ray.is_initialized():
+                    ray.shutdown()
         same = all(
             (tmp / "ray" / p.relative_to(tmp / "local")).read_bytes() == p.read_bytes()
             for p in (tmp / "local").rglob("*.parquet")

@@ -68,17 +68,9 @@ def ingest(
         The output folder.
     read
         How runs are read (:class:`~trajdiv.ingest.ReadOptions`; the defaults when None).
-    strict
-        Stop at the first unusable file (:class:`~trajdiv.InputError`) instead of skipping it.
-    formats
-        Table formats besides parquet (always written): ``csv``, ``json``, ``csv-raw``.
-    jobs
-        Worker processes (default: the machine's cores); the outputs do not depend on it.
-    engine, address
-        ``local`` (a process pool) or ``ray`` (a Ray cluster at ``address``; tasks carry data,
-        so the cluster needs no shared disk).
-    cache_dir
-        The cache of parsed files, token ids and group results (None: no cache).
+    strict, formats, jobs, engine, address, cache_dir
+        As for :func:`~trajdiv.run_pipeline`: stop at the first unusable file, table formats
+        besides parquet, worker processes, local pool or Ray cluster, the cache (None: none).
     progress
         Called with ``(stage, done, total)`` as files are read and groups analysed.
 
@@ -146,17 +138,9 @@ def analyze(
         Stages, abstraction level, tokenizer, phase rules and reading options (:class:`Settings`).
     stats, plots, report
         Compute the statistics, draw the plots, write the report.
-    strict
-        Stop at the first unusable file (:class:`~trajdiv.InputError`) instead of skipping it.
-    formats
-        Table formats besides parquet (always written): ``csv``, ``json``, ``csv-raw``.
-    jobs
-        Worker processes (default: the machine's cores); the outputs do not depend on it.
-    engine, address
-        ``local`` (a process pool) or ``ray`` (a Ray cluster at ``address``; tasks carry data,
-        so the cluster needs no shared disk).
-    cache_dir
-        The cache of parsed files, token ids and group results (None: no cache).
+    strict, formats, jobs, engine, address, cache_dir
+        As for :func:`~trajdiv.run_pipeline`: stop at the first unusable file, table formats
+        besides parquet, worker processes, local pool or Ray cluster, the cache (None: none).
     seed
         Seed of the permutation tests and power simulations.
     across_tasks

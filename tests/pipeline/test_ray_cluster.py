@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
-import socket
-import subprocess
-import sys
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,30 +19,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import REALDATA, need_realdata
+from tests.ray_cluster import RayMissingError, two_node_cluster
 from trajdiv.ingest import Source
 from trajdiv.pipeline import _engine, run_pipeline
 
 ray = pytest.importorskip("ray", reason="the optional extra trajdiv[ray] is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _ray(*args: str, cwd: Path) -> None:
-    exe = shutil.which("ray", path=str(Path(sys.executable).parent)) or shutil.which("ray")
-    if exe is None:
-        pytest.skip("the `ray` command is not installed")
-    subprocess.run(
-        [exe, *args],
-        cwd=cwd,
-        check=True,
-        timeout=180,
-        capture_output=True,
-        env={**os.environ, "RAY_AUTH_MODE": "disabled"},
-    )
 
 
 def _warm_up_client(address: str) -> None:
@@ -68,33 +45,16 @@ def _warm_up_client(address: str) -> None:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    base = tmp_path_factory.mktemp("ray")
-    home = base / "nodes-cwd"
-    home.mkdir()
-    port, client_port = _free_port(), _free_port()
-    common = ["--num-cpus", "1", "--object-store-memory", str(200 * 1024**2), "--disable-usage-stats"]
     try:
-        _ray(
-            "start",
-            "--head",
-            "--port",
-            str(port),
-            "--ray-client-server-port",
-            str(client_port),
-            "--include-dashboard",
-            "false",
-            "--temp-dir",
-            str(base / "head"),
-            *common,
-            cwd=home,
-        )
-        _ray("start", "--address", f"127.0.0.1:{port}", "--temp-dir", str(base / "node2"), *common, cwd=home)
-        _warm_up_client(f"ray://127.0.0.1:{client_port}")
-        yield {"gcs": f"127.0.0.1:{port}", "client": f"ray://127.0.0.1:{client_port}"}
-    finally:
-        if ray.is_initialized():
-            ray.shutdown()
-        _ray("stop", "--force", cwd=home)
+        with two_node_cluster(tmp_path_factory.mktemp("ray")) as c:
+            try:
+                _warm_up_client(c.client)
+                yield {"gcs": c.gcs, "client": c.client}
+            finally:
+                if ray.is_initialized():
+                    ray.shutdown()
+    except RayMissingError as exc:
+        pytest.skip(str(exc))
 
 
 def _paths_in(value: Any, found: list[str]) -> None:
