@@ -36,6 +36,7 @@ __all__ = [
     "add_read_options",
     "add_seed_option",
     "cache_dir_from",
+    "execution_options",
     "exit_code_for",
     "given",
     "guarded",
@@ -266,6 +267,16 @@ def given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
 def pipeline_options(args: argparse.Namespace) -> dict[str, Any]:
     """Pipeline keywords given on the command line (the library's defaults for the others)."""
     return {"across_tasks": args.across_tasks} if hasattr(args, "across_tasks") else {}
+
+
+def execution_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Where the work runs and what it may reuse (:func:`add_execution_options`), as keywords."""
+    return {
+        "jobs": args.jobs,
+        "engine": args.engine,
+        "address": args.address,
+        "cache_dir": cache_dir_from(args),
+    }
 
 
 def cache_dir_from(args: argparse.Namespace) -> Path | None:

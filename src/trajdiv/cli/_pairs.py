@@ -17,7 +17,7 @@ from trajdiv.cli._common import (
     add_execution_options,
     add_read_options,
     add_seed_option,
-    cache_dir_from,
+    execution_options,
     given,
     guarded,
     read_options,
@@ -86,10 +86,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         args.input or (),
         out=args.out,
         **given(args, "alpha", "seed"),
-        jobs=args.jobs,
-        engine=args.engine,
-        address=args.address,
-        cache_dir=cache_dir_from(args),
+        **execution_options(args),
         read=read_options(args),
     )
     if args.json:

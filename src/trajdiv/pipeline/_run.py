@@ -22,6 +22,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+import trajdiv.diverge._tables as diverge_tables
+import trajdiv.graph._tables as graph_tables
+import trajdiv.ingest._tables as ingest_tables
 from trajdiv._digest import code_digest
 from trajdiv._errors import UsageError
 from trajdiv.analysis._settings import Settings
@@ -37,16 +40,8 @@ from trajdiv.tables import TABLE_EXTENSIONS, atomic_write_text
 
 __all__ = ["ACROSS_TASKS", "PipelineResult", "run_pipeline"]
 
-_GROUP_TABLES = (
-    "runs",
-    "steps",
-    "divergence_pairs",
-    "divergence_groups",
-    "agreement_curve",
-    "strategies",
-    "graph_summary",
-    "branching_factor",
-)
+_GROUP_TABLES = (*ingest_tables.TABLES, *diverge_tables.TABLES, *graph_tables.TABLES)
+"""The per-group tables, in the order of the stages that declare them."""
 
 
 ACROSS_TASKS = 20
@@ -180,7 +175,9 @@ def _run(job: Job) -> PipelineResult:
         return reused
     sink = analyse_groups(job, keyed, res)
     res.manifest = job.intake.finish()
-    names = tuple(n for n in _GROUP_TABLES if n in sink.parts or n in sink.buffers or n in ("runs", "steps"))
+    names = tuple(
+        n for n in _GROUP_TABLES if n in sink.parts or n in sink.buffers or n in ingest_tables.TABLES
+    )
     res.tables = sink.finish(job.out_dir, job.formats, names)
     res.written += [job.out_dir / f"{n}.{TABLE_EXTENSIONS[f]}" for n in names for f in job.formats]
     write_manifest(job.out_dir, res)
