@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## demo: install, then analyse the bundled demo corpus into out/demo
 demo: $(STAMP)
-	$(BIN)/trajdiv analyze -o out/demo
+	$(BIN)/trajdiv analyze --plots -o out/demo
 
 ## test: install, lint (ruff), type-check (mypy --strict) and run the test suite
 test: $(STAMP)

@@ -37,7 +37,7 @@ def analysis(tmp_path_factory: pytest.TempPathFactory, realdata: Path) -> Path:
     from trajdiv import analyze
 
     out = tmp_path_factory.mktemp("analysis")
-    analyze([realdata], out, jobs=1, cache_dir=None)
+    analyze([realdata], out, jobs=1, cache_dir=None, plots=True)
     return out
 
 

@@ -13,11 +13,12 @@ from trajdiv.analysis._settings import Settings
 from trajdiv.ingest._intake import read_runs
 from trajdiv.ingest._jsonl import EXPORT_HEADER, write_jsonl
 from trajdiv.ingest._options import ReadOptions
+from trajdiv.pipeline._engine import WorkerPool, default_jobs
 from trajdiv.pipeline._result import PipelineResult
 from trajdiv.pipeline._run import ACROSS_TASKS, run_pipeline
 from trajdiv.pipeline._state import owned_files, settle_outputs
 from trajdiv.stats._result import Summary
-from trajdiv.stats._summary import summarize
+from trajdiv.stats._summary import early_warnings, summarize_apart
 from trajdiv.tables import atomic_write_text, write_table
 
 __all__ = [
@@ -103,6 +104,8 @@ class AnalysisResult:
     summary: Summary | None = None
     plots: list[Path] = field(default_factory=list)
     report: Path | None = None
+    written: list[Path] = field(default_factory=list)
+    """Every file the statistics, plots and report wrote."""
 
 
 def analyze(
@@ -111,7 +114,7 @@ def analyze(
     settings: Settings | None = None,
     *,
     stats: bool = True,
-    plots: bool = True,
+    plots: bool = False,
     report: bool = True,
     strict: bool = False,
     formats: tuple[str, ...] = ("parquet",),
@@ -137,7 +140,9 @@ def analyze(
     settings
         Stages, abstraction level, tokenizer, phase rules and reading options (:class:`Settings`).
     stats, plots, report
-        Compute the statistics, draw the plots, write the report.
+        Compute the statistics, draw the plots (matplotlib, PNG and SVG; off by default: they
+        cost more than the rest of a re-run, and ``trajdiv.plot.plot_all`` draws them later
+        from the output folder), write the report.
     strict, formats, jobs, engine, address, cache_dir
         As for :func:`~trajdiv.run_pipeline`: stop at the first unusable file, table formats
         besides parquet, worker processes, local pool or Ray cluster, the cache (None: none).
@@ -152,52 +157,91 @@ def analyze(
     inputs = list(inputs) or [demo_corpus()]
     if "parquet" not in formats:  # plots, the report and re-runs read the parquet tables
         formats = ("parquet", *formats)
-    res = run_pipeline(
-        list(inputs),
-        out,
-        settings,
-        jobs=jobs,
-        engine=engine,
-        address=address,
-        cache_dir=cache_dir,
-        formats=formats,
-        strict=strict,
-        across_tasks=across_tasks,
-        progress=progress,
-        settle=False,
-    )
-    result = AnalysisResult(pipeline=res)
-    if res.n_runs == 0 or not stats:
-        # an earlier analysis of other tables is stale; of the same tables, still right
-        settle_outputs(out, {"pipeline": res.written, **({} if res.reused else {"analysis": []})})
-        return result
-    extras = {"diverge", "graph"} <= set(settings.stages)
-    key = json.dumps([res.state_key, seed, formats, plots and extras, report and extras])
-    if res.reused and (kept := _kept_analysis(out, key)) is not None:
-        result.summary, result.plots, result.report = kept
-        settle_outputs(out, {"pipeline": res.written})
-        return result
-    summary, tables = summarize(out, seed=seed)
-    written: list[Path] = []
+    n_jobs = jobs or default_jobs()
+    # the pipeline's workers stay for the statistics: the early-warning models run in one of
+    # them beside the rest of the statistics and the report's data
+    workers = WorkerPool(n_jobs) if engine == "local" and n_jobs > 1 else None
+    try:
+        res = run_pipeline(
+            list(inputs),
+            out,
+            settings,
+            jobs=n_jobs,
+            engine=engine,
+            address=address,
+            cache_dir=cache_dir,
+            formats=formats,
+            strict=strict,
+            across_tasks=across_tasks,
+            progress=progress,
+            settle=False,
+            workers=workers,
+        )
+        result = AnalysisResult(pipeline=res)
+        if res.n_runs == 0 or not stats:
+            # an earlier analysis of other tables is stale; of the same tables, still right
+            settle_outputs(out, {"pipeline": res.written, **({} if res.reused else {"analysis": []})})
+            return result
+        extras = {"diverge", "graph"} <= set(settings.stages)
+        key = json.dumps([res.state_key, seed, formats, plots and extras, report and extras])
+        if res.reused and (kept := _kept_analysis(out, key)) is not None:
+            result.summary, result.plots, result.report = kept
+            settle_outputs(out, {"pipeline": res.written})
+            return result
+        _statistics(result, out, settings, seed, formats, plots and extras, report and extras, workers)
+    except BaseException:
+        if workers is not None:
+            workers.close(stop=True)
+        raise
+    finally:
+        if workers is not None:
+            workers.close()
+    atomic_write_text(out / _ANALYSIS_STATE, json.dumps({"key": key}))
+    settle_outputs(out, {"pipeline": res.written, "analysis": result.written})
+    return result
+
+
+def _statistics(
+    result: AnalysisResult,
+    out: Path,
+    settings: Settings,
+    seed: int,
+    formats: tuple[str, ...],
+    plots: bool,
+    report: bool,
+    workers: WorkerPool | None,
+) -> None:
+    """Statistics, plots and report of the tables in ``out``, into ``result``."""
+    early = workers.submit(early_warnings, out) if workers is not None else None
+    apart = summarize_apart(out, seed=seed)
+    data = None
+    if report:
+        from trajdiv.report import app_data
+
+        tasks = apart.tables["stats_tasks"]
+        data = app_data(out, tasks=tasks, keep_format_errors=settings.keep_format_errors)
+    summary, tables = apart.finish(early() if early is not None else early_warnings(out))
     for name, df in tables.items():
-        written += write_table(df, out, name, formats)
+        result.written += write_table(df, out, name, formats)
     result.summary = summary
     summary.write(out / "summary.json")
-    if plots and {"diverge", "graph"} <= set(settings.stages):
+    result.written.append(out / "summary.json")
+    if plots:
         from trajdiv.plot import plot_all
 
         result.plots = plot_all(out, summary)
-    if report and {"diverge", "graph"} <= set(settings.stages):
+        result.written += result.plots
+    if report:
+        from trajdiv.plot import left_out
         from trajdiv.report import write_report
 
+        res = result.pipeline
         totals = {
             "files": len(res.manifest),
             "read": sum(e.status == "read" for e in res.manifest),
             "skipped": sum(e.status == "skipped" for e in res.manifest),
             "runs": res.n_runs,
         }
-        from trajdiv.plot import left_out
-
         result.report = write_report(
             out,
             summary,
@@ -205,11 +249,9 @@ def analyze(
             totals,
             keep_format_errors=settings.keep_format_errors,
             left_out=left_out(summary) if plots else None,
+            data=data,
         )
-    written += [out / "summary.json", *result.plots, *([result.report] if result.report else [])]
-    atomic_write_text(out / _ANALYSIS_STATE, json.dumps({"key": key}))
-    settle_outputs(out, {"pipeline": res.written, "analysis": written})
-    return result
+        result.written.append(result.report)
 
 
 _ANALYSIS_STATE = ".trajdiv-analysis.json"

@@ -145,3 +145,32 @@ def test_readme_python_example_runs_as_a_plain_script(tmp_path: Path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "Pass1Estimate(mean=0.58," in proc.stdout
+
+
+def test_one_set_of_workers_serves_both_passes_and_the_statistics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """An analysis with -j 2 starts its worker processes once: files, groups and the
+    early-warning models all run in them, and the outputs equal those of -j 1."""
+    from tests.helpers import write_ac_dump
+    from trajdiv import analyze
+    from trajdiv.pipeline import _engine
+
+    pools = []
+    real = _engine._new_pool
+
+    def counting(jobs: int, setup: object) -> object:
+        pools.append(jobs)
+        return real(jobs, setup)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_engine, "_new_pool", counting)
+    dump = tmp_path / "dump"
+    tasks = {f"t{i}": [["ls", "cat a", f"edit {j}"] for j in range(3)] for i in range(6)}
+    write_ac_dump(dump, "m", tasks)
+    write_ac_dump(tmp_path / "dump2", "n", tasks)
+    two = analyze([dump, tmp_path / "dump2"], tmp_path / "two", jobs=2, cache_dir=None)
+    assert pools == [2]
+    one = analyze([dump, tmp_path / "dump2"], tmp_path / "one", jobs=1, cache_dir=None)
+    assert two.summary == one.summary
+    for f in (tmp_path / "one").glob("*.parquet"):
+        assert f.read_bytes() == (tmp_path / "two" / f.name).read_bytes(), f.name

@@ -217,7 +217,7 @@ def test_plots_that_need_repeats_are_left_out_with_a_reason(tmp_path: Path):
 
     dump = tmp_path / "dump"
     write_ac_dump(dump, "m", {"t1": [["ls", "cat a"]], "t2": [["grep x"]], "t3": [["ls"]]})
-    res = analyze([dump], tmp_path / "out", jobs=1, cache_dir=None)
+    res = analyze([dump], tmp_path / "out", jobs=1, cache_dir=None, plots=True)
     drawn = {p.stem.split("_")[0] for p in res.plots}
     assert not drawn & NEEDS_REPEATS
     html = (tmp_path / "out" / "report.html").read_text()
@@ -273,3 +273,27 @@ def test_graph_figure_is_a_tree_on_a_straight_spine(analysis: Path):
         small = spine_layout(data, budget=10)
         assert len(small.nodes) <= len(lay.nodes)
     assert folded_somewhere
+
+
+def test_plots_are_drawn_on_request_and_later_the_same(tmp_path: Path):
+    """`analyze` draws no plot by default and its report says how to; `trajdiv plot all` then
+    draws exactly what `analyze --plots` draws, byte for byte."""
+    from tests.helpers import write_ac_dump
+    from trajdiv.cli import main
+
+    dump = tmp_path / "dump"
+    write_ac_dump(
+        dump, "m", {"t1": [["ls", "cat a"], ["ls", "grep x"]], "t2": [["grep x"], ["grep y", "ls"]]}
+    )
+    plain_out, with_plots = tmp_path / "plain", tmp_path / "with"
+    assert main(["analyze", str(dump), "-o", str(plain_out), "--no-cache", "-j", "1", "-q"]) == 0
+    assert not (plain_out / "plots").exists()
+    assert "No plots were drawn" in (plain_out / "report.html").read_text()
+    assert main(["analyze", str(dump), "-o", str(with_plots), "--no-cache", "-j", "1", "-q", "--plots"]) == 0
+    assert "No plots were drawn" not in (with_plots / "report.html").read_text()
+    assert main(["plot", "all", str(plain_out), "-q"]) == 0
+    drawn = sorted(p.name for p in (with_plots / "plots").iterdir())
+    assert drawn
+    assert sorted(p.name for p in (plain_out / "plots").iterdir()) == drawn
+    for name in drawn:
+        assert (plain_out / "plots" / name).read_bytes() == (with_plots / "plots" / name).read_bytes()

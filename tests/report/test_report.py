@@ -70,7 +70,7 @@ def hostile(tmp_path_factory) -> Path:
     runs += [["ls", "<script>document.title='pwned'</script>", "x"]]
     write_ac_dump(dump, "evil<b>", {HOSTILE_TASK: runs}, model='model"><script>alert(5)</script>')
     out = root / "out"
-    analyze([dump], out, jobs=1)
+    analyze([dump], out, jobs=1, plots=True)
     return out
 
 

@@ -117,7 +117,7 @@ def test_real_dumps_give_table_summary_plot_and_report(tmp_path: Path):
     from trajdiv import analyze
 
     out = tmp_path / "o"
-    analyze([AC, AC.parent.parent / "tau-bench"], out, jobs=1, cache_dir=None)
+    analyze([AC, AC.parent.parent / "tau-bench"], out, jobs=1, cache_dir=None, plots=True)
     ew = pl.read_parquet(out / "early_warning.parquet")
     assert ew.columns == [
         "config",

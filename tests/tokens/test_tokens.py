@@ -47,7 +47,11 @@ def test_cache_is_used_on_second_call(tmp_path: Path):
     runs = [make_run(["ls", "pwd"], run_id="a"), make_run(["ls", "cat x"], run_id="b")]
     first = TokenCache(tmp_path)
     out1 = first.many(runs)
-    assert first.encode_calls == 8  # 2 runs x 2 steps x (agent piece + observation)
+    # 2 runs x 2 steps x (agent piece + observation), less the texts that repeat
+    texts = {
+        t for r in runs for s in r.steps for t in (agent_piece(s.thought, s.action), s.observation + "\n")
+    }
+    assert first.encode_calls == len(texts) < 8
     second = TokenCache(tmp_path)
     out2 = second.many(runs)
     assert second.encode_calls == 0
@@ -67,3 +71,22 @@ def test_damaged_cache_entry_is_recomputed(tmp_path: Path):
     again = TokenCache(tmp_path)
     again.many([run])
     assert again.encode_calls == 2
+
+
+def test_repeated_texts_are_encoded_once_with_the_same_ids():
+    shared = ["cat README.md", "ls -la src", "pytest -q"]
+    runs = [
+        make_run([*shared, tail], run_id=f"r{i}") for i, tail in enumerate(["git diff", "ls", "git diff"])
+    ]
+    cache = TokenCache(None)
+    got = cache.many(runs)
+    enc = get_encoding()
+    distinct = set()
+    for r, rt in zip(runs, got, strict=True):
+        agent = [enc.encode_ordinary(agent_piece(s.thought, s.action)) for s in r.steps]
+        assert rt.agent_ids.tolist() == [t for a in agent for t in a]
+        assert rt.obs_per_step.tolist() == [len(enc.encode_ordinary(s.observation + "\n")) for s in r.steps]
+        distinct |= {agent_piece(s.thought, s.action) for s in r.steps} | {
+            s.observation + "\n" for s in r.steps
+        }
+    assert cache.encode_calls == len(distinct) < 2 * sum(len(r.steps) for r in runs)

@@ -86,7 +86,7 @@ def _run_stages(args: argparse.Namespace, stages: tuple[str, ...], stats: bool, 
         args.out,
         settings_from(args, stages),
         stats=stats,
-        plots=extras,
+        plots=extras and args.plots,
         report=extras,
         strict=args.strict,
         formats=args.table_format,
@@ -247,6 +247,38 @@ def _num(x: float | None, spec: str, unit: str = "") -> str:
     return "-" if x is None else f"{x:{spec}}{unit}"
 
 
+def _add_plots_option(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument(
+        "--plots",
+        action="store_true",
+        help="also draw every plot (PNG and SVG in OUT/plots, embedded in the report); "
+        "off by default, as drawing costs more than a re-run of the rest: "
+        "`trajdiv plot all OUT` draws them later",
+    )
+
+
+def _add_plot_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument(
+        "kind",
+        metavar="KIND",
+        help="all, or one of divergence, agreement, graph, across, passk, cv, spread, steps, power, "
+        "early, sequence",
+    )
+    sp.add_argument("results", type=Path, metavar="RESULTS", help="output folder of `trajdiv analyze`")
+    sp.add_argument("-o", "--out", type=Path, default=None, help="folder for the PNG and SVG")
+    sp.add_argument(
+        "--task", default=None, help="task for the graph and across plots (default: chosen automatically)"
+    )
+    sp.add_argument("--config", default=None, help="configuration for the graph and sequence plots")
+    sp.add_argument(
+        "--level",
+        choices=LEVELS,
+        default=None,
+        help="level of the sequence plot (default: the analysis's graph level)",
+    )
+    sp.add_argument("-q", "--quiet", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``trajdiv`` command."""
     p = argparse.ArgumentParser(
@@ -285,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         (
             "analyze",
-            "everything: tables, summary.json, plots and report.html (no INPUT: demo corpus)",
+            "everything: tables, summary.json, report.html, and with --plots the plots (no INPUT: demo corpus)",
             _cmd_analyze,
         ),
     ):
@@ -293,28 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
         add_input_options(sp, inputs_optional=name == "analyze")
         add_analysis_options(sp)
         add_seed_option(sp, "the permutation tests and power simulations")
+        if name == "analyze":
+            _add_plots_option(sp)
 
     add_pair_commands(cmd)
 
-    sp = cmd("plot", "draw one plot from the output folder of `trajdiv analyze`", _cmd_plot)
-    sp.add_argument(
-        "kind",
-        metavar="KIND",
-        help="divergence, agreement, graph, across, passk, cv, spread, steps, power, early, sequence",
-    )
-    sp.add_argument("results", type=Path, metavar="RESULTS", help="output folder of `trajdiv analyze`")
-    sp.add_argument("-o", "--out", type=Path, default=None, help="folder for the PNG and SVG")
-    sp.add_argument(
-        "--task", default=None, help="task for the graph and across plots (default: chosen automatically)"
-    )
-    sp.add_argument("--config", default=None, help="configuration for the graph and sequence plots")
-    sp.add_argument(
-        "--level",
-        choices=LEVELS,
-        default=None,
-        help="level of the sequence plot (default: the analysis's graph level)",
-    )
-    sp.add_argument("-q", "--quiet", action="store_true")
+    _add_plot_options(cmd("plot", "draw plots from the output folder of `trajdiv analyze`", _cmd_plot))
 
     sp = cmd("export", "write runs to trajdiv's JSONL export (reads back exactly)", _cmd_export)
     sp.add_argument("inputs", nargs="+", metavar="INPUT")

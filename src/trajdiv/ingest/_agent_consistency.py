@@ -33,7 +33,8 @@ from trajdiv.ingest._base import (
     trailing_number,
 )
 from trajdiv.ingest._grading import grade_answer
-from trajdiv.ingest._source import Source, load_json
+from trajdiv.ingest._source import Source
+from trajdiv.ingest._stream import json_object_with_array
 from trajdiv.model import Config, Outcome, Run, Step
 
 __all__ = ["AgentConsistencyReader", "dump_key_of_folder"]
@@ -102,11 +103,11 @@ class AgentConsistencyReader:
         return b'"runs"' in head or in_results
 
     def read(self, source: Source, ctx: ReadContext) -> Iterator[Run]:
-        obj = load_json(source)
+        obj, runs = json_object_with_array(source, "runs")
         task_id = field_of(obj, "task_id", str, source)
-        runs = field_of(obj, "runs", list, source)
-        if not runs:
-            raise InputError(source.display, "'runs' is empty")
+        if runs is None:
+            field_of(obj, "runs", list, source)  # raises: missing, or not a list
+            raise InputError(source.display, "'runs' is not a list")
         model = field_of(obj, "model", str, source)
         folder = source.folder_parts[-1] if source.folder_parts else source.name
         attrs = [("dump", folder)]
@@ -123,6 +124,7 @@ class AgentConsistencyReader:
         key = dump_key_of_folder(folder)
         gold = opt_field(obj, "answer", str, source)
         rule = f"answer:{ctx.grading}" + (f">={ctx.f1_threshold:g}" if ctx.grading == "f1" else "")
+        i = -1
         for i, r in enumerate(runs):
             where = f"runs[{i}]"
             run_id = field_of(r, "run_id", str, source, where)
@@ -148,3 +150,5 @@ class AgentConsistencyReader:
                 source=source.display,
                 fmt=self.name,
             )
+        if i < 0:
+            raise InputError(source.display, "'runs' is empty")

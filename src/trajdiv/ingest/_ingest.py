@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from trajdiv._errors import InputError
@@ -131,31 +131,45 @@ def read_source(
     Runs without steps are dropped with a warning; a file left with no run is skipped.
     Never raises for bad input.
     """
-    warnings: list[str] = []
-    try:
-        raw = list(reader.read(source, ctx))
-    except InputError as exc:
-        return [], exc.reason, []
-    except Exception as exc:  # a reader bug must not lose the rest of the input
-        return [], f"reader '{reader.name}' failed: {type(exc).__name__}: {exc}", []
     runs: list[Run] = []
-    for run in raw:
-        warnings.extend(f"run {run.run_id}: {w}" for w in run.warnings)
-        if not run.steps:
-            warnings.append(f"run {run.run_id} has no steps; skipped")
-            continue
-        if run.run_index is None:
-            idx = _run_index_from_folders(source)
-            if idx is not None:
-                run = replace(run, run_index=idx)
-        runs.append(_relabel_config(run, source, config_from))
-    if not runs:
-        return (
-            [],
-            "no run with at least one step" + (f" ({len(raw)} empty)" if raw else ""),
-            warnings,
-        )
-    return runs, None, warnings
+    reason, warnings = read_source_into(source, reader, ctx, runs.append, config_from)
+    return (runs, None, warnings) if reason is None else ([], reason, warnings)
+
+
+def read_source_into(
+    source: Source,
+    reader: Reader,
+    ctx: ReadContext,
+    take: Callable[[Run], None],
+    config_from: str = "auto",
+) -> tuple[str | None, list[str]]:
+    """Read one trajectory file, handing each run to ``take`` as soon as it is read (a big file
+    is never held whole); returns ``(skip reason or None, warnings)``. When a reason is
+    returned, the runs already taken must be dropped: the file is skipped. Never raises for bad
+    input.
+    """
+    warnings: list[str] = []
+    n_raw = n_kept = 0
+    try:
+        for run in reader.read(source, ctx):
+            n_raw += 1
+            warnings.extend(f"run {run.run_id}: {w}" for w in run.warnings)
+            if not run.steps:
+                warnings.append(f"run {run.run_id} has no steps; skipped")
+                continue
+            if run.run_index is None:
+                idx = _run_index_from_folders(source)
+                if idx is not None:
+                    run = replace(run, run_index=idx)
+            take(_relabel_config(run, source, config_from))
+            n_kept += 1
+    except InputError as exc:
+        return exc.reason, []
+    except Exception as exc:  # a reader bug must not lose the rest of the input
+        return f"reader '{reader.name}' failed: {type(exc).__name__}: {exc}", []
+    if not n_kept:
+        return "no run with at least one step" + (f" ({n_raw} empty)" if n_raw else ""), warnings
+    return None, warnings
 
 
 def finalize_group(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from trajdiv._errors import InputError
 from trajdiv.ingest._base import ReadContext
-from trajdiv.ingest._source import Source, load_json_lines
+from trajdiv.ingest._source import Source
+from trajdiv.ingest._stream import json_lines
 from trajdiv.model import Run
 
 __all__ = ["EXPORT_HEADER", "JsonlReader", "write_jsonl"]
@@ -49,10 +50,11 @@ class JsonlReader:
         return head.lstrip().startswith(b'{"trajdiv_export"')
 
     def read(self, source: Source, ctx: ReadContext) -> Iterator[Run]:
-        rows = load_json_lines(source)
-        if not rows or rows[0] != EXPORT_HEADER:
+        rows = json_lines(source)
+        first = next(rows, None)
+        if first is None or first[1] != EXPORT_HEADER:
             raise InputError(source.display, f"first line should be {json.dumps(EXPORT_HEADER)}")
-        for lineno, row in enumerate(rows[1:], start=2):
+        for lineno, row in rows:
             try:
                 yield Run.from_dict(row)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:

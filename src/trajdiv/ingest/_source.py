@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from trajdiv._errors import InputError
 from trajdiv.ingest._archive import MemberError, read_member
 
-__all__ = ["MAX_FILE_BYTES", "Source", "load_json", "load_json_lines"]
+__all__ = ["MAX_FILE_BYTES", "Source", "load_json", "load_json_lines", "load_numbered_json_lines"]
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 """Largest single input file trajdiv will read (bytes); larger files are skipped with a reason."""
@@ -63,6 +65,24 @@ class Source:
         """The first ``n`` bytes (for format detection)."""
         return self._read(min(n, self.size), exact=False)
 
+    def open(self) -> IO[bytes]:
+        """The content as a binary stream (a plain file is read as it goes; an archive member
+        or carried content is held in memory). Raises :class:`InputError` if it cannot be read."""
+        if self.data is None and self.fs_path is not None:
+            if self.size > MAX_FILE_BYTES:
+                raise InputError(self.display, f"file is {self.size} bytes, over the {MAX_FILE_BYTES} limit")
+            try:
+                return open(self.fs_path, "rb")
+            except OSError as exc:
+                raise InputError(self.display, f"cannot read: {exc.strerror or exc}") from None
+        return io.BytesIO(self.read_bytes())
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """The content in pieces of ``size`` bytes (for hashing without holding it whole)."""
+        with self.open() as fh:
+            while chunk := fh.read(size):
+                yield chunk
+
     def carrying_data(self) -> Source:
         """This source with its content read into it and no path to open: what a worker on
         another machine can read. Raises :class:`InputError` if the content cannot be read."""
@@ -110,6 +130,7 @@ def load_json(source: Source) -> Any:
     if not data.strip():
         raise InputError(source.display, "empty file")
     text = _decode(data, source.display)
+    del data  # the bytes go before the parsed value is built
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -123,17 +144,23 @@ def load_json(source: Source) -> Any:
 
 def load_json_lines(source: Source) -> list[Any]:
     """Parse a JSON Lines file (one JSON value a line, blank lines allowed)."""
+    return [value for _, value in load_numbered_json_lines(source)]
+
+
+def load_numbered_json_lines(source: Source) -> list[tuple[int, Any]]:
+    """``(line number, value)`` of each non-blank line of a JSON Lines file."""
     data = source.read_bytes()
     if not data.strip():
         raise InputError(source.display, "empty file")
     text = _decode(data, source.display)
-    out: list[Any] = []
+    del data
+    out: list[tuple[int, Any]] = []
     # JSON Lines separates records by "\n" only; str.splitlines would also split on U+2028
     for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            out.append(json.loads(line))
+            out.append((lineno, json.loads(line)))
         except json.JSONDecodeError as exc:
             raise InputError(source.display, f"invalid JSON on line {lineno}: {exc.msg}") from None
         except RecursionError:

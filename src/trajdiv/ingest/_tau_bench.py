@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from trajdiv._errors import InputError
 from trajdiv.ingest._base import ReadContext, field_of
 from trajdiv.ingest._chat import steps_from_chat
-from trajdiv.ingest._source import Source, load_json
+from trajdiv.ingest._source import Source
+from trajdiv.ingest._stream import json_array
 from trajdiv.model import Config, Outcome, Run
 
 __all__ = ["TauBenchReader", "model_from_tau_name"]
@@ -44,11 +45,9 @@ class TauBenchReader:
         return source.name.endswith(".json") and bool(_HEAD.match(head))
 
     def read(self, source: Source, ctx: ReadContext) -> Iterator[Run]:
-        obj = load_json(source)
-        if not isinstance(obj, list):
+        results = json_array(source)
+        if results is None:
             raise InputError(source.display, "expected a list of results")
-        if not obj:
-            raise InputError(source.display, "the result list is empty")
         stem = source.name.removesuffix(".json")
         model, attrs = model_from_tau_name(stem)
         domain = dict(attrs).get("domain") or next((d for d in _DOMAINS if d in stem), None)
@@ -56,7 +55,8 @@ class TauBenchReader:
         config = Config(
             model=model, scaffold="tau-bench", attrs=(("dump", stem), ("benchmark", bench), *attrs)
         )
-        for i, e in enumerate(obj):
+        i = -1
+        for i, e in enumerate(results):
             w = f"[{i}]"
             task: int | str = field_of(e, "task_id", (int, str), source, w)
             trial = field_of(e, "trial", int, source, w)
@@ -73,3 +73,5 @@ class TauBenchReader:
                 source=source.display,
                 fmt=self.name,
             )
+        if i < 0:
+            raise InputError(source.display, "the result list is empty")

@@ -27,7 +27,7 @@ __all__ = [
     "unpack",
 ]
 
-_MAGIC = b"TRAJDIV-ENTRY-1\n"
+_MAGIC = b"TRAJDIV-ENTRY-2\n"
 
 
 class CacheMiss(Exception):  # noqa: N818 (a miss, not an error: the value is recomputed)
@@ -86,16 +86,17 @@ def unpack(data: bytes) -> tuple[Any, dict[str, bytes]]:
 
 
 def frame_to_bytes(df: pl.DataFrame) -> bytes:
-    """A table as Arrow IPC bytes."""
+    """A table as Arrow IPC stream bytes (the stream format reads back an order of magnitude
+    faster than the file format for the small tables of one group)."""
     buf = io.BytesIO()
-    df.write_ipc(buf, compression="uncompressed")
+    df.write_ipc_stream(buf, compression="uncompressed")
     return buf.getvalue()
 
 
 def frame_from_bytes(data: bytes) -> pl.DataFrame:
     """Inverse of :func:`frame_to_bytes`; raises :class:`CacheMiss` when the bytes are not one."""
     try:
-        return pl.read_ipc(io.BytesIO(data))
+        return pl.read_ipc_stream(io.BytesIO(data))
     except Exception as exc:  # polars raises several types for damaged IPC
         raise CacheMiss(f"damaged table: {type(exc).__name__}") from None
 

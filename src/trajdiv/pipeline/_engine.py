@@ -22,7 +22,15 @@ from typing import Any, TypeVar
 
 from trajdiv._errors import TrajdivError, UsageError
 
-__all__ = ["ENGINES", "RAY_SUBMIT", "WorkerError", "default_jobs", "map_ordered", "stop_workers"]
+__all__ = [
+    "ENGINES",
+    "RAY_SUBMIT",
+    "WorkerError",
+    "WorkerPool",
+    "default_jobs",
+    "map_ordered",
+    "stop_workers",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -143,6 +151,47 @@ def stop_workers() -> None:
     _SPAWNED[:] = [p for p in _SPAWNED if p.poll() is None]
 
 
+class WorkerPool:
+    """Local worker processes kept for several :func:`map_ordered` calls with the same
+    ``setup`` (the passes of one run), so that workers start, import and set up once.
+    Started at the first task; :meth:`close` ends them."""
+
+    def __init__(self, jobs: int, setup: Callable[[], Any] | None = None) -> None:
+        self.jobs, self.setup = jobs, setup
+        self._pool: ProcessPoolExecutor | None = None
+
+    def bind(self, setup: Callable[[], Any]) -> None:
+        """Set up workers with ``setup`` (before they start; later, they keep theirs)."""
+        if self._pool is None:
+            self.setup = setup
+
+    def submit(self, fn: Callable[..., R], *args: Any) -> Callable[[], R]:
+        """Start ``fn(*args)`` (no worker state) in a worker; returns the call that waits for
+        its result (an error there is raised by that call)."""
+        future = self.pool.submit(fn, *args)
+        return lambda: _result(future)
+
+    @property
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = _new_pool(self.jobs, self.setup)
+        return self._pool
+
+    def close(self, stop: bool = False) -> None:
+        """End the workers: when idle, or at once (``stop``: an error or Ctrl-C)."""
+        if self._pool is not None:
+            if stop:
+                _stop(self._pool)
+            else:
+                self._pool.shutdown(wait=True)
+            self._pool = None
+            _SPAWNED[:] = [p for p in _SPAWNED if p.poll() is None]
+
+
+def _new_pool(jobs: int, setup: Callable[[], Any] | None) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(jobs, mp_context=_WorkerContext(), initializer=_init_worker, initargs=(setup,))
+
+
 def map_ordered(
     fn: Callable[..., R],
     items: Iterable[Any],
@@ -152,6 +201,7 @@ def map_ordered(
     address: str | None = None,
     setup: Callable[[], Any] | None = None,
     window: int = 64,
+    workers: WorkerPool | None = None,
 ) -> Iterator[R]:
     """Apply ``fn`` to ``items``, yielding results in input order.
 
@@ -174,6 +224,9 @@ def map_ordered(
     setup
         A picklable callable run once in every worker (and here, for ``jobs == 1``) before any
         item; what it returns is the ``state`` passed to ``fn``.
+    workers
+        Local worker processes to use (and keep running) instead of starting new ones; their
+        own ``setup`` and number of processes apply.
 
     An error in a worker (or in its ``setup``) is raised here once; a worker that dies raises
     :class:`WorkerError`; on any error or Ctrl-C the workers are stopped at once.
@@ -188,7 +241,7 @@ def map_ordered(
         for item in items:
             yield fn(state, item) if setup is not None else fn(item)
         return
-    pool = ProcessPoolExecutor(jobs, mp_context=_WorkerContext(), initializer=_init_worker, initargs=(setup,))
+    pool = workers.pool if workers is not None else _new_pool(jobs, setup)
     try:
         pending: deque[Future[R]] = deque()
         for item in items:
@@ -197,11 +250,21 @@ def map_ordered(
                 yield _result(pending.popleft())
         while pending:
             yield _result(pending.popleft())
+    except GeneratorExit:
+        # closed by its consumer: kept workers stay unless tasks were left running
+        if workers is None or pending:
+            _stop(pool)
+            if workers is not None:
+                workers._pool = None
+        raise
     except BaseException:
         _stop(pool)
+        if workers is not None:
+            workers._pool = None
         raise
-    pool.shutdown(wait=True)
-    _SPAWNED[:] = [p for p in _SPAWNED if p.poll() is None]
+    if workers is None:
+        pool.shutdown(wait=True)
+        _SPAWNED[:] = [p for p in _SPAWNED if p.poll() is None]
 
 
 def _result(future: Future[R]) -> R:

@@ -111,21 +111,52 @@ def cached_index(key: str | None, cache_dir: Path | None) -> SourceIndex | None:
     return idx
 
 
+class SpillFile:
+    """The spill file of one input file's runs, written run by run as they are read (in the
+    cache when there is one): a big file's runs are never all in memory."""
+
+    def __init__(self, display: str, key: str | None, cache_dir: str | None, spill_dir: str) -> None:
+        name = key or hashlib.blake2b(display.encode(), digest_size=20).hexdigest()
+        base = Path(cache_dir) / "sources" if cache_dir and key else Path(spill_dir)
+        self.path = base / name[:2] / f"{name}.runs"
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self._fh: Any = None
+
+    def add(self, ref: RunRef, blob: bytes) -> None:
+        """Append a run's bytes; ``ref`` learns where they are."""
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.tmp, "wb")  # noqa: SIM115 - closed by commit or abort
+        ref.spill, ref.offset = str(self.path), self._fh.tell()
+        self._fh.write(blob)
+
+    def commit(self) -> None:
+        """Put the file in place (nothing when no run was added)."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+            os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        """Drop what was written (the file was skipped, or the read failed)."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+            self.tmp.unlink(missing_ok=True)
+
+
 def store_index(idx: SourceIndex, key: str | None, cache_dir: str | None, spill_dir: str) -> SourceIndex:
-    """Spill the runs of a parsed file (in the cache when there is one) and cache its index."""
-    blobs = idx.blobs or []
-    name = key or hashlib.blake2b(idx.display.encode(), digest_size=20).hexdigest()
-    base = Path(cache_dir) / "sources" if cache_dir and key else Path(spill_dir)
-    if blobs:
-        spill = base / name[:2] / f"{name}.runs"
-        spill.parent.mkdir(parents=True, exist_ok=True)
-        tmp = spill.with_name(f".{spill.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            for ref, blob in zip(idx.refs, blobs, strict=True):
-                ref.spill, ref.offset = str(spill), fh.tell()
-                fh.write(blob)
-        os.replace(tmp, spill)
+    """Spill the runs of a parsed file held in :attr:`SourceIndex.blobs`, and cache its index."""
+    spill = SpillFile(idx.display, key, cache_dir, spill_dir)
+    for ref, blob in zip(idx.refs, idx.blobs or [], strict=True):
+        spill.add(ref, blob)
+    spill.commit()
     idx.blobs = None
+    return cache_index(idx, key, cache_dir)
+
+
+def cache_index(idx: SourceIndex, key: str | None, cache_dir: str | None) -> SourceIndex:
+    """Cache the index of a parsed file whose runs are spilled (when there is a cache)."""
     if cache_dir and key:
         idx_path = Path(cache_dir) / "sources" / key[:2] / f"{key}.idx"
         meta = {

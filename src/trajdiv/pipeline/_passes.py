@@ -19,7 +19,7 @@ from trajdiv.analysis._settings import Settings
 from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._intake import Intake
 from trajdiv.ingest._plan import Plan
-from trajdiv.pipeline._engine import map_ordered
+from trajdiv.pipeline._engine import WorkerPool, map_ordered
 from trajdiv.pipeline._entries import (
     GroupOut,
     RunRef,
@@ -34,6 +34,7 @@ from trajdiv.pipeline._entries import (
 from trajdiv.pipeline._result import PipelineResult
 from trajdiv.pipeline._sink import TableSink
 from trajdiv.pipeline._workers import (
+    GroupItem,
     ParseItem,
     WorkerSetup,
     WorkerState,
@@ -67,6 +68,8 @@ class Job:
     across_tasks: int
     progress: Callable[[str, int, int], None] | None
     settle: bool
+    given_workers: WorkerPool | None = None
+    """Worker processes the caller keeps running after the run (else started and ended here)."""
 
     @property
     def spill_dir(self) -> str:
@@ -84,8 +87,25 @@ class Job:
         cache = str(self.cache_dir) if self.cache_dir else None
         return worker_setup(self.settings, self.plan.ctx, self.plan.labels, cache, self.spill_dir)
 
+    @functools.cached_property
+    def workers(self) -> WorkerPool:
+        """The local worker processes of both passes (started at their first task)."""
+        if self.given_workers is not None:
+            self.given_workers.bind(self.setup)
+            return self.given_workers
+        return WorkerPool(self.jobs, self.setup)
+
     def map(self, fn: Callable[..., Any], items: Iterable[Any], jobs: int) -> Iterator[Any]:
-        return map_ordered(fn, items, jobs=jobs, engine=self.engine, address=self.address, setup=self.setup)
+        local = self.engine == "local" and jobs > 1
+        return map_ordered(
+            fn,
+            items,
+            jobs=jobs,
+            engine=self.engine,
+            address=self.address,
+            setup=self.setup,
+            workers=self.workers if local else None,
+        )
 
 
 def read_sources(job: Job, res: PipelineResult) -> list[RunRef]:
@@ -135,11 +155,10 @@ def _carrying_data(item: ParseItem) -> ParseItem:
 def analyse_groups(job: Job, keyed: Keyed, res: PipelineResult) -> TableSink:
     """Pass 2: one group at a time; rows to the table sink, graphs to their files."""
     out_dir = job.out_dir
-    n_miss = sum(1 for k, _, _ in keyed if not ((p := group_cache_path(job.cache_dir, k)) and p.exists()))
     sink = TableSink(job.tmp_root / "parts")
     across: list[GroupResult] = []
     across_done = 0
-    for k, gout in enumerate(_group_outs(job, keyed, n_miss), start=1):
+    for k, gout in enumerate(_group_outs(job, keyed), start=1):
         r = gout.result
         res.n_groups += 1
         res.n_runs += gout.n_runs
@@ -164,34 +183,30 @@ def analyse_groups(job: Job, keyed: Keyed, res: PipelineResult) -> TableSink:
     return sink
 
 
-def _group_outs(job: Job, keyed: Keyed, n_miss: int) -> Iterator[GroupOut]:
-    """Each group's result, in order: from the cache or from a worker."""
-    jobs = job.jobs if n_miss > 1 else 1
-    if not job.data_mode:
-        yield from job.map(process_group, ((k, label, refs, None) for k, label, refs in keyed), jobs)
-        return
-    # data mode: the cache and the spill files are read and written here; tasks carry the runs
+def _group_outs(job: Job, keyed: Keyed) -> Iterator[GroupOut]:
+    """Each group's result, in order: read here from the cache, or analysed by a worker."""
     cache = str(job.cache_dir) if job.cache_dir else None
-    hits = {k: p.exists() for k, _, _ in keyed if (p := group_cache_path(cache, k)) is not None}
-    items = (
-        (k, label, [dataclasses.replace(r, spill="") for r in refs], load_blobs(refs))
-        for k, label, refs in keyed
-        if not hits.get(k)
-    )
-    computed = job.map(process_group, items, jobs)
+    hits = {k for k, _, _ in keyed if (p := group_cache_path(cache, k)) is not None and p.exists()}
+    misses = (_group_item(job, k, label, refs) for k, label, refs in keyed if k not in hits)
+    computed = job.map(process_group, misses, job.jobs if len(keyed) - len(hits) > 1 else 1)
     local: WorkerState | None = None
     for k, label, refs in keyed:
-        out = cached_group(cache, k) if hits.get(k) else None
-        if out is None and hits.get(k):  # damaged since it was found: computed here
+        out = cached_group(cache, k) if k in hits else None
+        if out is None and k in hits:  # damaged since it was found: analysed here
             local = local or job.setup()
-            out = process_group(
-                local, (k, label, [dataclasses.replace(r, spill="") for r in refs], load_blobs(refs))
-            )
+            out = process_group(local, _group_item(job, k, label, refs))
         elif out is None:
             out = next(computed)
-        if not out.cached:
+        if job.data_mode and not out.cached:  # data mode: the cache is written here
             store_group(cache, k, out)
         yield out
+
+
+def _group_item(job: Job, key: str, label: str, refs: list[RunRef]) -> GroupItem:
+    """A pass-2 task; in data mode it carries the runs' bytes instead of spill paths."""
+    if job.data_mode:
+        return (key, label, [dataclasses.replace(r, spill="") for r in refs], load_blobs(refs))
+    return (key, label, refs, None)
 
 
 def _write_across(groups: list[GroupResult], out_dir: Path, written: list[Path]) -> int:

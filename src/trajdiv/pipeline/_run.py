@@ -31,7 +31,7 @@ from trajdiv.analysis._settings import Settings
 from trajdiv.ingest._intake import Intake
 from trajdiv.ingest._plan import Plan, plan_inputs
 from trajdiv.pipeline._cachedir import parse_size, prune_cache
-from trajdiv.pipeline._engine import default_jobs
+from trajdiv.pipeline._engine import WorkerPool, default_jobs
 from trajdiv.pipeline._entries import VERSION, RunRef
 from trajdiv.pipeline._passes import Job, Keyed, analyse_groups, read_sources
 from trajdiv.pipeline._result import PipelineResult
@@ -75,6 +75,7 @@ def run_pipeline(
     progress: Callable[[str, int, int], None] | None = None,
     plan: Plan | None = None,
     settle: bool = True,
+    workers: WorkerPool | None = None,
 ) -> PipelineResult:
     """Run the per-group stages of ``settings`` over ``inputs`` and write the tables.
 
@@ -109,6 +110,9 @@ def run_pipeline(
     settle
         Remove the files an earlier run wrote into ``out_dir`` that this one did not write
         again (False when the caller writes more outputs and settles itself).
+    workers
+        Local worker processes to run in and leave running (the caller ends them); None:
+        started and ended here.
     """
     settings = settings or Settings()
     jobs = jobs or default_jobs()
@@ -121,25 +125,32 @@ def run_pipeline(
     intake = Intake(plan, strict=strict)
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp_root = Path(tempfile.mkdtemp(prefix=".trajdiv-", dir=out_dir))
+    job = Job(
+        plan,
+        intake,
+        out_dir,
+        tmp_root,
+        settings,
+        jobs,
+        engine,
+        address,
+        cache_dir,
+        formats,
+        across_tasks,
+        progress,
+        settle,
+        workers,
+    )
+    owned = workers is None
     try:
-        return _run(
-            Job(
-                plan,
-                intake,
-                out_dir,
-                tmp_root,
-                settings,
-                jobs,
-                engine,
-                address,
-                cache_dir,
-                formats,
-                across_tasks,
-                progress,
-                settle,
-            )
-        )
+        return _run(job)
+    except BaseException:
+        if owned and "workers" in job.__dict__:
+            job.workers.close(stop=True)
+        raise
     finally:
+        if owned and "workers" in job.__dict__:
+            job.workers.close()
         shutil.rmtree(tmp_root, ignore_errors=True)
         bound = os.environ.get("TRAJDIV_CACHE_MAX_SIZE")
         if cache_dir is not None and bound:

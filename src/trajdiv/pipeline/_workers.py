@@ -22,7 +22,7 @@ from trajdiv.align._abstraction import PhaseRules, load_phase_rules, parse_phase
 from trajdiv.analysis._group import analyze_group
 from trajdiv.analysis._settings import Settings
 from trajdiv.ingest._base import ReadContext, Reader
-from trajdiv.ingest._ingest import finalize_group, label_key, read_source, relabel
+from trajdiv.ingest._ingest import finalize_group, label_key, read_source_into, relabel
 from trajdiv.ingest._labels import LabelFile
 from trajdiv.ingest._registry import readers
 from trajdiv.ingest._source import Source
@@ -33,10 +33,11 @@ from trajdiv.pipeline._entries import (
     GroupOut,
     RunRef,
     SourceIndex,
+    SpillFile,
+    cache_index,
     cached_group,
     load_blobs,
     store_group,
-    store_index,
 )
 from trajdiv.tables import frame
 from trajdiv.tokens._tokenize import TokenCache
@@ -111,10 +112,6 @@ def worker_setup(
 
 def source_key(source: Source, reader_name: str, settings: Settings, ctx: ReadContext) -> str | None:
     """Content hash of a file and of everything that shapes the runs read from it."""
-    try:
-        data = source.read_bytes()
-    except Exception:  # unreadable now: the parse step reports why
-        return None
     h = hashlib.blake2b(digest_size=20)
     for piece in (
         VERSION,
@@ -129,10 +126,17 @@ def source_key(source: Source, reader_name: str, settings: Settings, ctx: ReadCo
             [ctx.side_text(source, 1, "result.json"), ctx.side_text(source, 1, "verifier", "reward.txt")]
         ).encode(),
         json.dumps(ctx.metadata_for(source), sort_keys=True).encode(),
-        data,
     ):
         h.update(len(piece).to_bytes(8, "little"))
         h.update(piece)
+    size = 0
+    try:
+        for chunk in source.chunks():  # a big file is hashed without holding it whole
+            h.update(chunk)
+            size += len(chunk)
+    except Exception:  # unreadable now: the parse step reports why
+        return None
+    h.update(size.to_bytes(8, "little"))
     return h.hexdigest()
 
 
@@ -142,39 +146,57 @@ content could not be read here."""
 
 
 def parse_source(state: WorkerState, item: ParseItem) -> SourceIndex:
-    """Parse one file; locally its runs are spilled (and the index cached), in data mode the
-    runs come back as bytes in :attr:`SourceIndex.blobs`."""
+    """Parse one file; locally its runs are spilled as they are read (and the index cached), in
+    data mode the runs come back as bytes in :attr:`SourceIndex.blobs`."""
     source, reader_name, key, unreadable = item
     if unreadable is not None:
         return SourceIndex(source.display, [], unreadable, [])
-    runs, reason, warnings = read_source(
-        source, state.readers[reader_name], state.ctx, state.settings.read.config_from
-    )
     scope = (source.archive or "", *source.folder_parts)
+    idx = SourceIndex(source.display, [], None, [])
     blobs: list[bytes] = []
-    idx = SourceIndex(source.display, [], reason, warnings, blobs=blobs)
-    for run in runs:
+    spill = SpillFile(source.display, key, state.cache_dir, state.spill_dir) if state.spill_dir else None
+
+    def take(run: Run) -> None:
         blob = run_to_bytes(run)
         digest = hashlib.blake2b(blob, digest_size=16).hexdigest()
-        idx.refs.append(
-            RunRef(
-                source.display,
-                run.group_key,
-                run.run_id,
-                digest,
-                "",
-                0,
-                len(blob),
-                scope,
-                label_key(run),
-                run.config.model,
-                run.dump_key,
-            )
+        ref = RunRef(
+            source.display,
+            run.group_key,
+            run.run_id,
+            digest,
+            "",
+            0,
+            len(blob),
+            scope,
+            label_key(run),
+            run.config.model,
+            run.dump_key,
         )
-        blobs.append(blob)
-    if state.spill_dir is None:
+        idx.refs.append(ref)
+        if spill is not None:
+            spill.add(ref, blob)
+        else:
+            blobs.append(blob)
+
+    reader = state.readers[reader_name]
+    try:
+        idx.reason, idx.warnings = read_source_into(
+            source, reader, state.ctx, take, state.settings.read.config_from
+        )
+    except BaseException:
+        if spill is not None:
+            spill.abort()
+        raise
+    if idx.reason is not None:  # the file is skipped: none of its runs count
+        idx.refs, blobs = [], []
+    if spill is None:
+        idx.blobs = blobs
         return idx
-    return store_index(idx, key, state.cache_dir, state.spill_dir)
+    if idx.reason is None:
+        spill.commit()
+    else:
+        spill.abort()
+    return cache_index(idx, key, state.cache_dir)
 
 
 def _runs_from(blobs: list[bytes]) -> list[Run]:

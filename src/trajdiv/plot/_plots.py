@@ -332,12 +332,15 @@ def plot_one(
     level: str | None = None,
 ) -> list[Path]:
     """Draw plot ``kind`` from the output folder ``results`` of an analysis (``level``: of the
-    sequence plot; default the analysis's graph level)."""
-    if kind not in PLOT_KINDS:
-        raise UsageError(f"unknown plot kind {kind!r}; kinds: {', '.join(PLOT_KINDS)}")
+    sequence plot; default the analysis's graph level); ``kind`` "all" draws what
+    :func:`plot_all` draws."""
+    if kind not in PLOT_KINDS and kind != "all":
+        raise UsageError(f"unknown plot kind {kind!r}; kinds: all, {', '.join(PLOT_KINDS)}")
     if not (results / "runs.parquet").exists():
         raise UsageError(f"{results} is not the output folder of `trajdiv analyze`")
     try:
+        if kind == "all":
+            return plot_all(results, Summary.read(results / "summary.json"), out=out)
         return PLOT_KINDS[kind](results, out, task=task, config=config, level=level)
     except FileNotFoundError as exc:
         what = Path(str(exc.filename)).name if exc.filename else str(exc).splitlines()[0]
@@ -349,10 +352,11 @@ def plot_one(
         ) from None
 
 
-def plot_all(results: Path, summary: Summary, graphs: int = 3) -> list[Path]:
-    """Every plot kind into ``results/plots``, but those :func:`left_out` names; the branching
-    graph and the sequence index plot for up to ``graphs`` configurations with repeated runs."""
-    out = results / "plots"
+def plot_all(results: Path, summary: Summary, graphs: int = 3, out: Path | None = None) -> list[Path]:
+    """Every plot kind into ``out`` (default ``results/plots``), but those :func:`left_out`
+    names; the branching graph and the sequence index plot for up to ``graphs`` configurations
+    with repeated runs."""
+    out = out or results / "plots"
     paths: list[Path] = []
     skip = left_out(summary)
     with_repeats = [c.config for c in summary.configs if c.has_repeats][:graphs]

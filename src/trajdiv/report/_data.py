@@ -45,8 +45,11 @@ def _opt(path: Path) -> pl.DataFrame | None:
     return pl.read_parquet(path) if path.exists() else None
 
 
-def app_data(out_dir: Path, *, keep_format_errors: bool = False) -> dict[str, Any]:
-    """The task browser's data for the analysis in ``out_dir``."""
+def app_data(
+    out_dir: Path, *, keep_format_errors: bool = False, tasks: pl.DataFrame | None = None
+) -> dict[str, Any]:
+    """The task browser's data for the analysis in ``out_dir`` (``tasks``: its ``stats_tasks``
+    table, when it is not written there yet)."""
     runs = pl.read_parquet(out_dir / "runs.parquet").sort("config", "task_id", "run_index", "run_id")
     steps = pl.read_parquet(
         out_dir / "steps.parquet",
@@ -54,7 +57,7 @@ def app_data(out_dir: Path, *, keep_format_errors: bool = False) -> dict[str, An
     )
     groups = _opt(out_dir / "divergence_groups.parquet")
     gsum = _opt(out_dir / "graph_summary.parquet")
-    tasks = _opt(out_dir / "stats_tasks.parquet")
+    tasks = tasks if tasks is not None else _opt(out_dir / "stats_tasks.parquet")
     strings = _Strings()
     configs = sorted(runs["config"].unique().to_list())
     cfg_at = {c: i for i, c in enumerate(configs)}

@@ -176,6 +176,13 @@ def _left_out(left_out: dict[str, str]) -> str:
     return f"<p>Plots left out of this report:</p><ul>{items}</ul>"
 
 
+_NO_PLOTS = (
+    "<p>No plots were drawn in this analysis. <code>trajdiv analyze --plots</code> draws them "
+    "(and embeds them here), or <code>trajdiv plot all RESULTS</code> draws them afterwards into "
+    "<code>RESULTS/plots</code>.</p>"
+)
+
+
 def render_report(
     summary: Summary,
     plots: list[Path],
@@ -216,7 +223,7 @@ AUROC reaches {_EARLY_THRESHOLD}, with its interval and the runs and tasks behin
 not the point estimates.</p>
 <table><tr><th>configuration</th><th>across tasks: earliest k (AUROC, interval, runs/tasks)</th>
 <th>within tasks: earliest k (AUROC, interval, runs/tasks)</th></tr>{_early_rows(summary)}</table>
-<h2>Plots</h2>{_left_out(left_out or {})}{figs}
+<h2>Plots</h2>{_NO_PLOTS if left_out is None else _left_out(left_out)}{figs}
 <h2 id="tasks-heading">Tasks</h2>
 <p>Every group (task x configuration) of the analysis: sort by a column, filter, search, and open
 a task to see its runs side by side with the first divergence highlighted at any level, and how
@@ -241,6 +248,7 @@ def write_report(
     *,
     keep_format_errors: bool = False,
     left_out: dict[str, str] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``out_dir/report.html``.
 
@@ -259,6 +267,8 @@ def write_report(
         browser leaves them out, as divergence did, and says how many).
     left_out
         Plot kinds not drawn, with the reason (listed in the report).
+    data
+        The task browser's data (:func:`app_data`), when made already.
     """
     order = ["divergence", "agreement", "passk", "spread", "cv", "steps"]
     pngs = sorted(
@@ -266,6 +276,7 @@ def write_report(
         key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem),
     )
     path = out_dir / "report.html"
-    data = app_data(out_dir, keep_format_errors=keep_format_errors)
+    if data is None:
+        data = app_data(out_dir, keep_format_errors=keep_format_errors)
     atomic_write_text(path, render_report(summary, pngs, data, totals, left_out))
     return path

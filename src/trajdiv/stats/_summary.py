@@ -32,7 +32,16 @@ from trajdiv.stats._result import Summary
 from trajdiv.stats._schemas import STATS_TABLES
 from trajdiv.stats._structure import consistent_wrong, structure
 
-__all__ = ["STATS_TABLES", "SUMMARY_VERSION", "consistent_wrong", "summarize"]
+__all__ = [
+    "STATS_TABLES",
+    "SUMMARY_VERSION",
+    "EarlyWarnings",
+    "SummaryApart",
+    "consistent_wrong",
+    "early_warnings",
+    "summarize",
+    "summarize_apart",
+]
 
 SUMMARY_VERSION = 1
 
@@ -54,6 +63,53 @@ def summarize(
     diffs
         Differences in points for which whole-benchmark runs needed are reported.
     """
+    return summarize_apart(out_dir, seed=seed, diffs=diffs).finish(early_warnings(out_dir))
+
+
+EarlyWarnings = tuple[str, dict[str, list[dict[str, Any]]]]
+"""The abstraction level of the early-warning models and each configuration's rows."""
+
+
+def early_warnings(out_dir: Path) -> EarlyWarnings:
+    """The early-warning rows of every configuration in ``out_dir`` (the costliest part of
+    :func:`summarize`, computed apart so that it can run beside the rest)."""
+    runs = pl.read_parquet(out_dir / "runs.parquet")
+    gsum = _read_opt(out_dir / "graph_summary.parquet")
+    level = str(gsum["level"][0]) if gsum is not None and gsum.height else "verb"
+    if not (out_dir / "steps.parquet").exists():
+        return level, {}
+    early_runs = load_early_runs(str(out_dir / "steps.parquet"), runs, level)
+    return level, {
+        cfg: early_warning_rows(early_runs.get(cfg, []), cfg)
+        for cfg in sorted(runs["config"].unique().to_list())
+    }
+
+
+@dataclass(slots=True)
+class SummaryApart:
+    """Every statistic but the early-warning models (:func:`summarize_apart`)."""
+
+    summary: dict[str, Any]
+    tables: dict[str, pl.DataFrame]
+
+    def finish(self, early: EarlyWarnings) -> tuple[Summary, dict[str, pl.DataFrame]]:
+        """The summary and tables of :func:`summarize`, given :func:`early_warnings`."""
+        level, by_config = early
+        early_rows: list[dict[str, Any]] = []
+        for entry in self.summary["configs"]:
+            rows = by_config.get(entry["config"], [])
+            early_rows += rows
+            if rows:
+                entry["early_warning"] = {"level": level, **early_summary(rows)}
+        tables = {"early_warning": _frame("early_warning", early_rows), **self.tables}
+        return Summary.from_json(self.summary), tables
+
+
+def summarize_apart(
+    out_dir: Path, *, seed: int = 0, diffs: tuple[float, ...] = (1.0, 2.0, 5.0)
+) -> SummaryApart:
+    """:func:`summarize` without the early-warning models; ``.finish(early_warnings(out_dir))``
+    completes it (its ``stats_tasks`` table is final already)."""
     runs = pl.read_parquet(out_dir / "runs.parquet")
     has = set(runs.columns)
     groups = _read_opt(out_dir / "divergence_groups.parquet")
@@ -94,22 +150,12 @@ def summarize(
         "across_configs": across_configs(task_p, task_cv, seed),
         "definitions": DEFINITIONS,
     }
-    early_rows: list[dict[str, Any]] = []
-    if (out_dir / "steps.parquet").exists():
-        level = str(gsum["level"][0]) if gsum is not None and gsum.height else "verb"
-        early_runs = load_early_runs(str(out_dir / "steps.parquet"), runs, level)
-        for entry in configs_out:
-            rows = early_warning_rows(early_runs.get(entry["config"], []), entry["config"])
-            early_rows += rows
-            if rows:
-                entry["early_warning"] = {"level": level, **early_summary(rows)}
     tables = {
-        "early_warning": _frame("early_warning", early_rows),
         "stats_tasks": _frame("stats_tasks", task_rows),
         "pass_k": _frame("pass_k", passk_rows),
         "single_run": _frame("single_run", single_rows),
     }
-    return Summary.from_json(summary), tables
+    return SummaryApart(summary, tables)
 
 
 def _verb_counts(steps: Path) -> pl.DataFrame | None:

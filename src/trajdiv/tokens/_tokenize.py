@@ -56,7 +56,8 @@ class RunTokens:
 class TokenCache:
     """Tokenizes runs, reusing ids cached on disk under ``directory`` (None: no disk cache).
 
-    ``encode_calls`` counts the texts actually sent to the tokenizer (for tests and benchmarks).
+    ``encode_calls`` counts the texts actually sent to the tokenizer (for tests and benchmarks):
+    within one call of :meth:`many`, a text that repeats is encoded once.
     """
 
     def __init__(self, directory: Path | None, encoding: str = DEFAULT_ENCODING) -> None:
@@ -120,11 +121,17 @@ class TokenCache:
                 steps = runs[i].steps
                 texts.extend(agent_piece(s.thought, s.action) for s in steps)
                 texts.extend(f"{s.observation}\n" for s in steps)
-            self.encode_calls += len(texts)
-            # a plain loop: trajdiv parallelises across processes, and tiktoken's batch call pays a
-            # thread-pool hand-off per text even with one thread
+            # runs of one task repeat texts (the task statement, the steps before they diverge,
+            # files read again): each distinct text is encoded once. A plain loop: trajdiv
+            # parallelises across processes, and tiktoken's batch call pays a thread-pool hand-off
+            # per text even with one thread
             encode = self.encoding.encode_ordinary
-            encoded = [encode(t) for t in texts]
+            distinct: dict[str, list[int]] = {}
+            for t in texts:
+                if t not in distinct:
+                    distinct[t] = encode(t)
+            self.encode_calls += len(distinct)
+            encoded = [distinct[t] for t in texts]
             pos = 0
             for i in misses:
                 n = len(runs[i].steps)
