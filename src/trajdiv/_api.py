@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -212,14 +213,19 @@ def _statistics(
     workers: WorkerPool | None,
 ) -> None:
     """Statistics, plots and report of the tables in ``out``, into ``result``."""
+    from trajdiv.report import browser_data, with_cv
+
+    # the early-warning models and the report's data are made in the workers meanwhile
     early = workers.submit(early_warnings, out) if workers is not None else None
+    keep = settings.keep_format_errors
+    browser = None
+    if report and workers is not None:
+        browser = workers.submit(functools.partial(browser_data, out, keep_format_errors=keep))
     apart = summarize_apart(out, seed=seed)
     data = None
     if report:
-        from trajdiv.report import app_data
-
-        tasks = apart.tables["stats_tasks"]
-        data = app_data(out, tasks=tasks, keep_format_errors=settings.keep_format_errors)
+        made = browser() if browser is not None else browser_data(out, keep_format_errors=keep)
+        data = with_cv(*made, apart.tables["stats_tasks"])
     summary, tables = apart.finish(early() if early is not None else early_warnings(out))
     for name, df in tables.items():
         result.written += write_table(df, out, name, formats)

@@ -18,7 +18,7 @@ import polars as pl
 from trajdiv._text import for_page
 from trajdiv.plot._spine import spine_layout
 
-__all__ = ["ACTION_CHARS", "LEVELS", "app_data", "json_for_script"]
+__all__ = ["ACTION_CHARS", "LEVELS", "app_data", "browser_data", "json_for_script", "with_cv"]
 
 ACTION_CHARS = 160
 """Characters of an action kept in the report (the steps table holds the whole text)."""
@@ -37,7 +37,7 @@ class _Strings:
         at = self._at.get(text)
         if at is None:
             at = self._at[text] = len(self.items)
-            self.items.append(text)
+            self.items.append(for_page(text))  # made safe once, where it is stored
         return at
 
 
@@ -50,6 +50,24 @@ def app_data(
 ) -> dict[str, Any]:
     """The task browser's data for the analysis in ``out_dir`` (``tasks``: its ``stats_tasks``
     table, when it is not written there yet)."""
+    data, keys = browser_data(out_dir, keep_format_errors=keep_format_errors)
+    return with_cv(data, keys, tasks if tasks is not None else _opt(out_dir / "stats_tasks.parquet"))
+
+
+def with_cv(data: dict[str, Any], keys: list[tuple[str, str]], tasks: pl.DataFrame | None) -> dict[str, Any]:
+    """:func:`browser_data` completed with each group's CV of steps from ``stats_tasks``."""
+    cv = {(r["config"], r["task_id"]): r["cv_steps_pct"] for r in _rows(tasks)}
+    for group, key in zip(data["groups"], keys, strict=True):
+        group["cv"] = None if cv.get(key) is None else round(float(cv[key]), 2)
+    return data
+
+
+def browser_data(
+    out_dir: Path, *, keep_format_errors: bool = False
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """:func:`app_data` but the CV of steps, which needs the statistics (:func:`with_cv` adds
+    it), and each group's ``(configuration, task)``; made apart so that it can be built beside
+    the statistics."""
     runs = pl.read_parquet(out_dir / "runs.parquet").sort("config", "task_id", "run_index", "run_id")
     steps = pl.read_parquet(
         out_dir / "steps.parquet",
@@ -57,7 +75,6 @@ def app_data(
     )
     groups = _opt(out_dir / "divergence_groups.parquet")
     gsum = _opt(out_dir / "graph_summary.parquet")
-    tasks = tasks if tasks is not None else _opt(out_dir / "stats_tasks.parquet")
     strings = _Strings()
     configs = sorted(runs["config"].unique().to_list())
     cfg_at = {c: i for i, c in enumerate(configs)}
@@ -68,20 +85,20 @@ def app_data(
     n_strat = {(r["config"], r["task_id"]): r["n_strategies"] for r in _rows(gsum)}
     graph_file = {(r["config"], r["task_id"]): r["graph_file"] for r in _rows(gsum)}
     level = str(gsum["level"][0]) if gsum is not None and gsum.height else "verb"
-    cv = {(r["config"], r["task_id"]): r["cv_steps_pct"] for r in _rows(tasks)}
     by_run = _steps_by_run(steps, strings, keep_format_errors)
-    out_groups = []
+    out_groups, keys = [], []
     for (cfg, task), g in runs.group_by(["config", "task_id"], maintain_order=True):
         key = (str(cfg), str(task))
+        keys.append(key)
         out_runs = []
         for r in g.iter_rows(named=True):
             cells, hidden = by_run.get((key[0], key[1], r["run_id"]), ([], 0))
             out_runs.append(
                 {
-                    "id": r["run_id"],
+                    "id": _clean(r["run_id"]),
                     "i": r["run_index"],
                     "r": r["resolved"],
-                    "s": r.get("strategy"),
+                    "s": _clean(r.get("strategy")),
                     "n": r["n_steps"],
                     "hidden": hidden,
                     "a": cells,
@@ -91,28 +108,27 @@ def app_data(
         layout = _graph_layout(out_dir, graph_file.get(key), outcomes, strings)
         out_groups.append(
             {
-                "gl": layout,
+                "gl": _clean(layout),
                 "c": cfg_at[key[0]],
-                "t": key[1],
+                "t": _clean(key[1]),
                 "fd": first.get(key, [None] * len(LEVELS)),
                 "ns": n_strat.get(key),
-                "cv": None if cv.get(key) is None else round(float(cv[key]), 2),
+                "cv": None,  # with_cv
                 "runs": out_runs,
             }
         )
-    data: dict[str, Any] = _clean(
-        {
-            "levels": list(LEVELS),
-            "graph_level": level,
-            "action_chars": ACTION_CHARS,
-            "keep_format_errors": keep_format_errors,
-            "configs": configs,
-            "strings": strings.items,
-            "groups": out_groups,
-            **_manifest_lists(out_dir / "manifest.json"),
-        }
-    )
-    return data
+    # every text is made safe where it enters (strings, ids, layouts): cells are positions
+    data: dict[str, Any] = {
+        "levels": list(LEVELS),
+        "graph_level": _clean(level),
+        "action_chars": ACTION_CHARS,
+        "keep_format_errors": keep_format_errors,
+        "configs": _clean(configs),
+        "strings": strings.items,
+        "groups": out_groups,
+        **_clean(_manifest_lists(out_dir / "manifest.json")),
+    }
+    return data, keys
 
 
 def _clean(value: Any) -> Any:

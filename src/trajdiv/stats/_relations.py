@@ -86,8 +86,10 @@ def stratified_correlation(
     """
     xs = np.asarray(x, dtype=np.float64)
     ys = np.asarray(y, dtype=np.float64)
-    st = np.asarray(strata)
-    groups = [np.flatnonzero(st == s) for s in sorted(set(strata))]
+    members: dict[str, list[int]] = {}
+    for i, s in enumerate(strata):
+        members.setdefault(s, []).append(i)
+    groups = [np.asarray(members[s], dtype=np.int64) for s in sorted(members)]
     groups = [g for g in groups if len(g) > 1 and ys[g].std() > 0 and xs[g].std() > 0]
     method = f"within-task correlation, {n_perm} within-task permutations"
     if not groups:
