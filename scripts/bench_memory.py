@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Peak memory of `trajdiv ingest` (and `analyze`) on one big dump file, against its size.
+"""Big inputs: peak memory of `trajdiv ingest` on one big dump file, and archives of many members.
 
 Builds single files of about ``--mb`` MB from the real dumps in ``../shared/realdata``, in the
 formats that hold many runs in one file, and measures the peak resident memory of the whole
@@ -10,15 +10,21 @@ process tree (main process and workers) reading each with an empty cache:
 * an agent-consistency ``runs[]`` file of many tasks' runs is not a layout that exists (one file
   holds one task), so that format is measured with one task of many runs: every run is in the
   same group, which pass 2 holds at once.
+
+Then archives of many small members (tar.gz of 1,000 and 2,000, zip of 4,000): `trajdiv
+ingest` time per member, which stays flat when each archive is opened once.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
+import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -71,6 +77,55 @@ def make_ac(path: Path, mb: float) -> int:
     return _fill(path, head, ",\n", "]}\n", items, mb)
 
 
+def make_archive(path: Path, members: int) -> None:
+    """An archive of ``members`` small JSONL exports (one short real run each)."""
+    run = read_runs([REAL / "agent-consistency" / "swe-bench"]).runs[0]
+    d = run.to_dict()
+    d["steps"] = d["steps"][:3]
+    texts = []
+    for i in range(members):
+        d["task_id"] = f"task{i:05d}"
+        texts.append(
+            (f"dump/t{i:05d}.jsonl", (json.dumps(EXPORT_HEADER) + "\n" + json.dumps(d) + "\n").encode())
+        )
+    if path.name.endswith(".zip"):
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in texts:
+                zf.writestr(name, data)
+        return
+    with tarfile.open(path, "w:gz") as tf:
+        for name, data in texts:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+
+
+def bench_archives(work: Path, jobs: int) -> None:
+    for members, name in ((1000, "a1000.tar.gz"), (2000, "a2000.tar.gz"), (4000, "a4000.zip")):
+        path = work / "archives" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        make_archive(path, members)
+        out = work / f"out-{name}"
+        t, peak = run_measured(
+            [
+                sys.executable,
+                "-m",
+                "trajdiv",
+                "ingest",
+                str(path),
+                "-o",
+                str(out),
+                "--no-cache",
+                "-q",
+                "-j",
+                str(jobs),
+            ]
+        )
+        print(
+            f"{name:14s} {members:5d} members  ingest {t:6.2f} s  ({1000 * t / members:.2f} ms a member)  peak RSS {peak:.0f} MB"
+        )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--mb", type=float, default=400.0, help="size of each file (MB)")
@@ -80,6 +135,7 @@ def main() -> None:
     a = p.parse_args()
     work = a.workdir or Path(tempfile.mkdtemp(prefix="trajdiv-bench-mem-"))
     print(f"machine: {os.cpu_count()} cores; -j {a.jobs}; workdir {work}")
+    bench_archives(work, a.jobs)
     for name, make, sub in (
         ("jsonl export", make_jsonl, "export/runs.jsonl"),
         ("tau-bench list", make_tau, "tau/gpt-4o-tool-calling-airline.json"),

@@ -101,12 +101,17 @@ def frame(name: str, rows: Mapping[str, Sequence[Any]] | Iterable[Mapping[str, A
 
 
 def write_table(
-    df: pl.DataFrame | pl.LazyFrame, out_dir: Path, name: str, formats: Sequence[str] = ("parquet",)
+    df: pl.DataFrame | pl.LazyFrame,
+    out_dir: Path,
+    name: str,
+    formats: Sequence[str] = ("parquet",),
+    row_group_size: int = 50_000,
 ) -> list[Path]:
     """Write a table as `out_dir/name.parquet` / `.csv` / `.jsonl` (JSON Lines), one file per
     format, each under a temporary name renamed into place when complete.
 
-    A lazy frame (for instance the parts of a large table) is streamed to disk, never collected.
+    A lazy frame (for instance the parts of a large table) is streamed to disk, never collected;
+    ``row_group_size`` (rows per Parquet row group) bounds what writing holds in memory.
     """
     if "csv" in formats and "csv-raw" in formats:
         raise ValueError("choose csv or csv-raw, not both (they write the same file)")
@@ -119,7 +124,11 @@ def write_table(
         try:
             if fmt == "parquet":
                 lf.sink_parquet(
-                    tmp, compression="zstd", compression_level=1, row_group_size=50_000, maintain_order=True
+                    tmp,
+                    compression="zstd",
+                    compression_level=1,
+                    row_group_size=row_group_size,
+                    maintain_order=True,
                 )
             elif fmt == "csv":
                 neutralise_formulas(lf).sink_csv(tmp, maintain_order=True)

@@ -14,6 +14,11 @@ __all__ = ["TableSink"]
 _FLUSH_ROWS = 20_000
 """Rows of one table held in memory before they go to a part file."""
 
+_ROW_GROUP_BYTES = 32 << 20
+"""About this many bytes of a table (uncompressed) per Parquet row group: writing holds a row
+group in memory, and a table of long texts (the steps' observations) would otherwise hold
+hundreds of MB at 50,000 rows."""
+
 
 class TableSink:
     """Appends frames per table to numbered parquet parts; joins them at the end."""
@@ -22,11 +27,13 @@ class TableSink:
         self.parts_dir = parts_dir
         self.buffers: dict[str, list[pl.DataFrame]] = defaultdict(list)
         self.rows: dict[str, int] = defaultdict(int)
+        self.total: dict[str, int] = defaultdict(int)
         self.parts: dict[str, list[Path]] = defaultdict(list)
 
     def add(self, name: str, df: pl.DataFrame) -> None:
         self.buffers[name].append(df)
         self.rows[name] += df.height
+        self.total[name] += df.height
         if self.rows[name] >= _FLUSH_ROWS:
             self.flush(name)
 
@@ -55,6 +62,15 @@ class TableSink:
                 )
             else:
                 df = frame(name, []).lazy()
-            write_table(df, out_dir, name, formats)
+            write_table(df, out_dir, name, formats, row_group_size=_row_group_rows(parts, self.total[name]))
             written[name] = out_dir / f"{name}.parquet"
         return written
+
+
+def _row_group_rows(parts: list[Path], rows: int) -> int:
+    """Rows per Parquet row group: about :data:`_ROW_GROUP_BYTES` of the table (judged by its
+    uncompressed parts), between 1,000 and 50,000 rows."""
+    size = sum(p.stat().st_size for p in parts)
+    if not rows or not size:
+        return 50_000
+    return max(1_000, min(50_000, _ROW_GROUP_BYTES * rows // size))
