@@ -14,6 +14,10 @@ __all__ = ["TableSink"]
 _FLUSH_ROWS = 20_000
 """Rows of one table held in memory before they go to a part file."""
 
+_FLUSH_FRAMES = 256
+"""Frames of one table held apart before they are joined into one (a group's frame of a row or
+two carries an Arrow array per column: thousands of them would hold hundreds of MB)."""
+
 _ROW_GROUP_BYTES = 32 << 20
 """About this many bytes of a table (uncompressed) per Parquet row group: writing holds a row
 group in memory, and a table of long texts (the steps' observations) would otherwise hold
@@ -31,11 +35,14 @@ class TableSink:
         self.parts: dict[str, list[Path]] = defaultdict(list)
 
     def add(self, name: str, df: pl.DataFrame) -> None:
-        self.buffers[name].append(df)
+        frames = self.buffers[name]
+        frames.append(df)
         self.rows[name] += df.height
         self.total[name] += df.height
         if self.rows[name] >= _FLUSH_ROWS:
             self.flush(name)
+        elif len(frames) >= _FLUSH_FRAMES:  # many small frames cost more than their rows
+            self.buffers[name] = [pl.concat(frames, how="vertical", rechunk=True)]
 
     def flush(self, name: str) -> None:
         frames = self.buffers.pop(name, [])
