@@ -165,6 +165,11 @@ class WorkerPool:
         if self._pool is None:
             self.setup = setup
 
+    def warm(self) -> None:
+        """Start every worker now: they import trajdiv and set up while this process goes on."""
+        for _ in range(self.jobs):
+            self.pool.submit(_ready)
+
     def submit(self, fn: Callable[..., R], *args: Any) -> Callable[[], R]:
         """Start ``fn(*args)`` (no worker state) in a worker; returns the call that waits for
         its result (an error there is raised by that call)."""
@@ -186,6 +191,10 @@ class WorkerPool:
                 self._pool.shutdown(wait=True)
             self._pool = None
             _SPAWNED[:] = [p for p in _SPAWNED if p.poll() is None]
+
+
+def _ready() -> None:
+    """A task that does nothing: submitted to start a worker."""
 
 
 def _new_pool(jobs: int, setup: Callable[[], Any] | None) -> ProcessPoolExecutor:

@@ -120,6 +120,8 @@ def read_sources(job: Job, res: PipelineResult) -> list[RunRef]:
         indices.append(idx)
         if idx is None:
             misses.append((src, reader.name, key, None))
+            if len(misses) == 2 and job.engine == "local" and job.jobs > 1:
+                job.workers.warm()  # workers start while the other files are hashed
     items = (_carrying_data(m) for m in misses) if job.data_mode else misses
     parsed = job.map(parse_source, items, job.jobs if len(misses) > 1 else 1)
     cache = str(job.cache_dir) if job.cache_dir else None
