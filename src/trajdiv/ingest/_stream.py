@@ -98,42 +98,36 @@ class _Window:
             self.pos = end
             return value
 
-    def items(self) -> Iterator[Any]:
-        """The elements of the array that starts here."""
-        self.expect("[", "'['")
-        if self.peek() == "]":
+    def _each(self, open_: str, close: str, opening: str, element: str) -> Iterator[None]:
+        """Stops at each element of the array or object that starts here (the caller reads it)."""
+        self.expect(open_, opening)
+        if self.peek() == close:
             self.pos += 1
             return
         while True:
-            yield self.value()
+            yield
             c = self.peek()
             self.pos += 1
-            if c == "]":
+            if c == close:
                 return
             if c != ",":
                 self.pos -= 1
-                raise self.error("expected ',' or ']' after an array element")
+                raise self.error(f"expected ',' or '{close}' after {element}")
+
+    def items(self) -> Iterator[Any]:
+        """The elements of the array that starts here."""
+        for _ in self._each("[", "]", "'['", "an array element"):
+            yield self.value()
 
     def members(self) -> Iterator[str]:
         """The keys of the object that starts here; after each, the reader is at its value,
         which the caller must consume."""
-        self.expect("{", "an object")
-        if self.peek() == "}":
-            self.pos += 1
-            return
-        while True:
+        for _ in self._each("{", "}", "an object", "an object member"):
             if self.peek() != '"':
                 raise self.error("expected a key")
             key = self.value()
             self.expect(":", "':'")
             yield key
-            c = self.peek()
-            self.pos += 1
-            if c == "}":
-                return
-            if c != ",":
-                self.pos -= 1
-                raise self.error("expected ',' or '}' after an object member")
 
     def end(self) -> None:
         if self.peek() != "":
