@@ -261,15 +261,16 @@ def map_ordered(
             yield _result(pending.popleft())
     except GeneratorExit:
         # closed by its consumer: kept workers stay unless tasks were left running
-        if workers is None or pending:
+        if workers is None:
             _stop(pool)
-            if workers is not None:
-                workers._pool = None
+        elif pending:
+            workers.close(stop=True)
         raise
     except BaseException:
-        _stop(pool)
-        if workers is not None:
-            workers._pool = None
+        if workers is None:
+            _stop(pool)
+        else:
+            workers.close(stop=True)
         raise
     if workers is None:
         pool.shutdown(wait=True)

@@ -95,8 +95,12 @@ class Job:
             return self.given_workers
         return WorkerPool(self.jobs, self.setup)
 
+    @property
+    def pooled(self) -> bool:
+        """Whether work may go to local worker processes (else Ray, or this process alone)."""
+        return self.engine == "local" and self.jobs > 1
+
     def map(self, fn: Callable[..., Any], items: Iterable[Any], jobs: int) -> Iterator[Any]:
-        local = self.engine == "local" and jobs > 1
         return map_ordered(
             fn,
             items,
@@ -104,7 +108,7 @@ class Job:
             engine=self.engine,
             address=self.address,
             setup=self.setup,
-            workers=self.workers if local else None,
+            workers=self.workers if self.pooled and jobs > 1 else None,
         )
 
 
@@ -120,7 +124,7 @@ def read_sources(job: Job, res: PipelineResult) -> list[RunRef]:
         indices.append(idx)
         if idx is None:
             misses.append((src, reader.name, key, None))
-            if len(misses) == 2 and job.engine == "local" and job.jobs > 1:
+            if len(misses) == 2 and job.pooled:
                 job.workers.warm()  # workers start while the other files are hashed
     items = (_carrying_data(m) for m in misses) if job.data_mode else misses
     parsed = job.map(parse_source, items, job.jobs if len(misses) > 1 else 1)

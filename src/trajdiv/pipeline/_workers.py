@@ -35,7 +35,6 @@ from trajdiv.pipeline._entries import (
     SourceIndex,
     SpillFile,
     cache_index,
-    cached_group,
     load_blobs,
     store_group,
 )
@@ -214,10 +213,7 @@ mode the runs' bytes."""
 def process_group(state: WorkerState, item: GroupItem) -> GroupOut:
     """Analyse one group: order and label its runs, run the stages, build its frames."""
     key, label, refs, blobs = item
-    if blobs is None:
-        cached = cached_group(state.cache_dir, key)
-        if cached is not None:
-            return cached
+    if blobs is None:  # the caller reads cached groups itself: this one is to be analysed
         blobs = load_blobs(refs)
     runs = [relabel(r, label) for r in _runs_from(blobs)]
     kept, used, warnings, errors = finalize_group(
