@@ -8,7 +8,7 @@ import hashlib
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["code_digest"]
+__all__ = ["blob_digest", "code_digest", "content_hash"]
 
 
 @functools.cache
@@ -34,3 +34,20 @@ def code_digest() -> bytes:
             h.update(len(piece).to_bytes(8, "little"))
             h.update(piece)
     return h.hexdigest().encode()
+
+
+def content_hash() -> hashlib._Hash:
+    """The hash of file and cache-entry content: SHA-256, which most CPUs compute in hardware
+    (about twice the speed of blake2b on the inputs' gigabytes a re-run hashes)."""
+    return hashlib.sha256()
+
+
+def blob_digest(data: bytes) -> str:
+    """A run's identity: :func:`content_hash` of its bytes, 32 hex digits.
+
+    Examples
+    --------
+    >>> blob_digest(b"run")
+    'acba25512100f80b56fc3ccd14c65be5'
+    """
+    return hashlib.sha256(data).hexdigest()[:32]

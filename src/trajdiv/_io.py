@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "tmp_path"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "tmp_path", "update_text"]
 
 
 @functools.cache
@@ -43,3 +43,15 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """Text version of :func:`atomic_write_bytes` (UTF-8)."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def update_text(path: Path, text: str) -> None:
+    """:func:`atomic_write_text`, skipped when ``path`` holds exactly ``text`` already (a re-run
+    rewrites only the files whose content changed)."""
+    data = text.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    atomic_write_bytes(path, data)

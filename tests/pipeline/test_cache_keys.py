@@ -119,7 +119,8 @@ def test_output_folder_is_never_read_as_input(tmp_path: Path, capsys):
     assert victim.read_bytes() == before
 
 
-def test_foreign_or_damaged_cache_entries_are_misses_never_code(tmp_path: Path):
+@pytest.mark.parametrize("jobs", ["1", "2"])  # 2: files looked up in the cache by threads
+def test_foreign_or_damaged_cache_entries_are_misses_never_code(tmp_path: Path, jobs: str):
     import pickle
 
     d = tmp_path / "dump"
@@ -146,7 +147,7 @@ def test_foreign_or_damaged_cache_entries_are_misses_never_code(tmp_path: Path):
         else:
             p.write_bytes(data[:-8] + b"\x00" * 8)  # same size, damaged end
     out, fresh = tmp_path / "second", tmp_path / "fresh"
-    assert main(["analyze", str(d), "-o", str(out), "--cache-dir", str(cache), "-q", "-j", "1"]) == 0
+    assert main(["analyze", str(d), "-o", str(out), "--cache-dir", str(cache), "-q", "-j", jobs]) == 0
     assert main(["analyze", str(d), "-o", str(fresh), "--no-cache", "-q", "-j", "1"]) == 0
     assert not marker.exists()
     assert _digests(out) == _digests(fresh)

@@ -79,6 +79,27 @@ def test_unchanged_rerun_into_the_same_folder_keeps_it(tmp_path: Path):
     assert (out / "runs.parquet").exists()
 
 
+def test_rerun_after_new_runs_rewrites_only_changed_graph_files(tmp_path: Path):
+    """Graph files whose content is unchanged are left in place (same inode); the folder then
+    holds exactly what a fresh run into an empty folder writes."""
+    dump = tmp_path / "dump"
+    write_ac_dump(dump, "m", {"t1": [["ls", "cat a"], ["ls", "cat b"]], "t2": [["pwd"], ["ls"]]})
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    run_pipeline([dump], out, jobs=1, cache_dir=cache)
+    graphs = {p: p.stat().st_ino for p in (out / "graphs").rglob("*") if p.is_file()}
+    assert graphs
+    stale = next(p for p in graphs if p.suffix == ".json")
+    stale.write_text(stale.read_text() + " ")  # edited since: rewritten
+    write_ac_dump(dump, "m", {"t3": [["grep x ."], ["grep y ."]]})
+    run_pipeline([dump], out, jobs=1, cache_dir=cache)
+    kept = [p for p, ino in graphs.items() if p.stat().st_ino == ino]
+    assert sorted(kept) == sorted(p for p in graphs if p != stale)
+    run_pipeline([dump], tmp_path / "fresh", jobs=1)
+    assert _digests(out) == _digests(tmp_path / "fresh") | {
+        k: v for k, v in _digests(out).items() if k in ("manifest.json", ".trajdiv-state.json")
+    }
+
+
 def test_settings_change_invalidates_group_cache(tmp_path: Path):
     dump = tmp_path / "dump"
     write_ac_dump(dump, "m", {"t1": [["ls", "cat a"], ["ls", "cat b"]]})

@@ -317,3 +317,16 @@ def test_chromium_every_group_opens_by_deep_link(analysis: Path):
     with ThreadPoolExecutor(4) as pool:
         problems = [p for p in pool.map(check, rows) if p]
     assert not problems
+
+
+def test_report_data_is_the_same_read_in_slices_of_a_few_steps(analysis: Path, monkeypatch):
+    """Steps become Python text a slice at a time, never splitting a run: any slice size gives
+    the same data, and every run's steps sit in order under their run."""
+    import trajdiv.report._data as report_data
+
+    whole = report_data.browser_data(analysis)
+    monkeypatch.setattr(report_data, "_SLICE_ROWS", 7)
+    assert json.dumps(report_data.browser_data(analysis)) == json.dumps(whole)
+    for g in whole[0]["groups"]:
+        for r in g["runs"]:
+            assert [c[0] for c in r["a"]] == sorted(c[0] for c in r["a"])

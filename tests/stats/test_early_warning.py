@@ -140,3 +140,47 @@ def test_real_dumps_give_table_summary_plot_and_report(tmp_path: Path):
         assert set(c["early_warning"]) == {"level", "threshold", "across_tasks", "within_task"}
     assert (out / "plots" / "early.png").exists()
     assert "How early can you tell?" in (out / "report.html").read_text()
+
+
+def _auroc_pairwise(s: np.ndarray, y: np.ndarray) -> float:
+    pos, neg = s[y], s[~y]
+    greater = (pos[:, None] > neg[None, :]).sum()
+    ties = (pos[:, None] == neg[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(pos) * len(neg)))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_auroc_from_sorted_successes_equals_every_pair_counted(seed: int):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 300))
+    s = rng.integers(0, 6, n).astype(float) if seed % 2 else rng.normal(size=n)  # ties, or none
+    y = rng.random(n) < 0.3
+    y[0], y[1] = True, False
+    assert auroc(s.tolist(), y.tolist()) == _auroc_pairwise(s, y)  # bit for bit
+    s[rng.integers(0, n, 3)] = np.nan  # NaN compares false both ways: counted pair by pair
+    assert auroc(s.tolist(), y.tolist()) == _auroc_pairwise(s, y)
+
+
+def test_departures_over_the_whole_run_give_the_departure_within_every_k():
+    from trajdiv.stats._early import _majority_departure, majority_departures, prefix_features
+
+    rng = np.random.default_rng(2)
+    runs = [
+        _run(
+            f"t{i % 4}",
+            tuple(VERBS[int(v)] for v in rng.integers(0, 3, int(rng.integers(1, 9)))),
+            bool(i % 3),
+        )
+        for i in range(40)
+    ]
+    full = majority_departures(runs)
+    for i, r in enumerate(runs):
+        others = [o.actions for j, o in enumerate(runs) if j != i and o.task_id == r.task_id]
+        for k in range(1, 11):
+            d = full[i]
+            assert (d if d is not None and d <= k else None) == _majority_departure(r.actions, others, k)
+    for k in (1, 3, 10):
+        ks = [k] * len(runs)
+        assert np.array_equal(
+            prefix_features(runs, ks, VERBS[:2]), prefix_features(runs, ks, VERBS[:2], full)
+        )

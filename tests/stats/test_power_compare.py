@@ -145,3 +145,19 @@ def test_holm_by_hand_and_family_agreement():
             assert cmp.p_adjusted >= cmp.p_value
             lo, hi = cmp.ci95
             assert (cmp.p_adjusted < 0.05) == (not lo <= 0.0 <= hi)
+
+
+@pytest.mark.parametrize("runs", [1, 5, 300])
+def test_simulated_counts_are_the_uniforms_below_each_rate(runs: int):
+    """Successes per simulated task, however summed (a byte product below 256 runs), are the
+    uniforms below the task's shifted rate, counted one by one."""
+    from trajdiv.stats._power import PowerModel, _Draws, _expit
+
+    model = PowerModel.from_rates([0.1, 0.4, 0.4, 0.9], n=5)
+    draws = _Draws(model, n_tasks=6, n=runs, sims=40, seed=3)
+    for diff in (0.0, 0.2):
+        ca, _ = draws.counts(diff)
+        pa = _expit(draws.la + model.shift(diff)).astype(np.float32)
+        expected = [[sum(1 for u in draws.ua[s, t] if u < pa[s, t]) for t in range(6)] for s in range(40)]
+        assert ca.dtype == np.int64
+        assert ca.tolist() == expected

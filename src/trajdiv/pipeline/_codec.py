@@ -7,7 +7,6 @@ version, or damaged on disk can only fail its checks and be recomputed (:class:`
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from collections.abc import Mapping
@@ -15,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from trajdiv._digest import content_hash
 from trajdiv.model import Run
 
 __all__ = [
@@ -27,7 +27,7 @@ __all__ = [
     "unpack",
 ]
 
-_MAGIC = b"TRAJDIV-ENTRY-2\n"
+_MAGIC = b"TRAJDIV-ENTRY-3\n"
 
 
 class CacheMiss(Exception):  # noqa: N818 (a miss, not an error: the value is recomputed)
@@ -35,11 +35,11 @@ class CacheMiss(Exception):  # noqa: N818 (a miss, not an error: the value is re
 
 
 def _digest(header: bytes, parts: list[bytes]) -> str:
-    h = hashlib.blake2b(digest_size=20)
+    h = content_hash()
     for piece in (header, *parts):
         h.update(len(piece).to_bytes(8, "little"))
         h.update(piece)
-    return h.hexdigest()
+    return h.hexdigest()[:40]
 
 
 def pack(meta: Mapping[str, Any], parts: Mapping[str, bytes] | None = None) -> bytes:

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from trajdiv._digest import blob_digest
 from trajdiv._errors import TrajdivError
 from trajdiv._io import atomic_write_bytes
 from trajdiv.analysis._group import GroupResult
@@ -30,11 +31,12 @@ __all__ = [
     "cached_index",
     "group_cache_path",
     "load_blobs",
+    "spilled_runs",
     "store_group",
     "store_index",
 ]
 
-VERSION = b"trajdiv-pipeline-3"
+VERSION = b"trajdiv-pipeline-4"
 
 
 @dataclass(slots=True)
@@ -95,17 +97,11 @@ def cached_index(key: str | None, cache_dir: Path | None) -> SourceIndex | None:
             meta["reason"],
             [str(w) for w in meta["warnings"]],
         )
-        spills: dict[str, bytes] = {}
-        for r in idx.refs:
-            if r.spill not in spills:
-                spills[r.spill] = Path(r.spill).read_bytes()
-            blob = spills[r.spill][r.offset : r.offset + r.length]
-            if hashlib.blake2b(blob, digest_size=16).hexdigest() != r.digest:
-                return None
+        load_blobs(idx.refs, keep=False)  # every spilled run still matches its digest
     except (OSError, CacheMiss, KeyError, TypeError, ValueError, IndexError):
         return None
     touch(path)
-    for spill in spills:
+    for spill in {r.spill for r in idx.refs}:
         touch(Path(spill))
     idx.cached = True
     return idx
@@ -169,8 +165,9 @@ def cache_index(idx: SourceIndex, key: str | None, cache_dir: str | None) -> Sou
     return idx
 
 
-def load_blobs(refs: list[RunRef]) -> list[bytes]:
-    """The spilled bytes of ``refs``, each checked against its digest."""
+def load_blobs(refs: list[RunRef], *, keep: bool = True) -> list[bytes]:
+    """The spilled bytes of ``refs``, each checked against its digest (with ``keep=False``
+    only checked: one run at a time in memory). Raises :class:`CacheMiss` on a mismatch."""
     blobs = []
     handles: dict[str, Any] = {}
     try:
@@ -180,13 +177,23 @@ def load_blobs(refs: list[RunRef]) -> list[bytes]:
                 fh = handles[ref.spill] = open(ref.spill, "rb")  # noqa: SIM115 - closed below
             fh.seek(ref.offset)
             blob = fh.read(ref.length)
-            if hashlib.blake2b(blob, digest_size=16).hexdigest() != ref.digest:
-                raise TrajdivError(f"{ref.spill}: a spilled run changed during the analysis; run again")
-            blobs.append(blob)
+            if blob_digest(blob) != ref.digest:
+                raise CacheMiss(f"{ref.spill}: a spilled run no longer matches its digest")
+            if keep:
+                blobs.append(blob)
     finally:
         for fh in handles.values():
             fh.close()
     return blobs
+
+
+def spilled_runs(refs: list[RunRef]) -> list[bytes]:
+    """:func:`load_blobs` for the analysis: a run that changed on disk since pass 1 read it
+    stops the analysis with a message, never a result from other bytes."""
+    try:
+        return load_blobs(refs)
+    except CacheMiss as exc:
+        raise TrajdivError(f"{exc}; it changed during the analysis: run again") from None
 
 
 @dataclass(slots=True)

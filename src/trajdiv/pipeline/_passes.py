@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from trajdiv._errors import InputError
+from trajdiv._io import update_text
 from trajdiv._text import safe_name
 from trajdiv.analysis._group import GroupResult
 from trajdiv.analysis._settings import Settings
 from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._intake import Intake
 from trajdiv.ingest._plan import Plan
+from trajdiv.ingest._source import Source
 from trajdiv.pipeline._engine import WorkerPool, map_ordered
 from trajdiv.pipeline._entries import (
     GroupOut,
@@ -27,7 +31,7 @@ from trajdiv.pipeline._entries import (
     cached_group,
     cached_index,
     group_cache_path,
-    load_blobs,
+    spilled_runs,
     store_group,
     store_index,
 )
@@ -43,7 +47,6 @@ from trajdiv.pipeline._workers import (
     source_key,
     worker_setup,
 )
-from trajdiv.tables import atomic_write_text
 
 __all__ = ["Job", "Keyed", "analyse_groups", "read_sources"]
 
@@ -114,13 +117,11 @@ class Job:
 
 def read_sources(job: Job, res: PipelineResult) -> list[RunRef]:
     """Pass 1: find each file in the cache by content hash, parse the others in workers."""
-    plan, settings = job.plan, job.settings
+    plan = job.plan
     all_refs: list[RunRef] = []
     indices: list[SourceIndex | None] = []
     misses: list[ParseItem] = []
-    for src, reader in plan.work:
-        key = source_key(src, reader.name, settings, plan.ctx)
-        idx = cached_index(key, job.cache_dir)
+    for (src, reader), (key, idx) in zip(plan.work, _lookups(job), strict=True):
         indices.append(idx)
         if idx is None:
             misses.append((src, reader.name, key, None))
@@ -140,6 +141,46 @@ def read_sources(job: Job, res: PipelineResult) -> list[RunRef]:
         if job.progress:
             job.progress("read", k, len(indices))
     return all_refs
+
+
+_LOOKUP_THREADS = 4
+"""Most threads hashing files and checking cached parses at once (both release the GIL)."""
+
+
+_Lookup = tuple[str | None, SourceIndex | None]
+"""A file's cache key and its cached parse."""
+
+
+def _lookups(job: Job) -> Iterator[_Lookup]:
+    """Each file's cache key and cached parse (None: not cached), in plan order. Plain files are
+    looked up by threads, a few ahead; archive members here, in turn (their archive's open
+    handle is shared)."""
+    plan = job.plan
+
+    def look(src: Source, reader_name: str) -> _Lookup:
+        key = source_key(src, reader_name, job.settings, plan.ctx)
+        return key, cached_index(key, job.cache_dir)
+
+    threads = min(job.jobs, _LOOKUP_THREADS)
+    if threads < 2 or len(plan.work) < 2:
+        for src, reader in plan.work:
+            yield look(src, reader.name)
+        return
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="trajdiv-lookup")
+    try:
+        ahead: deque[Future[_Lookup] | tuple[Source, str]] = deque()
+        work = iter(plan.work)
+        while True:
+            while len(ahead) < 2 * threads and (item := next(work, None)) is not None:
+                src, reader = item
+                plain = src.fs_path is not None and src.data is None
+                ahead.append(pool.submit(look, src, reader.name) if plain else (src, reader.name))
+            if not ahead:
+                return
+            first = ahead.popleft()
+            yield first.result() if isinstance(first, Future) else look(*first)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _align(indices: list[SourceIndex | None], misses: list[ParseItem]) -> Iterator[ParseItem | None]:
@@ -174,8 +215,8 @@ def analyse_groups(job: Job, keyed: Keyed, res: PipelineResult) -> TableSink:
         job.intake.group_done(gout.used, gout.warnings, gout.errors, gout.files)
         if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
             graph_json, graphml = out_dir / r.graph_file, out_dir / r.graph_file.replace(".json", ".graphml")
-            atomic_write_text(graph_json, r.graph_json)
-            atomic_write_text(graphml, r.graph_graphml)
+            update_text(graph_json, r.graph_json)
+            update_text(graphml, r.graph_graphml)
             res.written += [graph_json, graphml]
         if across and across[0].task_id != r.task_id:
             across_done += _write_across(across, out_dir, res.written)
@@ -211,7 +252,7 @@ def _group_outs(job: Job, keyed: Keyed) -> Iterator[GroupOut]:
 def _group_item(job: Job, key: str, label: str, refs: list[RunRef]) -> GroupItem:
     """A pass-2 task; in data mode it carries the runs' bytes instead of spill paths."""
     if job.data_mode:
-        return (key, label, [dataclasses.replace(r, spill="") for r in refs], load_blobs(refs))
+        return (key, label, [dataclasses.replace(r, spill="") for r in refs], spilled_runs(refs))
     return (key, label, refs, None)
 
 
@@ -231,6 +272,6 @@ def _write_across(groups: list[GroupResult], out_dir: Path, written: list[Path])
         (base.parent / f"{base.name}.json", bg.to_json()),
         (base.parent / f"{base.name}.graphml", bg.to_graphml()),
     ):
-        atomic_write_text(path, text)
+        update_text(path, text)
         written.append(path)
     return 1

@@ -7,16 +7,15 @@ Locally, workers read input files, spill files and the cache themselves. In data
 where workers do not share this machine's disk) they touch no file: a file's bytes arrive with
 its task and its runs go back as bytes, a group's runs arrive as bytes and its result goes back
 as data; this process reads and writes the spill files and the cache (:func:`store_index`,
-:func:`load_blobs`, :func:`store_group`)."""
+:func:`spilled_runs`, :func:`store_group`)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from trajdiv._digest import code_digest
+from trajdiv._digest import blob_digest, code_digest, content_hash
 from trajdiv._errors import TrajdivError
 from trajdiv.align._abstraction import PhaseRules, load_phase_rules, parse_phase_rules
 from trajdiv.analysis._group import analyze_group
@@ -35,7 +34,7 @@ from trajdiv.pipeline._entries import (
     SourceIndex,
     SpillFile,
     cache_index,
-    load_blobs,
+    spilled_runs,
     store_group,
 )
 from trajdiv.tables import frame
@@ -111,7 +110,7 @@ def worker_setup(
 
 def source_key(source: Source, reader_name: str, settings: Settings, ctx: ReadContext) -> str | None:
     """Content hash of a file and of everything that shapes the runs read from it."""
-    h = hashlib.blake2b(digest_size=20)
+    h = content_hash()
     for piece in (
         VERSION,
         code_digest(),
@@ -136,7 +135,7 @@ def source_key(source: Source, reader_name: str, settings: Settings, ctx: ReadCo
     except Exception:  # unreadable now: the parse step reports why
         return None
     h.update(size.to_bytes(8, "little"))
-    return h.hexdigest()
+    return h.hexdigest()[:40]
 
 
 ParseItem = tuple[Source, str, str | None, str | None]
@@ -157,7 +156,7 @@ def parse_source(state: WorkerState, item: ParseItem) -> SourceIndex:
 
     def take(run: Run) -> None:
         blob = run_to_bytes(run)
-        digest = hashlib.blake2b(blob, digest_size=16).hexdigest()
+        digest = blob_digest(blob)
         ref = RunRef(
             source.display,
             run.group_key,
@@ -214,7 +213,7 @@ def process_group(state: WorkerState, item: GroupItem) -> GroupOut:
     """Analyse one group: order and label its runs, run the stages, build its frames."""
     key, label, refs, blobs = item
     if blobs is None:  # the caller reads cached groups itself: this one is to be analysed
-        blobs = load_blobs(refs)
+        blobs = spilled_runs(refs)
     runs = [relabel(r, label) for r in _runs_from(blobs)]
     kept, used, warnings, errors = finalize_group(
         [(r, ref.file, ref.scope) for r, ref in zip(runs, refs, strict=True)], state.labels

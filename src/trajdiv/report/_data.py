@@ -10,6 +10,7 @@ tables, never recomputed here.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,24 +88,27 @@ def browser_data(
     level = str(gsum["level"][0]) if gsum is not None and gsum.height else "verb"
     by_run = _steps_by_run(steps, strings, keep_format_errors)
     out_groups, keys = [], []
-    for (cfg, task), g in runs.group_by(["config", "task_id"], maintain_order=True):
-        key = (str(cfg), str(task))
+    names = ["config", "task_id", "run_id", "run_index", "resolved", "n_steps"]
+    col = {c: runs[c].to_list() for c in names}
+    col["strategy"] = runs["strategy"].to_list() if "strategy" in runs.columns else [None] * runs.height
+    for start, end in _spans(list(zip(col["config"], col["task_id"], strict=True))):
+        key = (str(col["config"][start]), str(col["task_id"][start]))
         keys.append(key)
         out_runs = []
-        for r in g.iter_rows(named=True):
-            cells, hidden = by_run.get((key[0], key[1], r["run_id"]), ([], 0))
+        for i in range(start, end):
+            cells, hidden = by_run.get((key[0], key[1], col["run_id"][i]), ([], 0))
             out_runs.append(
                 {
-                    "id": _clean(r["run_id"]),
-                    "i": r["run_index"],
-                    "r": r["resolved"],
-                    "s": _clean(r.get("strategy")),
-                    "n": r["n_steps"],
+                    "id": _clean(col["run_id"][i]),
+                    "i": col["run_index"][i],
+                    "r": col["resolved"][i],
+                    "s": _clean(col["strategy"][i]),
+                    "n": col["n_steps"][i],
                     "hidden": hidden,
                     "a": cells,
                 }
             )
-        outcomes = dict(zip(g["run_id"], g["resolved"], strict=True))
+        outcomes = dict(zip(col["run_id"][start:end], col["resolved"][start:end], strict=True))
         layout = _graph_layout(out_dir, graph_file.get(key), outcomes, strings)
         out_groups.append(
             {
@@ -185,25 +189,67 @@ def _steps_by_run(
     are not shown (format errors, left out of divergence unless kept)."""
     out: dict[tuple[str, str, str], tuple[list[list[int]], int]] = {}
     ordered = steps.sort("config", "task_id", "run_id", "step")
-    for (cfg, task, run), s in ordered.group_by(["config", "task_id", "run_id"], maintain_order=True):
+    for part in _whole_runs(ordered, _SLICE_ROWS):  # text as Python strings a slice at a time
+        _add_cells(out, part, strings, keep_format_errors)
+    return out
+
+
+_SLICE_ROWS = 20_000
+
+
+def _whole_runs(steps: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
+    """``steps`` (sorted by run) in slices of about ``rows`` rows that never split a run."""
+    first = steps.select(pl.struct("config", "task_id", "run_id").is_first_distinct()).to_series()
+    cut = 0
+    for start in first.arg_true().to_list():
+        if start - cut >= rows:
+            yield steps.slice(cut, start - cut)
+            cut = start
+    if steps.height > cut:
+        yield steps.slice(cut)
+
+
+def _add_cells(
+    out: dict[tuple[str, str, str], tuple[list[list[int]], int]],
+    steps: pl.DataFrame,
+    strings: _Strings,
+    keep_format_errors: bool,
+) -> None:
+    col = {c: steps[c].to_list() for c in ["config", "task_id", "run_id", "step", "action", "format_error"]}
+    levels = [steps[lvl].to_list() for lvl in LEVELS[1:]]
+    ids = list(zip(col["config"], col["task_id"], col["run_id"], strict=True))
+    for start, end in _spans(ids):
         cells: list[list[int]] = []
         hidden = 0
-        for row in s.iter_rows(named=True):
-            if row["format_error"] and not keep_format_errors:
+        for i in range(start, end):
+            if col["format_error"][i] and not keep_format_errors:
                 hidden += 1
                 continue
-            action = row["action"] or ""
+            action = col["action"][i] or ""
             cut = len(action) > ACTION_CHARS
             cells.append(
                 [
-                    row["step"],
+                    col["step"][i],
                     int(cut),
                     strings(action[:ACTION_CHARS]),
-                    *(strings((row[lvl] or "")[:ACTION_CHARS]) for lvl in LEVELS[1:]),
+                    *(strings((lvl[i] or "")[:ACTION_CHARS]) for lvl in levels),
                 ]
             )
+        cfg, task, run = ids[start]
         out[(str(cfg), str(task), str(run))] = (cells, hidden)
-    return out
+
+
+def _spans(keys: list[Any]) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each run of equal consecutive ``keys`` (a sorted table's groups).
+
+    >>> list(_spans(["a", "a", "b"]))
+    [(0, 2), (2, 3)]
+    """
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            yield start, i
+            start = i
 
 
 def _manifest_lists(path: Path) -> dict[str, list[dict[str, str]]]:

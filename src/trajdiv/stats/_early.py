@@ -85,8 +85,14 @@ def auroc(scores: Sequence[float], failed: Sequence[bool]) -> float | None:
     pos, neg = s[y], s[~y]
     if len(pos) == 0 or len(neg) == 0:
         return None
-    greater = (pos[:, None] > neg[None, :]).sum()
-    ties = (pos[:, None] == neg[None, :]).sum()
+    if np.isnan(s).any():  # NaN is neither above, below nor equal to anything: counted pair by pair
+        greater = (pos[:, None] > neg[None, :]).sum()
+        ties = (pos[:, None] == neg[None, :]).sum()
+    else:  # the same two counts from the sorted successes, in O((m + n) log n)
+        ordered = np.sort(neg)
+        below = np.searchsorted(ordered, pos, side="left")
+        greater = below.sum()
+        ties = (np.searchsorted(ordered, pos, side="right") - below).sum()
     return float((greater + 0.5 * ties) / (len(pos) * len(neg)))
 
 
@@ -131,18 +137,34 @@ def _majority_departure(run: Sequence[str], others: Sequence[Sequence[str]], k: 
     return None
 
 
-def prefix_features(
-    runs: Sequence[EarlyRun], ks: Sequence[int], top: Sequence[str]
-) -> npt.NDArray[np.float64]:
-    """Feature matrix of each run's prefix of ``ks[i]`` steps (see the module docstring)."""
+def majority_departures(runs: Sequence[EarlyRun]) -> list[int | None]:
+    """Each run's first departure from the most common path of its task's other runs, over its
+    whole length (:func:`_majority_departure`); the departure within k steps is this one when
+    it is at most k, else None."""
     by_task: dict[str, list[int]] = {}
     for i, r in enumerate(runs):
         by_task.setdefault(r.task_id, []).append(i)
+    return [
+        _majority_departure(
+            r.actions, [runs[j].actions for j in by_task[r.task_id] if j != i], len(r.actions)
+        )
+        for i, r in enumerate(runs)
+    ]
+
+
+def prefix_features(
+    runs: Sequence[EarlyRun],
+    ks: Sequence[int],
+    top: Sequence[str],
+    departures: Sequence[int | None] | None = None,
+) -> npt.NDArray[np.float64]:
+    """Feature matrix of each run's prefix of ``ks[i]`` steps (see the module docstring);
+    ``departures``: :func:`majority_departures` of ``runs`` when known already."""
+    full = majority_departures(runs) if departures is None else departures
     rows = []
-    for i, (r, k) in enumerate(zip(runs, ks, strict=True)):
+    for r, k, d in zip(runs, ks, full, strict=True):
         seen = min(k, len(r.actions))
-        others = [runs[j].actions for j in by_task[r.task_id] if j != i]
-        dep = _majority_departure(r.actions, others, k)
+        dep = d if d is not None and d <= k else None
         counts = Counter(r.actions[:seen])
         rows.append(
             [
@@ -179,7 +201,7 @@ def _cross_fitted(
 
 
 def _across_tasks(
-    runs: Sequence[EarlyRun], ks: Sequence[int]
+    runs: Sequence[EarlyRun], ks: Sequence[int], departures: Sequence[int | None] | None = None
 ) -> tuple[float | None, tuple[float, float] | None]:
     """Two-fold cross-fitting by task (the sorted tasks split alternately into two halves; a
     model fitted on one half scores the other), so that each half's AUROC comes from a model
@@ -194,12 +216,13 @@ def _across_tasks(
     half = {t: i % 2 for i, t in enumerate(order)}
     y = np.array([r.failed for r in runs], dtype=bool)
     top = [a for a, _ in Counter(a for r in runs for a in r.actions).most_common(_TOP_ACTIONS)]
-    x = prefix_features(runs, ks, top)
+    x = prefix_features(runs, ks, top, departures)
     side = np.array([half[t] for t in tasks])
     est = _cross_fitted(x, y, side)
     if est is None:
         return None, None
-    task_arr = np.array(tasks)
+    code = {t: i for i, t in enumerate(order)}
+    task_code = np.array([code[t] for t in tasks], dtype=np.int64)
     groups = (
         [[t] for t in order]
         if len(order) <= _JACKKNIFE_GROUPS
@@ -207,7 +230,9 @@ def _across_tasks(
     )
     leave_out = []
     for g in groups:
-        keep = ~np.isin(task_arr, g)
+        left_out = np.zeros(len(order), dtype=bool)
+        left_out[[code[t] for t in g]] = True
+        keep = ~left_out[task_code]
         v = _cross_fitted(x[keep], y[keep], side[keep])
         if v is not None:
             leave_out.append(v)
@@ -325,9 +350,10 @@ def early_warning_rows(runs: Sequence[EarlyRun], config: str) -> list[dict[str, 
     settings: list[tuple[int | None, float | None]] = [(k, None) for k in range(1, min(MAX_K, max_len) + 1)]
     settings += [(None, f) for f in FRACTIONS]
     rows: list[dict[str, object]] = []
+    departures = majority_departures(labelled)
     for k, frac in settings:
         ks = [k if k is not None else _fraction_k(r, frac) for r in labelled]
-        est, ci = _across_tasks(labelled, ks)
+        est, ci = _across_tasks(labelled, ks, departures)
         rows.append(_row(config, k, frac, "across_tasks", est, ci, len(labelled), n_tasks))
         w_est, w_ci, w_runs, w_tasks = within_task_auroc(labelled, k, frac)
         rows.append(_row(config, k, frac, "within_task", w_est, w_ci, w_runs, w_tasks))

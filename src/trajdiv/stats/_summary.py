@@ -186,24 +186,35 @@ class _PerTask:
 def _per_task(
     cfg: str, r: pl.DataFrame, verbs: pl.DataFrame | None, groups: pl.DataFrame | None, has: set[str]
 ) -> _PerTask:
+    """``r``: the configuration's runs sorted by task, run index and run id (tasks contiguous)."""
     out = _PerTask()
     jsd_by_task: dict[str, float | None] = {}
     if verbs is not None:
-        v = verbs.filter(pl.col("config") == cfg)
-        for (task,), tv in v.group_by("task_id", maintain_order=True):
-            counts = [
-                Counter(dict(zip(g["verb"], g["n"], strict=True)))
-                for _, g in tv.group_by("run_id", maintain_order=True)
-            ]
-            jsd_by_task[str(task)] = mean_pairwise_jsd(counts)
+        v = verbs.filter(pl.col("config") == cfg)  # sorted by task, run, verb
+        counts: dict[str, dict[str, Counter[str]]] = {}
+        for task, run, verb, n in zip(
+            v["task_id"].to_list(), v["run_id"].to_list(), v["verb"].to_list(), v["n"].to_list(), strict=True
+        ):
+            counts.setdefault(task, {}).setdefault(run, Counter())[verb] = n
+        jsd_by_task = {task: mean_pairwise_jsd(list(runs.values())) for task, runs in counts.items()}
     distinct = {}
     if groups is not None and "n_distinct_exact" in groups.columns:
         for row in groups.filter(pl.col("config") == cfg).iter_rows(named=True):
             distinct[row["task_id"]] = row["n_distinct_exact"] == row["n_runs"] and row["n_runs"] > 1
-    for (task,), t in r.group_by("task_id", maintain_order=True):
-        task = str(task)
-        lab = [bool(x) for x in t["resolved"].to_list() if x is not None]
-        for ri, ok in zip(t["run_index"], t["resolved"], strict=True):
+    names = ["task_id", "run_index", "resolved", "api_calls", "n_steps", "cost", "duration_s"]
+    names += [c for c in ("agent_tokens", "total_tokens") if c in has]
+    col = {c: r[c].to_list() for c in names}
+    tasks = col["task_id"]
+    start = 0
+    while start < len(tasks):
+        task = str(tasks[start])
+        end = start + 1
+        while end < len(tasks) and tasks[end] == tasks[start]:
+            end += 1
+        sl = {c: v[start:end] for c, v in col.items()}
+        start = end
+        lab = [bool(x) for x in sl["resolved"] if x is not None]
+        for ri, ok in zip(sl["run_index"], sl["resolved"], strict=True):
             if ok is not None:
                 out.idx_rows.append((task, int(ri), bool(ok)))
         p = sum(lab) / len(lab) if lab else None
@@ -211,24 +222,24 @@ def _per_task(
             out.outcomes.append(lab)
             out.nc.append((len(lab), sum(lab)))
             out.p[task] = (p or 0.0, len(lab))
-        calls = t["api_calls"].to_list() if t["api_calls"].null_count() == 0 else t["n_steps"].to_list()
-        cvs = cv_pct(t["n_steps"].to_list())
+        calls = sl["n_steps"] if None in sl["api_calls"] else sl["api_calls"]
+        cvs = cv_pct(sl["n_steps"])
         out.cv[task] = cvs
         out.rows.append(
             {
                 "config": cfg,
                 "task_id": task,
-                "n_runs": t.height,
+                "n_runs": len(sl["task_id"]),
                 "n_labelled": len(lab),
                 "n_resolved": sum(lab),
                 "success_rate": p,
                 "cv_steps_pct": cvs,
-                "cv_agent_tokens_pct": cv_pct(t["agent_tokens"].to_list()) if "agent_tokens" in has else None,
-                "cv_total_tokens_pct": cv_pct(t["total_tokens"].to_list()) if "total_tokens" in has else None,
-                "cv_cost_pct": cv_pct(t["cost"].to_list()),
+                "cv_agent_tokens_pct": cv_pct(sl["agent_tokens"]) if "agent_tokens" in has else None,
+                "cv_total_tokens_pct": cv_pct(sl["total_tokens"]) if "total_tokens" in has else None,
+                "cv_cost_pct": cv_pct(sl["cost"]),
                 "outcome_consistency": None if p is None else outcome_consistency(p),
-                "resource_consistency_cost": resource_consistency(t["cost"].to_list()),
-                "resource_consistency_time": resource_consistency(t["duration_s"].to_list()),
+                "resource_consistency_cost": resource_consistency(sl["cost"]),
+                "resource_consistency_time": resource_consistency(sl["duration_s"]),
                 "resource_consistency_calls": resource_consistency(calls),
                 "action_jsd": jsd_by_task.get(task),
                 "all_distinct": distinct.get(task),
