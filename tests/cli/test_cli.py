@@ -295,3 +295,17 @@ def test_power_compare_export_take_the_reading_options(tmp_path: Path):
     r = read_options(parser.parse_args(["compare", "a", "b", "--grade", "f1", "--f1-threshold", "0.8"]))
     assert (r.grading, r.f1_threshold) == ("f1", 0.8)
     assert read_options(parser.parse_args(["power", "x", "--pool-benchmarks"])).pool_benchmarks
+
+
+@pytest.mark.parametrize("preset", [None, "dirty_decay_ms:500"])
+def test_command_returns_freed_table_memory_at_once_unless_told_otherwise(preset):
+    """The command sets polars' allocator to give freed pages back at once, before polars is
+    loaded (else the setting would do nothing); a value in the environment is kept."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    if preset is not None:
+        env["_RJEM_MALLOC_CONF"] = preset
+    code = "import os, sys, trajdiv.cli; print(os.environ['_RJEM_MALLOC_CONF'], 'polars' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [preset or "dirty_decay_ms:0,muzzy_decay_ms:0", "False"]

@@ -161,26 +161,52 @@ def test_auroc_from_sorted_successes_equals_every_pair_counted(seed: int):
     assert auroc(s.tolist(), y.tolist()) == _auroc_pairwise(s, y)
 
 
-def test_departures_over_the_whole_run_give_the_departure_within_every_k():
+def _features_by_hand(runs: list[EarlyRun], ks: list[int], top: list[str]) -> np.ndarray:
+    """The module docstring's features, each prefix counted afresh."""
+    import math
+    from collections import Counter
+
+    from trajdiv.stats._early import _majority_departure
+
+    rows = []
+    for i, (r, k) in enumerate(zip(runs, ks, strict=True)):
+        seen = min(k, len(r.actions))
+        others = [o.actions for j, o in enumerate(runs) if j != i and o.task_id == r.task_id]
+        dep = _majority_departure(r.actions, others, k)
+        counts = Counter(r.actions[:seen])
+        rows.append(
+            [
+                float(seen),
+                float(len(r.actions) < k),
+                math.log1p(sum(r.tokens[:seen])),
+                float(sum(r.failed_rc[:seen])),
+                float(dep is not None),
+                0.0 if dep is None else 1.0 - (dep - 1) / k,
+                *(counts[a] / max(seen, 1) for a in top),
+            ]
+        )
+    return np.asarray(rows, dtype=np.float64)
+
+
+def test_prefix_features_from_running_totals_equal_each_prefix_counted_afresh():
     from trajdiv.stats._early import _majority_departure, majority_departures, prefix_features
 
     rng = np.random.default_rng(2)
-    runs = [
-        _run(
-            f"t{i % 4}",
-            tuple(VERBS[int(v)] for v in rng.integers(0, 3, int(rng.integers(1, 9)))),
-            bool(i % 3),
-        )
-        for i in range(40)
-    ]
+    runs = []
+    for i in range(40):
+        n = int(rng.integers(1, 9))
+        actions = tuple(VERBS[int(v)] for v in rng.integers(0, 4, n))
+        tokens = tuple(int(t) for t in rng.integers(0, 500, n))
+        rc = tuple(bool(b) for b in rng.random(n) < 0.3)
+        runs.append(EarlyRun(f"t{i % 4}", actions, tokens, rc, bool(i % 3)))
     full = majority_departures(runs)
     for i, r in enumerate(runs):
         others = [o.actions for j, o in enumerate(runs) if j != i and o.task_id == r.task_id]
         for k in range(1, 11):
             d = full[i]
             assert (d if d is not None and d <= k else None) == _majority_departure(r.actions, others, k)
-    for k in (1, 3, 10):
-        ks = [k] * len(runs)
-        assert np.array_equal(
-            prefix_features(runs, ks, VERBS[:2]), prefix_features(runs, ks, VERBS[:2], full)
-        )
+    top = list(VERBS[:3])
+    for ks in ([1] * 40, [3] * 40, [10] * 40, [int(k) for k in rng.integers(1, 12, 40)]):
+        expected = _features_by_hand(runs, ks, top)
+        assert np.array_equal(prefix_features(runs, ks, top), expected)  # bit for bit
+        assert np.array_equal(prefix_features(runs, ks, top, full), expected)

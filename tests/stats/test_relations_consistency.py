@@ -74,3 +74,31 @@ def test_hal_metrics():
     b = Counter({"ls": 1, "grep": 2})
     ref = scipy_spatial.jensenshannon([3 / 4, 1 / 4, 0], [1 / 3, 0, 2 / 3], base=2) ** 2
     assert math.isclose(jensen_shannon(a, b), ref, rel_tol=1e-9)
+
+
+def test_permutation_tests_in_blocks_are_the_whole_permutation_matrix(monkeypatch):
+    """Permutations are drawn a block of rows at a time (flat memory for any number of runs):
+    the same draws and the same results as one matrix of every permutation."""
+    import trajdiv.stats._relations as rel
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=60).tolist()
+    y = (rng.random(60) < 0.4).astype(float).tolist()
+    strata = [f"t{i % 7}" for i in range(60)]
+    whole = np.random.default_rng(9).permuted(np.tile(np.arange(60.0), (101, 1)), axis=1)
+    monkeypatch.setattr(rel, "_BLOCK_CELLS", 60 * 8 + 5)  # blocks of 8 rows, the last of 5
+    blocks = list(rel._permuted_blocks(np.random.default_rng(9), np.arange(60.0), 101))
+    assert [len(b) for b in blocks] == [8] * 12 + [5]
+    assert np.array_equal(np.concatenate(blocks), whole)
+    small = (
+        rel.spearman(x, y),
+        rel.stratified_correlation(x, y, strata),
+        rel.stratified_correlation(x, y, ["a"] * 60),
+    )
+    monkeypatch.setattr(rel, "_BLOCK_CELLS", 1 << 20)
+    big = (
+        rel.spearman(x, y),
+        rel.stratified_correlation(x, y, strata),
+        rel.stratified_correlation(x, y, ["a"] * 60),
+    )
+    assert small == big

@@ -3,6 +3,12 @@
 import os
 import sys
 
+# Polars' allocator (jemalloc) keeps freed pages for 10 s by default: a big group's text is then
+# held twice (freed Python objects and the tables built from them). Pages go back at once
+# instead (measured: peak memory 0.79x, time within the machine's drift); set before polars
+# loads, and a value the user set wins.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+
 from trajdiv.cli._main import build_parser, summary_table
 from trajdiv.cli._main import main as _main
 

@@ -52,8 +52,13 @@ class TableSink:
         d = self.parts_dir / name
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"part-{len(self.parts[name]):06d}.parquet"
-        # parts are compressed once, when they are joined into the final table
-        pl.concat(frames, how="vertical").write_parquet(path, compression="uncompressed")
+        # parts are compressed once, when they are joined into the final table; a big part is
+        # written in row groups of about _ROW_GROUP_BYTES (one row group is encoded in memory)
+        df = pl.concat(frames, how="vertical")
+        del frames
+        size = int(df.estimated_size())
+        rows = None if size <= 2 * _ROW_GROUP_BYTES else max(1, _ROW_GROUP_BYTES * df.height // size)
+        df.write_parquet(path, compression="uncompressed", row_group_size=rows)
         self.parts[name].append(path)
 
     def finish(self, out_dir: Path, formats: tuple[str, ...], names: tuple[str, ...]) -> dict[str, Path]:

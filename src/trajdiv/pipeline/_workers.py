@@ -198,10 +198,16 @@ def parse_source(state: WorkerState, item: ParseItem) -> SourceIndex:
 
 
 def _runs_from(blobs: list[bytes]) -> list[Run]:
+    """The runs of ``blobs``, each run's bytes let go of as soon as it is read (a big group is
+    never held both as bytes and as runs)."""
+    runs = []
     try:
-        return [run_from_bytes(b) for b in blobs]
+        for i, blob in enumerate(blobs):
+            runs.append(run_from_bytes(blob))
+            blobs[i] = b""
     except CacheMiss as exc:
         raise TrajdivError(f"a spilled run cannot be read back: {exc}; run again") from None
+    return runs
 
 
 GroupItem = tuple[str, str, list[RunRef], list[bytes] | None]
@@ -215,6 +221,7 @@ def process_group(state: WorkerState, item: GroupItem) -> GroupOut:
     if blobs is None:  # the caller reads cached groups itself: this one is to be analysed
         blobs = spilled_runs(refs)
     runs = [relabel(r, label) for r in _runs_from(blobs)]
+    del blobs
     kept, used, warnings, errors = finalize_group(
         [(r, ref.file, ref.scope) for r, ref in zip(runs, refs, strict=True)], state.labels
     )
@@ -223,16 +230,17 @@ def process_group(state: WorkerState, item: GroupItem) -> GroupOut:
     for r, ref in zip(runs, refs, strict=True):
         digest_of.setdefault(r.run_id, ref.digest)
     kept_runs = [r for r, _ in kept]
-    result = analyze_group(
-        kept_runs, state.settings, state.tokens, [digest_of[r.run_id] for r in kept_runs], rules=state.rules
-    )
-    # typed frames are built here, in parallel, rather than row by row in the main process
-    frames = {name: frame(name, rows) for name, rows in result.tables.items()}
-    result.tables = {}
+    n_kept = len(kept)
     files: dict[str, int] = {}
     for _, f in kept:
         files[f] = files.get(f, 0) + 1
-    out = GroupOut(result, frames, used, warnings, errors, len(kept), files)
+    result = analyze_group(
+        kept_runs, state.settings, state.tokens, [digest_of[r.run_id] for r in kept_runs], rules=state.rules
+    )
+    del runs, kept, kept_runs  # the rows hold what the frames need; each table's rows go once framed
+    # typed frames are built here, in parallel, rather than row by row in the main process
+    frames = {name: frame(name, result.tables.pop(name)) for name in list(result.tables)}
+    out = GroupOut(result, frames, used, warnings, errors, n_kept, files)
     if state.spill_dir is not None:
         store_group(state.cache_dir, key, out)
     return out

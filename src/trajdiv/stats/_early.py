@@ -108,11 +108,13 @@ def ridge_logistic(
     beta = np.zeros(p + 1)
     penalty = np.full(p + 1, ridge)
     penalty[0] = 0.0
+    diag, jitter = np.diag(penalty), 1e-9 * np.eye(p + 1)
+    zt = z.T
     for _ in range(50):
         eta = np.clip(z @ beta, -30, 30)
         prob = 1 / (1 + np.exp(-eta))
-        grad = z.T @ (y - prob) - penalty * beta
-        hess = (z * (prob * (1 - prob))[:, None]).T @ z + np.diag(penalty) + 1e-9 * np.eye(p + 1)
+        grad = zt @ (y - prob) - penalty * beta
+        hess = (z * (prob * (1 - prob))[:, None]).T @ z + diag + jitter
         step = np.linalg.solve(hess, grad)
         beta += step
         if np.abs(step).max() < 1e-8:
@@ -152,6 +154,51 @@ def majority_departures(runs: Sequence[EarlyRun]) -> list[int | None]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Prefixes:
+    """What the features of any prefix of a configuration's runs are read from (computed once
+    for every k): running totals by prefix length, one row per length 0..n of each run."""
+
+    top: list[str]
+    departures: list[int | None]
+    lengths: npt.NDArray[np.int64]
+    start: npt.NDArray[np.int64]
+    """Row of each run's empty prefix."""
+    tokens: npt.NDArray[np.int64]
+    failed: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.int64]
+    """Steps on each of ``top`` so far, one column per action."""
+
+
+def _prefixes(
+    runs: Sequence[EarlyRun], top: Sequence[str], departures: Sequence[int | None] | None = None
+) -> _Prefixes:
+    column = {a: i for i, a in enumerate(top)}
+    tokens, failed, counts = [], [], []
+    for r in runs:
+        tok, bad, row = 0, 0, [0] * len(top)
+        tokens.append(tok)
+        failed.append(bad)
+        counts.append(list(row))
+        for action, t, f in zip(r.actions, r.tokens, r.failed_rc, strict=True):
+            tok, bad = tok + t, bad + f
+            if action in column:
+                row[column[action]] += 1
+            tokens.append(tok)
+            failed.append(bad)
+            counts.append(list(row))
+    lengths = np.array([len(r.actions) for r in runs], dtype=np.int64)
+    return _Prefixes(
+        list(top),
+        list(majority_departures(runs) if departures is None else departures),
+        lengths,
+        np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64),
+        np.array(tokens, dtype=np.int64),
+        np.array(failed, dtype=np.int64),
+        np.array(counts, dtype=np.int64).reshape(len(tokens), len(top)),
+    )
+
+
 def prefix_features(
     runs: Sequence[EarlyRun],
     ks: Sequence[int],
@@ -160,24 +207,25 @@ def prefix_features(
 ) -> npt.NDArray[np.float64]:
     """Feature matrix of each run's prefix of ``ks[i]`` steps (see the module docstring);
     ``departures``: :func:`majority_departures` of ``runs`` when known already."""
-    full = majority_departures(runs) if departures is None else departures
-    rows = []
-    for r, k, d in zip(runs, ks, full, strict=True):
-        seen = min(k, len(r.actions))
-        dep = d if d is not None and d <= k else None
-        counts = Counter(r.actions[:seen])
-        rows.append(
-            [
-                float(seen),
-                float(len(r.actions) < k),
-                math.log1p(sum(r.tokens[:seen])),
-                float(sum(r.failed_rc[:seen])),
-                float(dep is not None),
-                0.0 if dep is None else 1.0 - (dep - 1) / k,
-                *(counts[a] / max(seen, 1) for a in top),
-            ]
-        )
-    return np.asarray(rows, dtype=np.float64)
+    return _features(_prefixes(runs, top, departures), ks)
+
+
+def _features(pre: _Prefixes, ks: Sequence[int]) -> npt.NDArray[np.float64]:
+    if not len(pre.lengths):
+        return np.asarray([], dtype=np.float64)
+    k_arr = np.asarray(ks, dtype=np.int64)
+    seen = np.minimum(k_arr, pre.lengths)
+    at = pre.start + seen
+    dep = [d if d is not None and d <= k else None for d, k in zip(pre.departures, ks, strict=True)]
+    x = np.empty((len(seen), 6 + len(pre.top)), dtype=np.float64)
+    x[:, 0] = seen
+    x[:, 1] = pre.lengths < k_arr
+    x[:, 2] = [math.log1p(t) for t in pre.tokens[at].tolist()]
+    x[:, 3] = pre.failed[at]
+    x[:, 4] = [float(d is not None) for d in dep]
+    x[:, 5] = [0.0 if d is None else 1.0 - (d - 1) / k for d, k in zip(dep, ks, strict=True)]
+    x[:, 6:] = pre.counts[at] / np.maximum(seen, 1)[:, None]
+    return x
 
 
 def _cross_fitted(
@@ -200,8 +248,12 @@ def _cross_fitted(
     return (values[0] + values[1]) / 2
 
 
+def _top_actions(runs: Sequence[EarlyRun]) -> list[str]:
+    return [a for a, _ in Counter(a for r in runs for a in r.actions).most_common(_TOP_ACTIONS)]
+
+
 def _across_tasks(
-    runs: Sequence[EarlyRun], ks: Sequence[int], departures: Sequence[int | None] | None = None
+    runs: Sequence[EarlyRun], ks: Sequence[int], prefixes: _Prefixes | None = None
 ) -> tuple[float | None, tuple[float, float] | None]:
     """Two-fold cross-fitting by task (the sorted tasks split alternately into two halves; a
     model fitted on one half scores the other), so that each half's AUROC comes from a model
@@ -215,8 +267,7 @@ def _across_tasks(
         return None, None
     half = {t: i % 2 for i, t in enumerate(order)}
     y = np.array([r.failed for r in runs], dtype=bool)
-    top = [a for a, _ in Counter(a for r in runs for a in r.actions).most_common(_TOP_ACTIONS)]
-    x = prefix_features(runs, ks, top, departures)
+    x = _features(prefixes or _prefixes(runs, _top_actions(runs)), ks)
     side = np.array([half[t] for t in tasks])
     est = _cross_fitted(x, y, side)
     if est is None:
@@ -350,10 +401,10 @@ def early_warning_rows(runs: Sequence[EarlyRun], config: str) -> list[dict[str, 
     settings: list[tuple[int | None, float | None]] = [(k, None) for k in range(1, min(MAX_K, max_len) + 1)]
     settings += [(None, f) for f in FRACTIONS]
     rows: list[dict[str, object]] = []
-    departures = majority_departures(labelled)
+    prefixes = _prefixes(labelled, _top_actions(labelled))
     for k, frac in settings:
         ks = [k if k is not None else _fraction_k(r, frac) for r in labelled]
-        est, ci = _across_tasks(labelled, ks, departures)
+        est, ci = _across_tasks(labelled, ks, prefixes)
         rows.append(_row(config, k, frac, "across_tasks", est, ci, len(labelled), n_tasks))
         w_est, w_ci, w_runs, w_tasks = within_task_auroc(labelled, k, frac)
         rows.append(_row(config, k, frac, "within_task", w_est, w_ci, w_runs, w_tasks))

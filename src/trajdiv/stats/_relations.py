@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +54,21 @@ def _perm_corr(xc: npt.NDArray[np.float64], y_perm: npt.NDArray[np.float64]) -> 
         return np.where(den > 0, (yc @ xc) / den, 0.0)
 
 
+_BLOCK_CELLS = 1 << 20
+"""Permuted values held at once (8 MB): memory stays flat however many runs a test covers."""
+
+
+def _permuted_blocks(
+    rng: np.random.Generator, values: npt.NDArray[np.float64], n_perm: int
+) -> Iterator[npt.NDArray[np.float64]]:
+    """``n_perm`` permutations of ``values``, one per row, a block of rows at a time. Rows are
+    shuffled one after another from the same stream, so the blocks together are exactly
+    ``rng.permuted(np.tile(values, (n_perm, 1)), axis=1)``."""
+    rows = max(1, _BLOCK_CELLS // max(len(values), 1))
+    for start in range(0, n_perm, rows):
+        yield rng.permuted(np.tile(values, (min(rows, n_perm - start), 1)), axis=1)
+
+
 def spearman(x: Sequence[float], y: Sequence[float], *, n_perm: int = 9999, seed: int = 0) -> Relation:
     """Spearman rank correlation with a two-sided permutation p-value (seeded)."""
     if len(x) < 3:
@@ -63,7 +78,8 @@ def spearman(x: Sequence[float], y: Sequence[float], *, n_perm: int = 9999, seed
     if rho is None:
         return Relation(None, None, len(x), "spearman, permutation p-value")
     rng = np.random.default_rng(seed)
-    perm = _perm_corr(rx - rx.mean(), rng.permuted(np.tile(ry, (n_perm, 1)), axis=1))
+    xc = rx - rx.mean()
+    perm = np.concatenate([_perm_corr(xc, block) for block in _permuted_blocks(rng, ry, n_perm)])
     p = (1 + int((np.abs(perm) >= abs(rho) - 1e-12).sum())) / (n_perm + 1)
     return Relation(rho, p, len(x), f"spearman rank correlation, {n_perm} permutations")
 
@@ -104,7 +120,10 @@ def stratified_correlation(
     rng = np.random.default_rng(seed)
     stats = np.zeros(n_perm)
     for a, b in zip(xc, yc, strict=True):
-        stats += rng.permuted(np.tile(b, (n_perm, 1)), axis=1) @ a
+        done = 0
+        for block in _permuted_blocks(rng, b, n_perm):
+            stats[done : done + len(block)] += block @ a
+            done += len(block)
     stats /= den
     p = (1 + int((np.abs(stats) >= abs(est) - 1e-12).sum())) / (n_perm + 1)
     return Relation(est, p, n, method, len(groups))
