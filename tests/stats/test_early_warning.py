@@ -166,7 +166,7 @@ def _features_by_hand(runs: list[EarlyRun], ks: list[int], top: list[str]) -> np
     import math
     from collections import Counter
 
-    from trajdiv.stats._early import _majority_departure
+    from trajdiv.stats._early_features import _majority_departure
 
     rows = []
     for i, (r, k) in enumerate(zip(runs, ks, strict=True)):
@@ -189,7 +189,7 @@ def _features_by_hand(runs: list[EarlyRun], ks: list[int], top: list[str]) -> np
 
 
 def test_prefix_features_from_running_totals_equal_each_prefix_counted_afresh():
-    from trajdiv.stats._early import _majority_departure, majority_departures, prefix_features
+    from trajdiv.stats._early_features import _majority_departure, majority_departures, prefix_features
 
     rng = np.random.default_rng(2)
     runs = []

@@ -29,13 +29,20 @@ deterministic.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from trajdiv.stats._early_features import (
+    EarlyRun,
+    Prefixes,
+    features,
+    majority_departures,
+    prefix_features,
+    top_actions,
+)
+from trajdiv.stats._early_features import prefixes as make_prefixes
 from trajdiv.stats._interval import t_quantile
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "EarlyRun",
     "auroc",
     "early_warning_rows",
+    "majority_departures",
     "prefix_features",
     "ridge_logistic",
     "within_task_auroc",
@@ -53,23 +61,8 @@ MAX_K = 10
 """Prefix lengths k = 1..MAX_K are scored."""
 FRACTIONS = (0.10, 0.25, 0.50)
 """Prefixes as a fraction of each run's own length."""
-_TOP_ACTIONS = 5
 _RIDGE = 1.0
 _JACKKNIFE_GROUPS = 30
-
-
-@dataclass(frozen=True, slots=True)
-class EarlyRun:
-    """What early warning needs of one run (format-error steps already left out)."""
-
-    task_id: str
-    actions: tuple[str, ...]
-    """The action at the analysis level, per step."""
-    tokens: tuple[int, ...]
-    """Agent tokens per step."""
-    failed_rc: tuple[bool, ...]
-    """Whether the step's recorded return code was non-zero."""
-    failed: bool
 
 
 def auroc(scores: Sequence[float], failed: Sequence[bool]) -> float | None:
@@ -124,110 +117,6 @@ def ridge_logistic(
     return np.concatenate([[beta[0] - float(slopes @ mu)], slopes])
 
 
-def _majority_departure(run: Sequence[str], others: Sequence[Sequence[str]], k: int) -> int | None:
-    """First step (1..k) at which ``run`` leaves the most common path of ``others``; None if it
-    stays on it through step k (or there is no other run)."""
-    alive = list(others)
-    for step in range(min(k, len(run))):
-        nxt = Counter(o[step] for o in alive if len(o) > step)
-        if not nxt:
-            return None
-        top = max(sorted(nxt), key=lambda a: nxt[a])
-        if run[step] != top:
-            return step + 1
-        alive = [o for o in alive if len(o) > step and o[step] == top]
-    return None
-
-
-def majority_departures(runs: Sequence[EarlyRun]) -> list[int | None]:
-    """Each run's first departure from the most common path of its task's other runs, over its
-    whole length (:func:`_majority_departure`); the departure within k steps is this one when
-    it is at most k, else None."""
-    by_task: dict[str, list[int]] = {}
-    for i, r in enumerate(runs):
-        by_task.setdefault(r.task_id, []).append(i)
-    return [
-        _majority_departure(
-            r.actions, [runs[j].actions for j in by_task[r.task_id] if j != i], len(r.actions)
-        )
-        for i, r in enumerate(runs)
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class _Prefixes:
-    """What the features of any prefix of a configuration's runs are read from (computed once
-    for every k): running totals by prefix length, one row per length 0..n of each run."""
-
-    top: list[str]
-    departures: list[int | None]
-    lengths: npt.NDArray[np.int64]
-    start: npt.NDArray[np.int64]
-    """Row of each run's empty prefix."""
-    tokens: npt.NDArray[np.int64]
-    failed: npt.NDArray[np.int64]
-    counts: npt.NDArray[np.int64]
-    """Steps on each of ``top`` so far, one column per action."""
-
-
-def _prefixes(
-    runs: Sequence[EarlyRun], top: Sequence[str], departures: Sequence[int | None] | None = None
-) -> _Prefixes:
-    column = {a: i for i, a in enumerate(top)}
-    tokens, failed, counts = [], [], []
-    for r in runs:
-        tok, bad, row = 0, 0, [0] * len(top)
-        tokens.append(tok)
-        failed.append(bad)
-        counts.append(list(row))
-        for action, t, f in zip(r.actions, r.tokens, r.failed_rc, strict=True):
-            tok, bad = tok + t, bad + f
-            if action in column:
-                row[column[action]] += 1
-            tokens.append(tok)
-            failed.append(bad)
-            counts.append(list(row))
-    lengths = np.array([len(r.actions) for r in runs], dtype=np.int64)
-    return _Prefixes(
-        list(top),
-        list(majority_departures(runs) if departures is None else departures),
-        lengths,
-        np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64),
-        np.array(tokens, dtype=np.int64),
-        np.array(failed, dtype=np.int64),
-        np.array(counts, dtype=np.int64).reshape(len(tokens), len(top)),
-    )
-
-
-def prefix_features(
-    runs: Sequence[EarlyRun],
-    ks: Sequence[int],
-    top: Sequence[str],
-    departures: Sequence[int | None] | None = None,
-) -> npt.NDArray[np.float64]:
-    """Feature matrix of each run's prefix of ``ks[i]`` steps (see the module docstring);
-    ``departures``: :func:`majority_departures` of ``runs`` when known already."""
-    return _features(_prefixes(runs, top, departures), ks)
-
-
-def _features(pre: _Prefixes, ks: Sequence[int]) -> npt.NDArray[np.float64]:
-    if not len(pre.lengths):
-        return np.asarray([], dtype=np.float64)
-    k_arr = np.asarray(ks, dtype=np.int64)
-    seen = np.minimum(k_arr, pre.lengths)
-    at = pre.start + seen
-    dep = [d if d is not None and d <= k else None for d, k in zip(pre.departures, ks, strict=True)]
-    x = np.empty((len(seen), 6 + len(pre.top)), dtype=np.float64)
-    x[:, 0] = seen
-    x[:, 1] = pre.lengths < k_arr
-    x[:, 2] = [math.log1p(t) for t in pre.tokens[at].tolist()]
-    x[:, 3] = pre.failed[at]
-    x[:, 4] = [float(d is not None) for d in dep]
-    x[:, 5] = [0.0 if d is None else 1.0 - (d - 1) / k for d, k in zip(dep, ks, strict=True)]
-    x[:, 6:] = pre.counts[at] / np.maximum(seen, 1)[:, None]
-    return x
-
-
 def _cross_fitted(
     x: npt.NDArray[np.float64], y: npt.NDArray[np.bool_], side: npt.NDArray[np.int64]
 ) -> float | None:
@@ -248,12 +137,8 @@ def _cross_fitted(
     return (values[0] + values[1]) / 2
 
 
-def _top_actions(runs: Sequence[EarlyRun]) -> list[str]:
-    return [a for a, _ in Counter(a for r in runs for a in r.actions).most_common(_TOP_ACTIONS)]
-
-
 def _across_tasks(
-    runs: Sequence[EarlyRun], ks: Sequence[int], prefixes: _Prefixes | None = None
+    runs: Sequence[EarlyRun], ks: Sequence[int], prefixes: Prefixes | None = None
 ) -> tuple[float | None, tuple[float, float] | None]:
     """Two-fold cross-fitting by task (the sorted tasks split alternately into two halves; a
     model fitted on one half scores the other), so that each half's AUROC comes from a model
@@ -267,7 +152,7 @@ def _across_tasks(
         return None, None
     half = {t: i % 2 for i, t in enumerate(order)}
     y = np.array([r.failed for r in runs], dtype=bool)
-    x = _features(prefixes or _prefixes(runs, _top_actions(runs)), ks)
+    x = features(prefixes or make_prefixes(runs, top_actions(runs)), ks)
     side = np.array([half[t] for t in tasks])
     est = _cross_fitted(x, y, side)
     if est is None:
@@ -401,7 +286,7 @@ def early_warning_rows(runs: Sequence[EarlyRun], config: str) -> list[dict[str, 
     settings: list[tuple[int | None, float | None]] = [(k, None) for k in range(1, min(MAX_K, max_len) + 1)]
     settings += [(None, f) for f in FRACTIONS]
     rows: list[dict[str, object]] = []
-    prefixes = _prefixes(labelled, _top_actions(labelled))
+    prefixes = make_prefixes(labelled, top_actions(labelled))
     for k, frac in settings:
         ks = [k if k is not None else _fraction_k(r, frac) for r in labelled]
         est, ci = _across_tasks(labelled, ks, prefixes)

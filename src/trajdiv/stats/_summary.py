@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from trajdiv.stats._across import across_configs
-from trajdiv.stats._consistency import (
-    cv_pct,
-    mean_pairwise_jsd,
-    outcome_consistency,
-    resource_consistency,
-)
 from trajdiv.stats._early import early_warning_rows
 from trajdiv.stats._early_summary import early_summary, load_early_runs
 from trajdiv.stats._json import rounded
@@ -26,6 +18,8 @@ from trajdiv.stats._outcome import (
     per_run_index_pass1,
     single_run_spread,
 )
+from trajdiv.stats._per_task import PerTask, consistency, verb_counts
+from trajdiv.stats._per_task import per_task as per_task_figures
 from trajdiv.stats._power import benchmark_runs_needed
 from trajdiv.stats._relations import incoherence, spearman, stratified_correlation
 from trajdiv.stats._result import Summary
@@ -115,7 +109,7 @@ def summarize_apart(
     groups = _read_opt(out_dir / "divergence_groups.parquet")
     strat = _read_opt(out_dir / "strategies.parquet")
     gsum = _read_opt(out_dir / "graph_summary.parquet")
-    verbs = _verb_counts(out_dir / "steps.parquet")
+    verbs = verb_counts(out_dir / "steps.parquet")
     configs_out = []
     task_rows: list[dict[str, Any]] = []
     passk_rows: list[dict[str, Any]] = []
@@ -132,10 +126,10 @@ def summarize_apart(
             "n_runs": r.height,
             "n_labelled_runs": int(r["resolved"].is_not_null().sum()),
         }
-        per_task = _per_task(cfg, r, verbs, groups, has)
+        per_task = per_task_figures(cfg, r, verbs, groups, has)
         task_rows += per_task.rows
         task_p[cfg], task_cv[cfg] = per_task.p, per_task.cv
-        entry.update(_consistency(per_task.rows))
+        entry.update(consistency(per_task.rows))
         if per_task.outcomes:
             outcome, pk, single = _outcome(cfg, per_task, diffs)
             entry.update(outcome)
@@ -158,119 +152,8 @@ def summarize_apart(
     return SummaryApart(summary, tables)
 
 
-def _verb_counts(steps: Path) -> pl.DataFrame | None:
-    if not steps.exists() or "verb" not in pl.read_parquet_schema(steps):
-        return None
-    return (
-        pl.scan_parquet(steps)
-        .group_by("config", "task_id", "run_id", "verb")
-        .agg(pl.len().alias("n"))
-        .sort("config", "task_id", "run_id", "verb")
-        .collect()
-    )
-
-
-@dataclass(slots=True)
-class _PerTask:
-    """One configuration's per-task figures."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    outcomes: list[list[bool]] = field(default_factory=list)
-    nc: list[tuple[int, int]] = field(default_factory=list)
-    """(labelled runs, successes) per task with labels."""
-    idx_rows: list[tuple[str, int, bool]] = field(default_factory=list)
-    p: dict[str, tuple[float, int]] = field(default_factory=dict)
-    cv: dict[str, float | None] = field(default_factory=dict)
-
-
-def _per_task(
-    cfg: str, r: pl.DataFrame, verbs: pl.DataFrame | None, groups: pl.DataFrame | None, has: set[str]
-) -> _PerTask:
-    """``r``: the configuration's runs sorted by task, run index and run id (tasks contiguous)."""
-    out = _PerTask()
-    jsd_by_task: dict[str, float | None] = {}
-    if verbs is not None:
-        v = verbs.filter(pl.col("config") == cfg)  # sorted by task, run, verb
-        counts: dict[str, dict[str, Counter[str]]] = {}
-        for task, run, verb, n in zip(
-            v["task_id"].to_list(), v["run_id"].to_list(), v["verb"].to_list(), v["n"].to_list(), strict=True
-        ):
-            counts.setdefault(task, {}).setdefault(run, Counter())[verb] = n
-        jsd_by_task = {task: mean_pairwise_jsd(list(runs.values())) for task, runs in counts.items()}
-    distinct = {}
-    if groups is not None and "n_distinct_exact" in groups.columns:
-        for row in groups.filter(pl.col("config") == cfg).iter_rows(named=True):
-            distinct[row["task_id"]] = row["n_distinct_exact"] == row["n_runs"] and row["n_runs"] > 1
-    names = ["task_id", "run_index", "resolved", "api_calls", "n_steps", "cost", "duration_s"]
-    names += [c for c in ("agent_tokens", "total_tokens") if c in has]
-    col = {c: r[c].to_list() for c in names}
-    tasks = col["task_id"]
-    start = 0
-    while start < len(tasks):
-        task = str(tasks[start])
-        end = start + 1
-        while end < len(tasks) and tasks[end] == tasks[start]:
-            end += 1
-        sl = {c: v[start:end] for c, v in col.items()}
-        start = end
-        lab = [bool(x) for x in sl["resolved"] if x is not None]
-        for ri, ok in zip(sl["run_index"], sl["resolved"], strict=True):
-            if ok is not None:
-                out.idx_rows.append((task, int(ri), bool(ok)))
-        p = sum(lab) / len(lab) if lab else None
-        if lab:
-            out.outcomes.append(lab)
-            out.nc.append((len(lab), sum(lab)))
-            out.p[task] = (p or 0.0, len(lab))
-        calls = sl["n_steps"] if None in sl["api_calls"] else sl["api_calls"]
-        cvs = cv_pct(sl["n_steps"])
-        out.cv[task] = cvs
-        out.rows.append(
-            {
-                "config": cfg,
-                "task_id": task,
-                "n_runs": len(sl["task_id"]),
-                "n_labelled": len(lab),
-                "n_resolved": sum(lab),
-                "success_rate": p,
-                "cv_steps_pct": cvs,
-                "cv_agent_tokens_pct": cv_pct(sl["agent_tokens"]) if "agent_tokens" in has else None,
-                "cv_total_tokens_pct": cv_pct(sl["total_tokens"]) if "total_tokens" in has else None,
-                "cv_cost_pct": cv_pct(sl["cost"]),
-                "outcome_consistency": None if p is None else outcome_consistency(p),
-                "resource_consistency_cost": resource_consistency(sl["cost"]),
-                "resource_consistency_time": resource_consistency(sl["duration_s"]),
-                "resource_consistency_calls": resource_consistency(calls),
-                "action_jsd": jsd_by_task.get(task),
-                "all_distinct": distinct.get(task),
-            }
-        )
-    return out
-
-
-def _consistency(trows: list[dict[str, Any]]) -> dict[str, Any]:
-    def mean_of(col: str) -> float | None:
-        xs = [x[col] for x in trows if x[col] is not None]
-        return _r(float(np.mean(xs))) if xs else None
-
-    return {
-        "cv_steps_mean_pct": mean_of("cv_steps_pct"),
-        "cv_agent_tokens_mean_pct": mean_of("cv_agent_tokens_pct"),
-        "cv_total_tokens_mean_pct": mean_of("cv_total_tokens_pct"),
-        "cv_cost_mean_pct": mean_of("cv_cost_pct"),
-        "share_tasks_all_distinct": mean_of("all_distinct"),
-        "hal": {
-            "outcome_consistency": mean_of("outcome_consistency"),
-            "resource_consistency_cost": mean_of("resource_consistency_cost"),
-            "resource_consistency_time": mean_of("resource_consistency_time"),
-            "resource_consistency_calls": mean_of("resource_consistency_calls"),
-            "action_jsd": mean_of("action_jsd"),
-        },
-    }
-
-
 def _outcome(
-    cfg: str, per_task: _PerTask, diffs: tuple[float, ...]
+    cfg: str, per_task: PerTask, diffs: tuple[float, ...]
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """pass@1, pass@k, pass^k, single-run spread and incoherence of one configuration, with its
     pass_k and single_run rows."""
@@ -332,7 +215,7 @@ def _outcome(
     return entry, passk_rows, single_rows
 
 
-def _relations(r: pl.DataFrame, per_task: _PerTask, has: set[str], seed: int) -> dict[str, Any]:
+def _relations(r: pl.DataFrame, per_task: PerTask, has: set[str], seed: int) -> dict[str, Any]:
     """CV of steps against success across tasks; divergence timing against success, pooled and
     within tasks."""
     cv_s = [(cv, per_task.p[t][0]) for t in per_task.p if (cv := per_task.cv.get(t)) is not None]
