@@ -140,6 +140,14 @@ def test_real_dumps_give_table_summary_plot_and_report(tmp_path: Path):
         assert set(c["early_warning"]) == {"level", "threshold", "across_tasks", "within_task"}
     assert (out / "plots" / "early.png").exists()
     assert "How early can you tell?" in (out / "report.html").read_text()
+    # the models read one configuration's runs at a time: the same runs as one read of all
+    from trajdiv.stats._early_summary import load_early_runs
+
+    runs = pl.read_parquet(out / "runs.parquet")
+    every = load_early_runs(str(out / "steps.parquet"), runs, "verb")
+    assert len(every) == runs["config"].n_unique() > 1
+    for cfg, early_runs in every.items():
+        assert load_early_runs(str(out / "steps.parquet"), runs, "verb", cfg) == {cfg: early_runs}
 
 
 def _auroc_pairwise(s: np.ndarray, y: np.ndarray) -> float:

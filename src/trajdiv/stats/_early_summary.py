@@ -11,9 +11,12 @@ from trajdiv.stats._json import rounded
 __all__ = ["THRESHOLD", "early_summary", "load_early_runs"]
 
 
-def load_early_runs(steps_path: str, runs: object, level: str) -> dict[str, list[EarlyRun]]:
+def load_early_runs(
+    steps_path: str, runs: object, level: str, config: str | None = None
+) -> dict[str, list[EarlyRun]]:
     """Per configuration, the labelled runs as :class:`EarlyRun` (format-error steps left out),
-    from ``steps.parquet`` and the runs table."""
+    from ``steps.parquet`` and the runs table; with ``config``, that configuration's only (one
+    configuration's steps in memory at a time)."""
     import polars as pl
 
     assert isinstance(runs, pl.DataFrame)
@@ -22,6 +25,8 @@ def load_early_runs(steps_path: str, runs: object, level: str) -> dict[str, list
     if not all(c in schema for c in cols):
         return {}
     steps = pl.scan_parquet(steps_path).select(cols + (["format_error"] if "format_error" in schema else []))
+    if config is not None:
+        steps = steps.filter(pl.col("config") == config)
     if "format_error" in schema:
         steps = steps.filter(~pl.col("format_error").fill_null(False))
     grouped = (
@@ -36,6 +41,7 @@ def load_early_runs(steps_path: str, runs: object, level: str) -> dict[str, list
         if v is not None
     }
     out: dict[str, list[EarlyRun]] = {}
+    names: dict[str, str] = {}  # one string object per distinct action
     for c, t, r, actions, toks, rcs in grouped.iter_rows():
         resolved = outcome.get((c, t, r))
         if resolved is None:
@@ -43,7 +49,7 @@ def load_early_runs(steps_path: str, runs: object, level: str) -> dict[str, list
         out.setdefault(c, []).append(
             EarlyRun(
                 t,
-                tuple(str(a) for a in actions),
+                tuple(names.setdefault(a, a) for a in map(str, actions)),
                 tuple(int(x or 0) for x in toks),
                 tuple(rc is not None and rc != 0 for rc in rcs),
                 not resolved,

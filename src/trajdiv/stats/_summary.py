@@ -72,9 +72,9 @@ def early_warnings(out_dir: Path) -> EarlyWarnings:
     level = str(gsum["level"][0]) if gsum is not None and gsum.height else "verb"
     if not (out_dir / "steps.parquet").exists():
         return level, {}
-    early_runs = load_early_runs(str(out_dir / "steps.parquet"), runs, level)
-    return level, {
-        cfg: early_warning_rows(early_runs.get(cfg, []), cfg)
+    steps = str(out_dir / "steps.parquet")
+    return level, {  # one configuration's runs in memory at a time
+        cfg: early_warning_rows(load_early_runs(steps, runs, level, cfg).get(cfg, []), cfg)
         for cfg in sorted(runs["config"].unique().to_list())
     }
 
