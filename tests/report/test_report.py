@@ -324,9 +324,43 @@ def test_report_data_is_the_same_read_in_slices_of_a_few_steps(analysis: Path, m
     the same data, and every run's steps sit in order under their run."""
     import trajdiv.report._data as report_data
 
-    whole = report_data.browser_data(analysis)
+    whole = report_data.app_data(analysis)
     monkeypatch.setattr(report_data, "_SLICE_ROWS", 7)
-    assert json.dumps(report_data.browser_data(analysis)) == json.dumps(whole)
-    for g in whole[0]["groups"]:
+    assert report_data.json_for_script(report_data.app_data(analysis)) == report_data.json_for_script(whole)
+    for g in json.loads(report_data._json(whole))["groups"]:
         for r in g["runs"]:
             assert [c[0] for c in r["a"]] == sorted(c[0] for c in r["a"])
+
+
+def _plain(value):
+    """The report data with its pre-made JSON parts parsed back into Python values."""
+    from trajdiv.report._data import _Group, _Raw
+
+    if isinstance(value, _Group):
+        return json.loads(value.text())
+    if isinstance(value, _Raw):
+        return json.loads(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("which", ["analysis", "hostile"])
+def test_report_data_text_is_what_json_writes(which: str, request):
+    """The task browser's data is made as JSON text group by group (in a worker, beside the
+    statistics); put together it is exactly what ``json.dumps`` writes for the same values."""
+    from trajdiv.report._data import _json, app_data, json_for_script
+
+    out = request.getfixturevalue(which)
+    data = app_data(out)
+    plain = _plain(data)
+    expected = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+    assert _json(data) == expected
+    assert json_for_script(data) == expected.replace("<", "\\u003c").replace(">", "\\u003e").replace(
+        "&", "\\u0026"
+    )
+    assert all(isinstance(g["runs"], list) and "cv" in g for g in plain["groups"])
+    odd = {"k": {1: [1.5, None, True], None: "x", 2.5: {"é": [[1], {"a": "</script>"}]}}, "n": float("nan")}
+    assert _json(odd) == json.dumps(odd, ensure_ascii=False, separators=(",", ":"))

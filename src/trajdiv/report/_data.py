@@ -9,8 +9,10 @@ tables, never recomputed here.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,56 @@ ACTION_CHARS = 160
 """Characters of an action kept in the report (the steps table holds the whole text)."""
 
 LEVELS = ("exact", "normalized", "verb", "category", "phase")
+
+
+_DUMPS = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+
+
+class _Raw(str):
+    """JSON text made already (a run's steps), placed as it is by :func:`_json`: the browser's
+    bulk travels and waits as compact text, not as millions of small lists."""
+
+    __slots__ = ()
+
+
+@dataclass(slots=True)
+class _Group:
+    """A group of the task browser as JSON text around its CV of steps, which comes from the
+    statistics (:func:`with_cv`) while the text is made beside them."""
+
+    head: str
+    tail: str
+    cv: float | None = None
+
+    def text(self) -> str:
+        return f"{self.head}{_DUMPS(self.cv)}{self.tail}"
+
+
+def _json(value: Any) -> str:
+    """``value`` as ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` writes it,
+    with :class:`_Raw` and :class:`_Group` parts placed as they are.
+
+    >>> _json({"a": [1, {"b": _Raw('[1,2]')}], "c": "é"})
+    '{"a":[1,{"b":[1,2]}],"c":"é"}'
+    """
+    if isinstance(value, _Raw):
+        return str(value)
+    if isinstance(value, _Group):
+        return value.text()
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_DUMPS(_key(k))}:{_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list) and any(isinstance(v, (dict, list, _Raw, _Group)) for v in value):
+        return "[" + ",".join(_json(v) for v in value) + "]"
+    return _DUMPS(value)
+
+
+def _key(key: Any) -> str:
+    """A dict key as ``json`` turns it into a string."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool) or key is None:
+        return {True: "true", False: "false", None: "null"}[key]
+    return _DUMPS(key)
 
 
 class _Strings:
@@ -59,7 +111,7 @@ def with_cv(data: dict[str, Any], keys: list[tuple[str, str]], tasks: pl.DataFra
     """:func:`browser_data` completed with each group's CV of steps from ``stats_tasks``."""
     cv = {(r["config"], r["task_id"]): r["cv_steps_pct"] for r in _rows(tasks)}
     for group, key in zip(data["groups"], keys, strict=True):
-        group["cv"] = None if cv.get(key) is None else round(float(cv[key]), 2)
+        group.cv = None if cv.get(key) is None else round(float(cv[key]), 2)
     return data
 
 
@@ -96,7 +148,7 @@ def browser_data(
         keys.append(key)
         out_runs = []
         for i in range(start, end):
-            cells, hidden = by_run.get((key[0], key[1], col["run_id"][i]), ([], 0))
+            cells, hidden = by_run.pop((key[0], key[1], col["run_id"][i]), (_Raw("[]"), 0))
             out_runs.append(
                 {
                     "id": _clean(col["run_id"][i]),
@@ -110,17 +162,15 @@ def browser_data(
             )
         outcomes = dict(zip(col["run_id"][start:end], col["resolved"][start:end], strict=True))
         layout = _graph_layout(out_dir, graph_file.get(key), outcomes, strings)
-        out_groups.append(
-            {
-                "gl": _clean(layout),
-                "c": cfg_at[key[0]],
-                "t": _clean(key[1]),
-                "fd": first.get(key, [None] * len(LEVELS)),
-                "ns": n_strat.get(key),
-                "cv": None,  # with_cv
-                "runs": out_runs,
-            }
-        )
+        head = {
+            "gl": _clean(layout),
+            "c": cfg_at[key[0]],
+            "t": _clean(key[1]),
+            "fd": first.get(key, [None] * len(LEVELS)),
+            "ns": n_strat.get(key),
+        }
+        runs_text = ",".join(_json(r) for r in out_runs)
+        out_groups.append(_Group(_DUMPS(head)[:-1] + ',"cv":', f',"runs":[{runs_text}]}}'))  # cv: with_cv
     # every text is made safe where it enters (strings, ids, layouts): cells are positions
     data: dict[str, Any] = {
         "levels": list(LEVELS),
@@ -183,11 +233,11 @@ def _rows(df: pl.DataFrame | None) -> list[dict[str, Any]]:
 
 def _steps_by_run(
     steps: pl.DataFrame, strings: _Strings, keep_format_errors: bool
-) -> dict[tuple[str, str, str], tuple[list[list[int]], int]]:
-    """Per run: each shown step as ``[step, cut, exact, normalized, verb, category, phase]``
+) -> dict[tuple[str, str, str], tuple[_Raw, int]]:
+    """Per run: each shown step as ``[step, cut, exact, normalized, verb, category, phase]`` (as JSON text)
     (text as string positions; ``cut`` 1 when the action was shortened), and how many steps
     are not shown (format errors, left out of divergence unless kept)."""
-    out: dict[tuple[str, str, str], tuple[list[list[int]], int]] = {}
+    out: dict[tuple[str, str, str], tuple[_Raw, int]] = {}
     ordered = steps.sort("config", "task_id", "run_id", "step")
     for part in _whole_runs(ordered, _SLICE_ROWS):  # text as Python strings a slice at a time
         _add_cells(out, part, strings, keep_format_errors)
@@ -210,7 +260,7 @@ def _whole_runs(steps: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
 
 
 def _add_cells(
-    out: dict[tuple[str, str, str], tuple[list[list[int]], int]],
+    out: dict[tuple[str, str, str], tuple[_Raw, int]],
     steps: pl.DataFrame,
     strings: _Strings,
     keep_format_errors: bool,
@@ -236,7 +286,7 @@ def _add_cells(
                 ]
             )
         cfg, task, run = ids[start]
-        out[(str(cfg), str(task), str(run))] = (cells, hidden)
+        out[(str(cfg), str(task), str(run))] = (_Raw(_DUMPS(cells)), hidden)
 
 
 def _spans(keys: list[Any]) -> Iterator[tuple[int, int]]:
@@ -278,5 +328,5 @@ def json_for_script(data: Any) -> str:
     >>> json_for_script({"a": "</script><b>&"})
     '{"a":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
     """
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = _json(data)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
