@@ -50,4 +50,6 @@ def blob_digest(data: bytes) -> str:
     >>> blob_digest(b"run")
     'acba25512100f80b56fc3ccd14c65be5'
     """
-    return hashlib.sha256(data).hexdigest()[:32]
+    h = content_hash()
+    h.update(data)
+    return h.hexdigest()[:32]

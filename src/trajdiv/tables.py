@@ -9,7 +9,7 @@ from them).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ __all__ = [
     "frame",
     "register_schema",
     "schema_markdown",
+    "spans",
     "write_table",
 ]
 
@@ -154,3 +155,17 @@ def schema_markdown(names: Iterable[str] | None = None) -> str:
             out.append(f"| `{col}` | {dtype} | {doc} |")
         out.append("")
     return "\n".join(out)
+
+
+def spans(keys: Sequence[Any]) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each run of equal consecutive ``keys``: the rows of each group of a
+    table sorted by its group columns, read as Python lists rather than sliced group by group.
+
+    >>> list(spans(["a", "a", "b"]))
+    [(0, 2), (2, 3)]
+    """
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            yield start, i
+            start = i

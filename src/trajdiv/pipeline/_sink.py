@@ -55,7 +55,6 @@ class TableSink:
         # parts are compressed once, when they are joined into the final table; a big part is
         # written in row groups of about _ROW_GROUP_BYTES (one row group is encoded in memory)
         df = pl.concat(frames, how="vertical")
-        del frames
         size = int(df.estimated_size())
         rows = None if size <= 2 * _ROW_GROUP_BYTES else max(1, _ROW_GROUP_BYTES * df.height // size)
         df.write_parquet(path, compression="uncompressed", row_group_size=rows)

@@ -20,6 +20,7 @@ import polars as pl
 
 from trajdiv._text import for_page
 from trajdiv.plot._spine import spine_layout
+from trajdiv.tables import spans
 
 __all__ = ["ACTION_CHARS", "LEVELS", "app_data", "browser_data", "json_for_script", "with_cv"]
 
@@ -143,7 +144,7 @@ def browser_data(
     names = ["config", "task_id", "run_id", "run_index", "resolved", "n_steps"]
     col = {c: runs[c].to_list() for c in names}
     col["strategy"] = runs["strategy"].to_list() if "strategy" in runs.columns else [None] * runs.height
-    for start, end in _spans(list(zip(col["config"], col["task_id"], strict=True))):
+    for start, end in spans(list(zip(col["config"], col["task_id"], strict=True))):
         key = (str(col["config"][start]), str(col["task_id"][start]))
         keys.append(key)
         out_runs = []
@@ -268,7 +269,7 @@ def _add_cells(
     col = {c: steps[c].to_list() for c in ["config", "task_id", "run_id", "step", "action", "format_error"]}
     levels = [steps[lvl].to_list() for lvl in LEVELS[1:]]
     ids = list(zip(col["config"], col["task_id"], col["run_id"], strict=True))
-    for start, end in _spans(ids):
+    for start, end in spans(ids):
         cells: list[list[int]] = []
         hidden = 0
         for i in range(start, end):
@@ -287,19 +288,6 @@ def _add_cells(
             )
         cfg, task, run = ids[start]
         out[(str(cfg), str(task), str(run))] = (_Raw(_DUMPS(cells)), hidden)
-
-
-def _spans(keys: list[Any]) -> Iterator[tuple[int, int]]:
-    """``(start, end)`` of each run of equal consecutive ``keys`` (a sorted table's groups).
-
-    >>> list(_spans(["a", "a", "b"]))
-    [(0, 2), (2, 3)]
-    """
-    start = 0
-    for i in range(1, len(keys) + 1):
-        if i == len(keys) or keys[i] != keys[start]:
-            yield start, i
-            start = i
 
 
 def _manifest_lists(path: Path) -> dict[str, list[dict[str, str]]]:

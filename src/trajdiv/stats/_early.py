@@ -40,9 +40,9 @@ from trajdiv.stats._early_features import (
     features,
     majority_departures,
     prefix_features,
+    prefix_totals,
     top_actions,
 )
-from trajdiv.stats._early_features import prefixes as make_prefixes
 from trajdiv.stats._interval import t_quantile
 
 __all__ = [
@@ -152,7 +152,7 @@ def _across_tasks(
         return None, None
     half = {t: i % 2 for i, t in enumerate(order)}
     y = np.array([r.failed for r in runs], dtype=bool)
-    x = features(prefixes or make_prefixes(runs, top_actions(runs)), ks)
+    x = features(prefixes or prefix_totals(runs, top_actions(runs)), ks)
     side = np.array([half[t] for t in tasks])
     est = _cross_fitted(x, y, side)
     if est is None:
@@ -286,7 +286,7 @@ def early_warning_rows(runs: Sequence[EarlyRun], config: str) -> list[dict[str, 
     settings: list[tuple[int | None, float | None]] = [(k, None) for k in range(1, min(MAX_K, max_len) + 1)]
     settings += [(None, f) for f in FRACTIONS]
     rows: list[dict[str, object]] = []
-    prefixes = make_prefixes(labelled, top_actions(labelled))
+    prefixes = prefix_totals(labelled, top_actions(labelled))
     for k, frac in settings:
         ks = [k if k is not None else _fraction_k(r, frac) for r in labelled]
         est, ci = _across_tasks(labelled, ks, prefixes)

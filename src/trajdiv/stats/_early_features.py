@@ -17,7 +17,7 @@ __all__ = [
     "features",
     "majority_departures",
     "prefix_features",
-    "prefixes",
+    "prefix_totals",
     "top_actions",
 ]
 
@@ -84,9 +84,11 @@ class Prefixes:
     """Steps on each of ``top`` so far, one column per action."""
 
 
-def prefixes(
+def prefix_totals(
     runs: Sequence[EarlyRun], top: Sequence[str], departures: Sequence[int | None] | None = None
 ) -> Prefixes:
+    """The running totals of ``runs`` (one pass over their steps) and their whole-length majority
+    departures (:func:`majority_departures`, unless given)."""
     column = {a: i for i, a in enumerate(top)}
     tokens, failed, counts = [], [], []
     for r in runs:
@@ -121,10 +123,11 @@ def prefix_features(
 ) -> npt.NDArray[np.float64]:
     """Feature matrix of each run's prefix of ``ks[i]`` steps (see the module docstring);
     ``departures``: :func:`majority_departures` of ``runs`` when known already."""
-    return features(prefixes(runs, top, departures), ks)
+    return features(prefix_totals(runs, top, departures), ks)
 
 
 def features(pre: Prefixes, ks: Sequence[int]) -> npt.NDArray[np.float64]:
+    """The feature matrix of each run's prefix of ``ks[i]`` steps, read from ``pre``."""
     if not len(pre.lengths):
         return np.asarray([], dtype=np.float64)
     k_arr = np.asarray(ks, dtype=np.int64)
@@ -143,4 +146,5 @@ def features(pre: Prefixes, ks: Sequence[int]) -> npt.NDArray[np.float64]:
 
 
 def top_actions(runs: Sequence[EarlyRun]) -> list[str]:
+    """The most frequent actions of ``runs``, whose shares are features."""
     return [a for a, _ in Counter(a for r in runs for a in r.actions).most_common(_TOP_ACTIONS)]

@@ -18,6 +18,7 @@ from trajdiv.stats._consistency import (
     resource_consistency,
 )
 from trajdiv.stats._json import rounded
+from trajdiv.tables import spans
 
 __all__ = ["PerTask", "consistency", "per_task", "verb_counts"]
 
@@ -70,15 +71,9 @@ def per_task(
     names = ["task_id", "run_index", "resolved", "api_calls", "n_steps", "cost", "duration_s"]
     names += [c for c in ("agent_tokens", "total_tokens") if c in has]
     col = {c: r[c].to_list() for c in names}
-    tasks = col["task_id"]
-    start = 0
-    while start < len(tasks):
-        task = str(tasks[start])
-        end = start + 1
-        while end < len(tasks) and tasks[end] == tasks[start]:
-            end += 1
+    for start, end in spans(col["task_id"]):
+        task = str(col["task_id"][start])
         sl = {c: v[start:end] for c, v in col.items()}
-        start = end
         lab = [bool(x) for x in sl["resolved"] if x is not None]
         for ri, ok in zip(sl["run_index"], sl["resolved"], strict=True):
             if ok is not None:
