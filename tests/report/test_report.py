@@ -364,3 +364,67 @@ def test_report_data_text_is_what_json_writes(which: str, request):
     assert all(isinstance(g["runs"], list) and "cv" in g for g in plain["groups"])
     odd = {"k": {1: [1.5, None, True], None: "x", 2.5: {"é": [[1], {"a": "</script>"}]}}, "n": float("nan")}
     assert _json(odd) == json.dumps(odd, ensure_ascii=False, separators=(",", ":"))
+
+
+def _cells_walked(steps, keep: bool):
+    """The browser's cells by a plain step-by-step walk (the reference for the column form)."""
+    from trajdiv.report._data import ACTION_CHARS, LEVELS
+
+    strings: dict[str, int] = {}
+    out: dict[tuple, tuple[list, int]] = {}
+    for row in steps.iter_rows(named=True):
+        cells, hidden = out.setdefault((row["config"], row["task_id"], row["run_id"]), ([], 0))
+        if row["format_error"] and not keep:
+            out[(row["config"], row["task_id"], row["run_id"])] = (cells, hidden + 1)
+            continue
+        action = row["action"] or ""
+        texts = [action[:ACTION_CHARS], *((row[lvl] or "")[:ACTION_CHARS] for lvl in LEVELS[1:])]
+        cells.append(
+            [
+                row["step"],
+                int(len(action) > ACTION_CHARS),
+                *(strings.setdefault(t, len(strings)) for t in texts),
+            ]
+        )
+    return out, list(strings)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_report_cells_are_those_of_a_step_by_step_walk(keep: bool):
+    import polars as pl
+
+    from trajdiv.report._data import ACTION_CHARS, _add_cells, _Strings
+
+    long = "é😀" * ACTION_CHARS
+    rows = [
+        ("c", "t1", "r1", 1, "ls -la", "ls", "ls", "explore", "explore", False),
+        ("c", "t1", "r1", 2, long, None, "cat", None, "read", None),
+        ("c", "t1", "r1", None, None, "x\u202ey", "", "edit", "edit", False),
+        ("c", "t1", "r2", 1, "bad json", "bad", "bad", "other", "other", True),
+        ("c", "t2", "r1", 1, "ls -la", "ls", "ls", "explore", "explore", True),
+        ("c", "t2", "r1", 2, long[:ACTION_CHARS], "ls", "ls", "explore", "explore", False),
+        ("d", "t1", "r1", 1, "</script>", "<b>", "&", "a\x00b", "phase", False),
+    ]
+    cols = [
+        "config",
+        "task_id",
+        "run_id",
+        "step",
+        "action",
+        "normalized",
+        "verb",
+        "category",
+        "phase",
+        "format_error",
+    ]
+    steps = pl.DataFrame(rows, schema=cols, orient="row")
+    out: dict = {}
+    strings = _Strings()
+    _add_cells(out, steps, strings, keep)
+    walked, texts = _cells_walked(steps, keep)
+    assert {k: (json.loads(v), n) for k, (v, n) in out.items()} == {k: (c, n) for k, (c, n) in walked.items()}
+    from trajdiv._text import for_page
+
+    assert strings.items == [for_page(t) for t in texts]
+    cells, hidden = out[("c", "t1", "r2")]  # its only step is a format error
+    assert ([c[0] for c in json.loads(cells)], hidden) == (([1], 0) if keep else ([], 1))

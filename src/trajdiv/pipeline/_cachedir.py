@@ -13,7 +13,12 @@ from trajdiv._errors import UsageError
 
 __all__ = ["KINDS", "CacheInfo", "cache_info", "clear_cache", "parse_size", "prune_cache", "touch"]
 
-KINDS = {"sources": "parsed files", "tokens": "token ids", "groups": "group results"}
+KINDS = {
+    "sources": "parsed files",
+    "tokens": "token ids",
+    "groups": "group results",
+    "chunks": "table chunks",
+}
 """The subfolders trajdiv keeps in a cache folder; nothing else there is ever touched."""
 
 

@@ -30,6 +30,8 @@ __all__ = [
     "cached_group",
     "cached_index",
     "group_cache_path",
+    "group_from_meta",
+    "group_meta",
     "load_blobs",
     "spilled_runs",
     "store_group",
@@ -225,8 +227,9 @@ _RESULT_FIELDS = (
 )
 
 
-def _group_to_bytes(out: GroupOut) -> bytes:
-    meta = {
+def group_meta(out: GroupOut) -> dict[str, Any]:
+    """A group's result but its tables, as JSON-serialisable data."""
+    return {
         "result": {f: getattr(out.result, f) for f in _RESULT_FIELDS},
         "used": out.used,
         "warnings": out.warnings,
@@ -234,16 +237,13 @@ def _group_to_bytes(out: GroupOut) -> bytes:
         "n_runs": out.n_runs,
         "files": out.files,
     }
-    return pack(meta, {name: frame_to_bytes(df) for name, df in out.frames.items()})
 
 
-def _group_from_bytes(data: bytes) -> GroupOut:
-    meta, parts = unpack(data)
+def group_from_meta(meta: Any, frames: dict[str, pl.DataFrame]) -> GroupOut:
+    """Inverse of :func:`group_meta` (with the group's tables); raises :class:`CacheMiss`."""
     try:
-        result = GroupResult(**{f: meta["result"][f] for f in _RESULT_FIELDS})
-        frames = {name: frame_from_bytes(blob) for name, blob in parts.items()}
         return GroupOut(
-            result,
+            GroupResult(**{f: meta["result"][f] for f in _RESULT_FIELDS}),
             frames,
             {str(k): int(v) for k, v in meta["used"].items()},
             [(str(a), str(b)) for a, b in meta["warnings"]],
@@ -252,8 +252,17 @@ def _group_from_bytes(data: bytes) -> GroupOut:
             {str(k): int(v) for k, v in meta["files"].items()},
             cached=True,
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CacheMiss(f"damaged group entry: {exc}") from None
+
+
+def _group_to_bytes(out: GroupOut) -> bytes:
+    return pack(group_meta(out), {name: frame_to_bytes(df) for name, df in out.frames.items()})
+
+
+def _group_from_bytes(data: bytes) -> GroupOut:
+    meta, parts = unpack(data)
+    return group_from_meta(meta, {name: frame_from_bytes(blob) for name, blob in parts.items()})
 
 
 def cached_group(cache_dir: str | Path | None, key: str) -> GroupOut | None:

@@ -23,6 +23,7 @@ from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._intake import Intake
 from trajdiv.ingest._plan import Plan
 from trajdiv.ingest._source import Source
+from trajdiv.pipeline._chunks import chunk_key, chunk_path, load_chunk, split_chunks, store_chunk
 from trajdiv.pipeline._engine import WorkerPool, map_ordered
 from trajdiv.pipeline._entries import (
     GroupOut,
@@ -89,6 +90,12 @@ class Job:
             return worker_setup(self.settings, self.plan.ctx, self.plan.labels, None, None)
         cache = str(self.cache_dir) if self.cache_dir else None
         return worker_setup(self.settings, self.plan.ctx, self.plan.labels, cache, self.spill_dir)
+
+    @functools.cached_property
+    def local_state(self) -> WorkerState:
+        """A worker's state in this process (a group whose cache entry was damaged since the
+        run found it is analysed here)."""
+        return self.setup()
 
     @functools.cached_property
     def workers(self) -> WorkerPool:
@@ -200,34 +207,69 @@ def _carrying_data(item: ParseItem) -> ParseItem:
 
 
 def analyse_groups(job: Job, keyed: Keyed, res: PipelineResult) -> TableSink:
-    """Pass 2: one group at a time; rows to the table sink, graphs to their files."""
-    out_dir = job.out_dir
+    """Pass 2: one group at a time, a chunk of groups (:mod:`._chunks`) at a time; rows to the
+    table sink, graphs to their files. A chunk kept in the cache is placed whole."""
     sink = TableSink(job.tmp_root / "parts")
-    across: list[GroupResult] = []
-    across_done = 0
-    for k, gout in enumerate(_group_outs(job, keyed), start=1):
-        r = gout.result
+    chunks = split_chunks(keyed)
+    ckeys = [chunk_key([k for k, _, _ in c]) for c in chunks]
+    kept = [(p := chunk_path(job.cache_dir, ck)) is not None and p.exists() for ck in ckeys]
+    outs = _group_outs(job, [g for c, hit in zip(chunks, kept, strict=True) if not hit for g in c])
+    done = _GroupsDone(job, res, len(keyed))
+    for chunk, ck, hit in zip(chunks, ckeys, kept, strict=True):
+        placed = load_chunk(job.cache_dir, ck, sink) if hit else None
+        if placed is not None and len(placed) == len(chunk):
+            res.chunks_from_cache += 1
+            for gout in placed:
+                done.add(gout)
+            continue
+        if hit:  # damaged since it was found: its groups are read or analysed here
+            gouts: Iterator[GroupOut] = (_group_here(job, k, label, refs) for k, label, refs in chunk)
+        else:
+            gouts = (next(outs) for _ in chunk)
+        analysed = []
+        for gout in gouts:
+            for name, df in gout.frames.items():
+                sink.add(name, df)
+            gout.frames = {}
+            done.add(gout)
+            analysed.append(gout)
+        store_chunk(job.cache_dir, ck, analysed, sink.cut())
+    done.finish()
+    return sink
+
+
+class _GroupsDone:
+    """What pass 2 does with each group's result besides its tables: counts, the manifest,
+    graph files and graphs across configurations."""
+
+    def __init__(self, job: Job, res: PipelineResult, total: int) -> None:
+        self.job, self.res, self.total = job, res, total
+        self.across: list[GroupResult] = []
+        self.across_done = 0
+
+    def add(self, gout: GroupOut) -> None:
+        job, res, r = self.job, self.res, gout.result
         res.n_groups += 1
         res.n_runs += gout.n_runs
         res.groups_from_cache += gout.cached
-        for name, df in gout.frames.items():
-            sink.add(name, df)
         job.intake.group_done(gout.used, gout.warnings, gout.errors, gout.files)
         if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
-            graph_json, graphml = out_dir / r.graph_file, out_dir / r.graph_file.replace(".json", ".graphml")
+            graph_json = job.out_dir / r.graph_file
+            graphml = job.out_dir / r.graph_file.replace(".json", ".graphml")
             update_text(graph_json, r.graph_json)
             update_text(graphml, r.graph_graphml)
             res.written += [graph_json, graphml]
-        if across and across[0].task_id != r.task_id:
-            across_done += _write_across(across, out_dir, res.written)
-            across = []
-        if r.seqs and across_done < job.across_tasks:
-            across.append(r)
+        if self.across and self.across[0].task_id != r.task_id:
+            self.across_done += _write_across(self.across, job.out_dir, res.written)
+            self.across = []
+        if r.seqs and self.across_done < job.across_tasks:
+            self.across.append(r)
         if job.progress:
-            job.progress("analyse", k, len(keyed))
-    if across_done < job.across_tasks:
-        _write_across(across, out_dir, res.written)
-    return sink
+            job.progress("analyse", res.n_groups, self.total)
+
+    def finish(self) -> None:
+        if self.across_done < self.job.across_tasks:
+            _write_across(self.across, self.job.out_dir, self.res.written)
 
 
 def _group_outs(job: Job, keyed: Keyed) -> Iterator[GroupOut]:
@@ -236,17 +278,26 @@ def _group_outs(job: Job, keyed: Keyed) -> Iterator[GroupOut]:
     hits = {k for k, _, _ in keyed if (p := group_cache_path(cache, k)) is not None and p.exists()}
     misses = (_group_item(job, k, label, refs) for k, label, refs in keyed if k not in hits)
     computed = job.map(process_group, misses, job.jobs if len(keyed) - len(hits) > 1 else 1)
-    local: WorkerState | None = None
     for k, label, refs in keyed:
         out = cached_group(cache, k) if k in hits else None
         if out is None and k in hits:  # damaged since it was found: analysed here
-            local = local or job.setup()
-            out = process_group(local, _group_item(job, k, label, refs))
+            out = _group_here(job, k, label, refs)
         elif out is None:
             out = next(computed)
         if job.data_mode and not out.cached:  # data mode: the cache is written here
             store_group(cache, k, out)
         yield out
+
+
+def _group_here(job: Job, key: str, label: str, refs: list[RunRef]) -> GroupOut:
+    """A group's result from the cache, else analysed in this process."""
+    cache = str(job.cache_dir) if job.cache_dir else None
+    out = cached_group(cache, key)
+    if out is None:
+        out = process_group(job.local_state, _group_item(job, key, label, refs))
+        if job.data_mode:
+            store_group(cache, key, out)
+    return out
 
 
 def _group_item(job: Job, key: str, label: str, refs: list[RunRef]) -> GroupItem:

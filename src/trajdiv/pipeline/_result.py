@@ -23,6 +23,8 @@ class PipelineResult:
     n_runs: int = 0
     n_groups: int = 0
     groups_from_cache: int = 0
+    chunks_from_cache: int = 0
+    """Chunks of groups whose table parts were placed from the cache (:mod:`._chunks`)."""
     sources_from_cache: int = 0
     reused: bool = False
     """True when ``out_dir`` already held these results and nothing was rewritten."""

@@ -24,8 +24,18 @@ group in memory, and a table of long texts (the steps' observations) would other
 hundreds of MB at 50,000 rows."""
 
 
+Part = tuple[Path, int]
+"""A part file and its rows."""
+
+
 class TableSink:
-    """Appends frames per table to numbered parquet parts; joins them at the end."""
+    """Appends frames per table to numbered parquet parts; joins them at the end.
+
+    :meth:`cut` ends a run of parts (every table's rows so far are in parts, and the parts since
+    the previous cut are returned): the pipeline cuts after each chunk of groups, so that the
+    parts of a chunk depend on its groups alone and can be kept and placed again
+    (:meth:`add_part`) by a later run.
+    """
 
     def __init__(self, parts_dir: Path) -> None:
         self.parts_dir = parts_dir
@@ -33,6 +43,8 @@ class TableSink:
         self.rows: dict[str, int] = defaultdict(int)
         self.total: dict[str, int] = defaultdict(int)
         self.parts: dict[str, list[Path]] = defaultdict(list)
+        self.part_rows: dict[str, list[int]] = defaultdict(list)
+        self._cut_at: dict[str, int] = defaultdict(int)
 
     def add(self, name: str, df: pl.DataFrame) -> None:
         frames = self.buffers[name]
@@ -59,6 +71,32 @@ class TableSink:
         rows = None if size <= 2 * _ROW_GROUP_BYTES else max(1, _ROW_GROUP_BYTES * df.height // size)
         df.write_parquet(path, compression="uncompressed", row_group_size=rows)
         self.parts[name].append(path)
+        self.part_rows[name].append(df.height)
+
+    def cut(self) -> dict[str, list[Part]]:
+        """Flush every table; the parts written since the previous cut, per table."""
+        for name in list(self.buffers):
+            self.flush(name)
+        made = {}
+        for name, paths in self.parts.items():
+            at = self._cut_at[name]
+            if len(paths) > at:
+                made[name] = list(zip(paths[at:], self.part_rows[name][at:], strict=True))
+            self._cut_at[name] = len(paths)
+        return made
+
+    def add_part(self, name: str, data: bytes, rows: int) -> None:
+        """Place a part kept from an earlier run (right after a :meth:`cut`)."""
+        if self.buffers.get(name):
+            raise RuntimeError(f"table {name}: a part placed between cuts")
+        d = self.parts_dir / name
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / f"part-{len(self.parts[name]):06d}.parquet"
+        path.write_bytes(data)
+        self.parts[name].append(path)
+        self.part_rows[name].append(rows)
+        self.total[name] += rows
+        self._cut_at[name] = len(self.parts[name])
 
     def finish(self, out_dir: Path, formats: tuple[str, ...], names: tuple[str, ...]) -> dict[str, Path]:
         written = {}

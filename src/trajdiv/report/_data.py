@@ -266,28 +266,45 @@ def _add_cells(
     strings: _Strings,
     keep_format_errors: bool,
 ) -> None:
-    col = {c: steps[c].to_list() for c in ["config", "task_id", "run_id", "step", "action", "format_error"]}
-    levels = [steps[lvl].to_list() for lvl in LEVELS[1:]]
-    ids = list(zip(col["config"], col["task_id"], col["run_id"], strict=True))
-    for start, end in spans(ids):
-        cells: list[list[int]] = []
-        hidden = 0
-        for i in range(start, end):
-            if col["format_error"][i] and not keep_format_errors:
-                hidden += 1
-                continue
-            action = col["action"][i] or ""
-            cut = len(action) > ACTION_CHARS
-            cells.append(
-                [
-                    col["step"][i],
-                    int(cut),
-                    strings(action[:ACTION_CHARS]),
-                    *(strings((lvl[i] or "")[:ACTION_CHARS]) for lvl in levels),
-                ]
-            )
-        cfg, task, run = ids[start]
-        out[(str(cfg), str(task), str(run))] = (_Raw(_DUMPS(cells)), hidden)
+    """The cells of the runs in ``steps`` (whole runs, sorted by run and step) into ``out``.
+
+    Texts enter ``strings`` in the order a step-by-step walk meets them (each shown step's
+    action, then its levels), so positions are those of that walk; the walk itself runs as
+    column operations: each distinct text of the slice is looked up once."""
+    n = ACTION_CHARS
+    run = ["config", "task_id", "run_id"]
+    hide = pl.col("format_error").fill_null(False) if not keep_format_errors else pl.lit(False)
+    texts = [
+        pl.col(c).fill_null("").str.slice(0, n).alias(f"t{k}") for k, c in enumerate(("action", *LEVELS[1:]))
+    ]
+    df = steps.select(
+        *run,
+        pl.col("step").cast(pl.String).fill_null("null"),
+        (pl.col("action").fill_null("").str.len_chars() > n).cast(pl.Int8).alias("cut"),
+        hide.alias("hide"),
+        *texts,
+    )
+    shown = df.filter(~pl.col("hide"))
+    walk = shown.select(pl.concat_list([f"t{k}" for k in range(len(texts))]).alias("t"))["t"].explode()
+    distinct = walk.unique(maintain_order=True)
+    at = [strings(t) for t in distinct.to_list()]
+    pos = walk.replace_strict(distinct, at, return_dtype=pl.Int64).cast(pl.String)
+    cells = shown.select(*run, "step", "cut").with_columns(
+        pl.Series(f"p{k}", pos.gather_every(len(texts), offset=k)) for k in range(len(texts))
+    )
+    cell = pl.concat_str(
+        [
+            pl.lit("["),
+            pl.concat_str(["step", "cut", *(f"p{k}" for k in range(len(texts)))], separator=","),
+            pl.lit("]"),
+        ]
+    )
+    made = cells.group_by(run, maintain_order=True).agg(cell.str.join(",").alias("cells"))
+    hidden = df.group_by(run, maintain_order=True).agg(pl.col("hide").sum().alias("hidden"))
+    text = dict(zip(made.select(*run).iter_rows(), made["cells"].to_list(), strict=True))
+    for cfg, task, rid, n_hidden in hidden.iter_rows():
+        key = (str(cfg), str(task), str(rid))
+        out[key] = (_Raw(f"[{text.get((cfg, task, rid), '')}]"), int(n_hidden))
 
 
 def _manifest_lists(path: Path) -> dict[str, list[dict[str, str]]]:

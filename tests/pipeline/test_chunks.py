@@ -1,0 +1,121 @@
+"""Chunks of groups: boundaries that depend on the groups alone, parts placed again byte for byte,
+and a re-run after new tasks that reuses every chunk it did not touch."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.helpers import write_ac_dump
+from trajdiv.pipeline import _chunks, run_pipeline
+from trajdiv.pipeline._chunks import CHUNK_GROUPS, split_chunks
+from trajdiv.pipeline._sink import TableSink
+
+
+def _keys(n: int, seed: int) -> list[tuple[str]]:
+    rng = random.Random(seed)
+    return [(f"{rng.getrandbits(160):040x}",) for _ in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_inserting_a_group_changes_only_the_chunk_it_falls_into(seed: int):
+    keys = _keys(300, seed)
+    chunks = split_chunks(keys)
+    assert [k for c in chunks for k in c] == keys
+    ends = [int(c[-1][0][:8], 16) % CHUNK_GROUPS == 0 for c in chunks]
+    assert all(ends[:-1])  # every chunk but the last ends on a boundary key
+    assert all(int(k[0][:8], 16) % CHUNK_GROUPS for c in chunks for k in c[:-1])
+    new = _keys(1, seed + 1000)[0]
+    at = random.Random(seed).randrange(len(keys) + 1)
+    after = split_chunks([*keys[:at], new, *keys[at:]])
+    changed = [c for c in after if new in c]
+    assert len(changed) == 1
+    assert [c for c in after if new not in c] == [
+        c for c in chunks if not set(c) & set(changed[0])
+    ]  # every other chunk is the same
+
+
+def test_placed_parts_join_to_the_same_table(tmp_path: Path):
+    frames = [
+        pl.DataFrame({"task_id": [f"t{i}"] * (i + 1), "x": list(range(i + 1)), "s": ["é" * i] * (i + 1)})
+        for i in range(6)
+    ]
+    first = TableSink(tmp_path / "one")
+    for df in frames[:3]:
+        first.add("t", df)
+    kept = first.cut()
+    assert [rows for _, rows in kept["t"]] == [1 + 2 + 3]
+    for df in frames[3:]:
+        first.add("t", df)
+    first.cut()
+    first.finish(tmp_path / "a", ("parquet",), ("t",))
+    second = TableSink(tmp_path / "two")
+    for path, rows in kept["t"]:
+        second.add_part("t", path.read_bytes(), rows)
+    for df in frames[3:]:
+        second.add("t", df)
+    second.cut()
+    second.finish(tmp_path / "b", ("parquet",), ("t",))
+    a, b = (tmp_path / d / "t.parquet" for d in ("a", "b"))
+    assert a.read_bytes() == b.read_bytes()
+    assert pl.read_parquet(a).equals(pl.concat(frames))
+    second.add("t", frames[0])
+    with pytest.raises(RuntimeError, match="between cuts"):
+        second.add_part("t", b"", 0)
+
+
+def _digests(out: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.glob("*.parquet"))}
+
+
+def _tasks(first: int, n: int) -> dict[str, list[list[str]]]:
+    return {
+        f"org__pkg-{i:03d}": [["ls", f"cat {i}"], ["ls", f"grep {i % 3}"]] for i in range(first, first + n)
+    }
+
+
+def test_rerun_after_new_tasks_places_the_untouched_chunks(tmp_path: Path):
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
+    write_ac_dump(dump, "m", _tasks(0, 60))
+    first = run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    n_chunks = len(list((cache / "chunks").rglob("*.entry")))
+    assert n_chunks >= 2
+    assert first.chunks_from_cache == 0
+    write_ac_dump(dump, "m", _tasks(60, 2))
+    again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
+    fresh = run_pipeline([dump], tmp_path / "o3", jobs=1)
+    assert _digests(tmp_path / "o2") == _digests(tmp_path / "o3")
+    assert again.n_groups == fresh.n_groups == 62
+    assert again.groups_from_cache == 60
+    assert n_chunks - 2 <= again.chunks_from_cache < n_chunks + 2  # at most two chunks changed
+    assert pl.read_parquet(tmp_path / "o2" / "runs.parquet").height == 124
+
+
+def test_chunks_too_big_to_keep_are_read_group_by_group(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(_chunks, "MAX_CHUNK_BYTES", 0)
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
+    write_ac_dump(dump, "m", _tasks(0, 20))
+    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    assert not list((cache / "chunks").rglob("*.entry"))
+    again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
+    assert again.groups_from_cache == 20
+    assert again.chunks_from_cache == 0
+    assert _digests(tmp_path / "o1") == _digests(tmp_path / "o2")
+
+
+def test_a_damaged_chunk_is_a_miss(tmp_path: Path):
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
+    write_ac_dump(dump, "m", _tasks(0, 40))
+    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    entries = sorted((cache / "chunks").rglob("*.entry"))
+    for i, p in enumerate(entries):
+        data = p.read_bytes()
+        p.write_bytes(data[: len(data) // 2] if i % 2 else data[:-8] + b"\0" * 8)
+    again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
+    assert again.chunks_from_cache == 0
+    assert again.groups_from_cache == 40
+    assert _digests(tmp_path / "o1") == _digests(tmp_path / "o2")
