@@ -1,5 +1,5 @@
-"""Chunks of groups: boundaries that depend on the groups alone, parts placed again byte for byte,
-and a re-run after new tasks that reuses every chunk it did not touch."""
+"""Re-runs: chunks of groups (boundaries that depend on the groups alone, parts placed again byte
+for byte, every chunk a re-run did not touch reused) and spilled runs checked when needed."""
 
 from __future__ import annotations
 
@@ -119,3 +119,37 @@ def test_a_damaged_chunk_is_a_miss(tmp_path: Path):
     assert again.chunks_from_cache == 0
     assert again.groups_from_cache == 40
     assert _digests(tmp_path / "o1") == _digests(tmp_path / "o2")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_damaged_spill_is_found_when_its_runs_are_needed_and_parsed_again(tmp_path: Path, jobs: int):
+    """A cached parse is trusted by the length of its spill; the bytes of the runs a re-run
+    analyses are checked against their digests, and a file whose spill was altered is parsed
+    again, giving the tables of a run without a cache."""
+    import shutil
+
+    from trajdiv.pipeline._entries import damaged_files, load_blobs
+
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
+    write_ac_dump(dump, "m", _tasks(0, 6))
+    run_pipeline([dump], tmp_path / "o1", jobs=jobs, cache_dir=cache)
+    spills = sorted((cache / "sources").rglob("*.runs"))
+    assert len(spills) == 6
+    for p in spills[:3]:  # the same length, other bytes
+        data = bytearray(p.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        p.write_bytes(bytes(data))
+    shutil.rmtree(cache / "groups")
+    shutil.rmtree(cache / "chunks")  # every group is analysed again, from the spilled runs
+    again = run_pipeline([dump], tmp_path / "o2", jobs=jobs, cache_dir=cache)
+    fresh = run_pipeline([dump], tmp_path / "o3", jobs=jobs)
+    assert again.sources_from_cache == 6
+    assert _digests(tmp_path / "o2") == _digests(tmp_path / "o3")
+    assert again.n_runs == fresh.n_runs == 12
+    from trajdiv.pipeline._entries import cached_index
+
+    idx = [cached_index(p.stem, cache) for p in spills]
+    refs = [r for i in idx if i is not None for r in i.refs]
+    assert len(refs) == 12
+    assert damaged_files(refs) == set()  # parsed again: every spill matches its digests
+    assert len(load_blobs(refs)) == 12

@@ -29,6 +29,7 @@ __all__ = [
     "SourceIndex",
     "cached_group",
     "cached_index",
+    "damaged_files",
     "group_cache_path",
     "group_from_meta",
     "group_meta",
@@ -86,8 +87,10 @@ def _ref_from_json(d: dict[str, Any]) -> RunRef:
 
 
 def cached_index(key: str | None, cache_dir: Path | None) -> SourceIndex | None:
-    """The cached parse of a file, or None: absent, damaged, foreign, or its spilled runs no
-    longer match their digests (every check failing costs a re-parse, never a wrong run)."""
+    """The cached parse of a file, or None: absent, damaged, foreign, or a spill file of its
+    runs missing or of another length (every check failing costs a re-parse, never a wrong
+    run). The spilled bytes themselves are checked against their digests when a run is needed
+    (:func:`damaged_files`): most runs of a re-run are never read again."""
     if key is None or cache_dir is None:
         return None
     path = cache_dir / "sources" / key[:2] / f"{key}.idx"
@@ -99,7 +102,8 @@ def cached_index(key: str | None, cache_dir: Path | None) -> SourceIndex | None:
             meta["reason"],
             [str(w) for w in meta["warnings"]],
         )
-        load_blobs(idx.refs, keep=False)  # every spilled run still matches its digest
+        if not _spills_fit(idx.refs):
+            raise CacheMiss("a spill file is missing or of another length")
     except (OSError, CacheMiss, KeyError, TypeError, ValueError, IndexError):
         return None
     touch(path)
@@ -167,9 +171,9 @@ def cache_index(idx: SourceIndex, key: str | None, cache_dir: str | None) -> Sou
     return idx
 
 
-def load_blobs(refs: list[RunRef], *, keep: bool = True) -> list[bytes]:
-    """The spilled bytes of ``refs``, each checked against its digest (with ``keep=False``
-    only checked: one run at a time in memory). Raises :class:`CacheMiss` on a mismatch."""
+def load_blobs(refs: list[RunRef]) -> list[bytes]:
+    """The spilled bytes of ``refs``, each checked against its digest. Raises
+    :class:`CacheMiss` on a mismatch."""
     blobs = []
     handles: dict[str, Any] = {}
     try:
@@ -181,12 +185,38 @@ def load_blobs(refs: list[RunRef], *, keep: bool = True) -> list[bytes]:
             blob = fh.read(ref.length)
             if blob_digest(blob) != ref.digest:
                 raise CacheMiss(f"{ref.spill}: a spilled run no longer matches its digest")
-            if keep:
-                blobs.append(blob)
+            blobs.append(blob)
     finally:
         for fh in handles.values():
             fh.close()
     return blobs
+
+
+def _spills_fit(refs: list[RunRef]) -> bool:
+    """Whether each spill file that ``refs`` point into ends where its last run ends."""
+    ends: dict[str, int] = {}
+    for ref in refs:
+        ends[ref.spill] = max(ends.get(ref.spill, 0), ref.offset + ref.length)
+    return all(os.stat(path).st_size == end for path, end in ends.items())
+
+
+def damaged_files(refs: list[RunRef]) -> set[str]:
+    """The input files (:attr:`RunRef.file`) of the ``refs`` whose spilled bytes are missing or
+    no longer match their digest."""
+    bad: set[str] = set()
+    by_spill: dict[str, list[RunRef]] = {}
+    for ref in refs:
+        by_spill.setdefault(ref.spill, []).append(ref)
+    for spill, some in by_spill.items():
+        try:
+            with open(spill, "rb") as fh:
+                for ref in sorted(some, key=lambda r: r.offset):
+                    fh.seek(ref.offset)
+                    if blob_digest(fh.read(ref.length)) != ref.digest:
+                        bad.add(ref.file)
+        except OSError:
+            bad.update(ref.file for ref in some)
+    return bad
 
 
 def spilled_runs(refs: list[RunRef]) -> list[bytes]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trajdiv._errors import InputError
+from trajdiv._errors import InputError, TrajdivError
 from trajdiv._io import update_text
 from trajdiv._text import safe_name
 from trajdiv.analysis._group import GroupResult
@@ -31,6 +31,7 @@ from trajdiv.pipeline._entries import (
     SourceIndex,
     cached_group,
     cached_index,
+    damaged_files,
     group_cache_path,
     spilled_runs,
     store_group,
@@ -74,6 +75,9 @@ class Job:
     settle: bool
     given_workers: WorkerPool | None = None
     """Worker processes the caller keeps running after the run (else started and ended here)."""
+    cached_sources: dict[str, tuple[ParseItem, list[RunRef]]] = dataclasses.field(default_factory=dict)
+    """Files whose parse came from the cache: their parse task and runs, by file (their spilled
+    bytes are checked when a run is needed: :func:`repair_spills`)."""
 
     @property
     def spill_dir(self) -> str:
@@ -134,6 +138,8 @@ def read_sources(job: Job, res: PipelineResult) -> list[RunRef]:
             misses.append((src, reader.name, key, None))
             if len(misses) == 2 and job.pooled:
                 job.workers.warm()  # workers start while the other files are hashed
+        else:
+            job.cached_sources[idx.display] = ((src, reader.name, key, None), idx.refs)
     items = (_carrying_data(m) for m in misses) if job.data_mode else misses
     parsed = job.map(parse_source, items, job.jobs if len(misses) > 1 else 1)
     cache = str(job.cache_dir) if job.cache_dir else None
@@ -276,6 +282,7 @@ def _group_outs(job: Job, keyed: Keyed) -> Iterator[GroupOut]:
     """Each group's result, in order: read here from the cache, or analysed by a worker."""
     cache = str(job.cache_dir) if job.cache_dir else None
     hits = {k for k, _, _ in keyed if (p := group_cache_path(cache, k)) is not None and p.exists()}
+    repair_spills(job, [ref for k, _, refs in keyed if k not in hits for ref in refs])
     misses = (_group_item(job, k, label, refs) for k, label, refs in keyed if k not in hits)
     computed = job.map(process_group, misses, job.jobs if len(keyed) - len(hits) > 1 else 1)
     for k, label, refs in keyed:
@@ -294,10 +301,28 @@ def _group_here(job: Job, key: str, label: str, refs: list[RunRef]) -> GroupOut:
     cache = str(job.cache_dir) if job.cache_dir else None
     out = cached_group(cache, key)
     if out is None:
+        repair_spills(job, refs)
         out = process_group(job.local_state, _group_item(job, key, label, refs))
         if job.data_mode:
             store_group(cache, key, out)
     return out
+
+
+def repair_spills(job: Job, refs: list[RunRef]) -> None:
+    """Check the spilled bytes of the runs about to be analysed whose parse came from the
+    cache; a file with a damaged spill is parsed again here and its runs point to the new
+    spill. A file whose content changed since pass 1 stops the run (its groups were keyed by
+    the old runs)."""
+    checked = [ref for ref in refs if ref.file in job.cached_sources]
+    for display in sorted(damaged_files(checked)):
+        item, old = job.cached_sources.pop(display)
+        idx = parse_source(job.local_state, item)
+        if idx.blobs is not None:  # data mode: spilled here
+            idx = store_index(idx, item[2], str(job.cache_dir) if job.cache_dir else None, job.spill_dir)
+        if [r.digest for r in idx.refs] != [r.digest for r in old]:
+            raise TrajdivError(f"{display}: changed during the analysis: run again")
+        for was, now in zip(old, idx.refs, strict=True):
+            was.spill, was.offset, was.length = now.spill, now.offset, now.length
 
 
 def _group_item(job: Job, key: str, label: str, refs: list[RunRef]) -> GroupItem:
