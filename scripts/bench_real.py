@@ -62,6 +62,7 @@ def measure_scale(work: Path, scale: int, jobs: int, repeat: int) -> dict[str, l
     """Every figure of one scale, one list entry per repetition."""
     tasks = 100 * scale
     corpus = work / f"real-{scale}x"
+    shutil.rmtree(corpus, ignore_errors=True)  # files another run of this script added
     n = make_real_corpus(corpus, tasks)
     size_mb = sum(f.stat().st_size for f in corpus.glob("*.jsonl")) / 1e6
     texts = corpus_texts(corpus)
@@ -83,6 +84,9 @@ def measure_scale(work: Path, scale: int, jobs: int, repeat: int) -> dict[str, l
         t_same, _ = run_measured(cmd)
         added = make_real_corpus(corpus, max(1, tasks // 100), seed=1, first_task=tasks)
         t_more, mem_more = run_measured(cmd)
+        runs_after = json.loads((out / "manifest.json").read_text("utf-8"))["summary"]["runs"]
+        if runs_after != n + added:  # the re-run must have taken the new runs in
+            raise SystemExit(f"the +1% re-run analysed {runs_after} runs, not {n + added}")
         t_after, _ = raw_tiktoken(texts, 1)
         ref = (t_raw + t_after) / 2
         t_raw = t_after

@@ -47,8 +47,8 @@ def add_cache_command(cmd: Callable[[str, str, Any], argparse.ArgumentParser]) -
     """Declare ``trajdiv cache``."""
     sp = cmd(
         "cache",
-        "show, clear or bound the cache (parsed files, token ids, group results); set "
-        "TRAJDIV_CACHE_MAX_SIZE (e.g. 5G) to prune after every run",
+        "show, clear or bound the cache (parsed files, token ids, group results, table chunks); "
+        "set TRAJDIV_CACHE_MAX_SIZE (e.g. 5G) to prune after every run",
         _cmd_cache,
     )
     sp.add_argument("action", choices=("info", "clear", "prune"), help="info: location, entries and size")

@@ -117,7 +117,7 @@ def add_execution_options(p: argparse.ArgumentParser) -> None:
         "--cache-dir",
         type=Path,
         default=None,
-        help="cache of parsed files, token ids and group results "
+        help="cache of parsed files, token ids, group results and table chunks "
         "(default: $TRAJDIV_CACHE_DIR or ~/.cache/trajdiv)",
     )
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")

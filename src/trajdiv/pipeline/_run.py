@@ -7,8 +7,10 @@ worker, and its rows are appended to the tables in part files that are joined at
 Caching. A file's parsed runs are kept under ``<cache>/sources/`` keyed by a hash of its bytes,
 its path, its reader and the settings that shape runs; a group's results are kept under
 ``<cache>/groups/`` keyed by the hashes of its runs, the label files and the analysis settings.
+Groups go to the tables in chunks (:mod:`._chunks`) whose parts are kept under ``<cache>/chunks/``.
 A re-run on an unchanged dump therefore parses nothing and analyses nothing; after new runs are
-added, only the files and groups that changed are redone.
+added, only the files and groups that changed are redone, and the parts of every chunk they do
+not touch are placed as they were kept.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def run_pipeline(
         ``local`` (a process pool) or ``ray`` (a Ray cluster at ``address``; tasks carry data,
         so the cluster needs no shared disk).
     cache_dir
-        The cache of parsed files, token ids and group results (None: no cache).
+        The cache of parsed files, token ids, group results and table chunks (None: no
+        cache).
     formats
         Table formats; parquet is always written.
     strict
