@@ -68,6 +68,13 @@ def test_placed_parts_join_to_the_same_table(tmp_path: Path):
         second.add_part("t", b"", 0)
 
 
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 4 groups on average: a few dozen groups make several (group keys hold the
+    dump's path, so boundaries move from one test run to the next)."""
+    monkeypatch.setattr(_chunks, "CHUNK_GROUPS", 4)
+
+
 def _digests(out: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.glob("*.parquet"))}
 
@@ -78,7 +85,7 @@ def _tasks(first: int, n: int) -> dict[str, list[list[str]]]:
     }
 
 
-def test_rerun_after_new_tasks_places_the_untouched_chunks(tmp_path: Path):
+def test_rerun_after_new_tasks_places_the_untouched_chunks(tmp_path: Path, small_chunks):
     dump, cache = tmp_path / "dump", tmp_path / "cache"
     write_ac_dump(dump, "m", _tasks(0, 60))
     first = run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
@@ -107,7 +114,7 @@ def test_chunks_too_big_to_keep_are_read_group_by_group(tmp_path: Path, monkeypa
     assert _digests(tmp_path / "o1") == _digests(tmp_path / "o2")
 
 
-def test_a_damaged_chunk_is_a_miss(tmp_path: Path):
+def test_a_damaged_chunk_is_a_miss(tmp_path: Path, small_chunks):
     dump, cache = tmp_path / "dump", tmp_path / "cache"
     write_ac_dump(dump, "m", _tasks(0, 40))
     run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
@@ -153,3 +160,18 @@ def test_a_damaged_spill_is_found_when_its_runs_are_needed_and_parsed_again(tmp_
     assert len(refs) == 12
     assert damaged_files(refs) == set()  # parsed again: every spill matches its digests
     assert len(load_blobs(refs)) == 12
+
+
+def test_a_chunk_of_other_groups_is_a_miss_and_places_nothing(tmp_path: Path, small_chunks):
+    """An intact entry under another chunk's key (a foreign cache, a copied file) holds other
+    groups: nothing of it is placed, and the chunk's groups are read one by one."""
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
+    write_ac_dump(dump, "m", _tasks(0, 40))
+    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    entries = sorted((cache / "chunks").rglob("*.entry"))
+    assert len(entries) >= 2
+    entries[1].write_bytes(entries[0].read_bytes())
+    again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
+    assert again.chunks_from_cache == len(entries) - 1
+    assert _digests(tmp_path / "o1") == _digests(tmp_path / "o2")
+    assert pl.read_parquet(tmp_path / "o2" / "runs.parquet").height == 80

@@ -88,15 +88,20 @@ def store_chunk(
     atomic_write_bytes(path, pack(meta, blobs))
 
 
-def load_chunk(cache_dir: str | Path | None, key: str, sink: TableSink) -> list[GroupOut] | None:
+def load_chunk(
+    cache_dir: str | Path | None, key: str, sink: TableSink, expected: list[tuple[str, str]]
+) -> list[GroupOut] | None:
     """A kept chunk's groups (their results but tables), its parts placed in ``sink``; None when
-    absent, damaged or foreign (its groups are then read or analysed one by one)."""
+    absent, damaged, foreign or not of the ``expected`` groups (configuration, task) in order:
+    nothing is placed then, and its groups are read or analysed one by one."""
     path = chunk_path(cache_dir, key)
     if path is None:
         return None
     try:
         meta, blobs = unpack(path.read_bytes())
         groups = [group_from_meta(g, {}) for g in meta["groups"]]
+        if [(g.result.config, g.result.task_id) for g in groups] != expected:
+            raise CacheMiss("the chunk holds other groups")
         parts = [(str(name), int(rows)) for name, ps in meta["parts"].items() for rows in ps]
         counts = {name: sum(1 for n, _ in parts if n == name) for name, _ in parts}
         if sorted(blobs) != sorted(f"{n}/{i:06d}" for n, c in counts.items() for i in range(c)):

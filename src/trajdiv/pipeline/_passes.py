@@ -222,8 +222,9 @@ def analyse_groups(job: Job, keyed: Keyed, res: PipelineResult) -> TableSink:
     outs = _group_outs(job, [g for c, hit in zip(chunks, kept, strict=True) if not hit for g in c])
     done = _GroupsDone(job, res, len(keyed))
     for chunk, ck, hit in zip(chunks, ckeys, kept, strict=True):
-        placed = load_chunk(job.cache_dir, ck, sink) if hit else None
-        if placed is not None and len(placed) == len(chunk):
+        expected = [(label, refs[0].group[1]) for _, label, refs in chunk]
+        placed = load_chunk(job.cache_dir, ck, sink, expected) if hit else None
+        if placed is not None:
             res.chunks_from_cache += 1
             for gout in placed:
                 done.add(gout)
