@@ -84,8 +84,12 @@ def store_chunk(
         "groups": [group_meta(g) for g in groups],
         "parts": {name: [rows for _, rows in ps] for name, ps in parts.items()},
     }
-    blobs = {f"{name}/{i:06d}": p.read_bytes() for name, ps in parts.items() for i, (p, _) in enumerate(ps)}
+    blobs = {_blob_name(name, i): p.read_bytes() for name, ps in parts.items() for i, (p, _) in enumerate(ps)}
     atomic_write_bytes(path, pack(meta, blobs))
+
+
+def _blob_name(table: str, i: int) -> str:
+    return f"{table}/{i:06d}"
 
 
 def load_chunk(
@@ -102,15 +106,16 @@ def load_chunk(
         groups = [group_from_meta(g, {}) for g in meta["groups"]]
         if [(g.result.config, g.result.task_id) for g in groups] != expected:
             raise CacheMiss("the chunk holds other groups")
-        parts = [(str(name), int(rows)) for name, ps in meta["parts"].items() for rows in ps]
-        counts = {name: sum(1 for n, _ in parts if n == name) for name, _ in parts}
-        if sorted(blobs) != sorted(f"{n}/{i:06d}" for n, c in counts.items() for i in range(c)):
+        parts = [
+            (_blob_name(name, i), str(name), int(rows))
+            for name, ps in meta["parts"].items()
+            for i, rows in enumerate(ps)
+        ]
+        if sorted(blobs) != sorted(blob for blob, _, _ in parts):
             raise CacheMiss("parts do not match the chunk's list")
     except (OSError, CacheMiss, KeyError, TypeError, ValueError, AttributeError):
         return None
-    seen: dict[str, int] = {}
-    for name, rows in parts:
-        i = seen[name] = seen.get(name, -1) + 1
-        sink.add_part(name, blobs.pop(f"{name}/{i:06d}"), rows)
+    for blob, name, rows in parts:
+        sink.add_part(name, blobs.pop(blob), rows)
     touch(path)
     return groups

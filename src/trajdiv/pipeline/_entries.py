@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,23 +201,30 @@ def _spills_fit(refs: list[RunRef]) -> bool:
     return all(os.stat(path).st_size == end for path, end in ends.items())
 
 
-def damaged_files(refs: list[RunRef]) -> set[str]:
+def damaged_files(refs: list[RunRef], threads: int = 4) -> set[str]:
     """The input files (:attr:`RunRef.file`) of the ``refs`` whose spilled bytes are missing or
-    no longer match their digest."""
-    bad: set[str] = set()
+    no longer match their digest (spill files read on a few threads: hashing releases the GIL)."""
     by_spill: dict[str, list[RunRef]] = {}
     for ref in refs:
         by_spill.setdefault(ref.spill, []).append(ref)
-    for spill, some in by_spill.items():
+
+    def check(spill: str) -> set[str]:
+        some = sorted(by_spill[spill], key=lambda r: r.offset)
         try:
             with open(spill, "rb") as fh:
-                for ref in sorted(some, key=lambda r: r.offset):
+                bad = set()
+                for ref in some:
                     fh.seek(ref.offset)
                     if blob_digest(fh.read(ref.length)) != ref.digest:
                         bad.add(ref.file)
+                return bad
         except OSError:
-            bad.update(ref.file for ref in some)
-    return bad
+            return {ref.file for ref in some}
+
+    if len(by_spill) < 2 or threads < 2:
+        return set().union(*map(check, by_spill))
+    with ThreadPoolExecutor(threads, thread_name_prefix="trajdiv-spill-check") as pool:
+        return set().union(*pool.map(check, by_spill))
 
 
 def spilled_runs(refs: list[RunRef]) -> list[bytes]:

@@ -97,8 +97,8 @@ class Job:
 
     @functools.cached_property
     def local_state(self) -> WorkerState:
-        """A worker's state in this process (a group whose cache entry was damaged since the
-        run found it is analysed here)."""
+        """A worker's state in this process: a group whose cache entry was damaged since the
+        run found it is analysed here, and a file whose spill was damaged is parsed again."""
         return self.setup()
 
     @functools.cached_property
@@ -315,7 +315,7 @@ def repair_spills(job: Job, refs: list[RunRef]) -> None:
     spill. A file whose content changed since pass 1 stops the run (its groups were keyed by
     the old runs)."""
     checked = [ref for ref in refs if ref.file in job.cached_sources]
-    for display in sorted(damaged_files(checked)):
+    for display in sorted(damaged_files(checked, min(job.jobs, _LOOKUP_THREADS))):
         item, old = job.cached_sources.pop(display)
         idx = parse_source(job.local_state, item)
         if idx.blobs is not None:  # data mode: spilled here

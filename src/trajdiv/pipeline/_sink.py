@@ -61,9 +61,7 @@ class TableSink:
         self.rows[name] = 0
         if not frames:
             return
-        d = self.parts_dir / name
-        d.mkdir(parents=True, exist_ok=True)
-        path = d / f"part-{len(self.parts[name]):06d}.parquet"
+        path = self._next_part(name)
         # parts are compressed once, when they are joined into the final table; a big part is
         # written in row groups of about _ROW_GROUP_BYTES (one row group is encoded in memory)
         df = pl.concat(frames, how="vertical")
@@ -72,6 +70,11 @@ class TableSink:
         df.write_parquet(path, compression="uncompressed", row_group_size=rows)
         self.parts[name].append(path)
         self.part_rows[name].append(df.height)
+
+    def _next_part(self, name: str) -> Path:
+        d = self.parts_dir / name
+        d.mkdir(parents=True, exist_ok=True)
+        return d / f"part-{len(self.parts[name]):06d}.parquet"
 
     def cut(self) -> dict[str, list[Part]]:
         """Flush every table; the parts written since the previous cut, per table."""
@@ -89,9 +92,7 @@ class TableSink:
         """Place a part kept from an earlier run (right after a :meth:`cut`)."""
         if self.buffers.get(name):
             raise RuntimeError(f"table {name}: a part placed between cuts")
-        d = self.parts_dir / name
-        d.mkdir(parents=True, exist_ok=True)
-        path = d / f"part-{len(self.parts[name]):06d}.parquet"
+        path = self._next_part(name)
         path.write_bytes(data)
         self.parts[name].append(path)
         self.part_rows[name].append(rows)
