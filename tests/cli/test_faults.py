@@ -115,3 +115,18 @@ def test_long_and_colliding_task_ids_get_their_own_files(tmp_path: Path):
     assert all(len(p.name.encode()) <= 255 for p in files)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["configs"][0]["n_tasks"] == len(ids)
+
+
+@pytest.mark.parametrize("command", ["schema", "formats", "--help"])
+def test_output_to_a_closed_pipe_is_quiet(command: str):
+    """The reader is gone before the command writes: every command, the listing ones too, ends
+    with exit 0 and nothing on stderr."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trajdiv", command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # before the interpreter has started: the first write meets a closed pipe
+    _, err = proc.communicate(timeout=60)
+    assert err == b""
+    assert proc.returncode == 0

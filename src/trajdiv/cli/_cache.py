@@ -9,7 +9,7 @@ from typing import Any
 
 from trajdiv._errors import UsageError
 from trajdiv._text import for_terminal
-from trajdiv.cli._common import EXIT_OK, default_cache_dir, guarded
+from trajdiv.cli._common import EXIT_OK, default_cache_dir
 
 __all__ = ["add_cache_command"]
 
@@ -23,7 +23,6 @@ def _human(n: int) -> str:
     return f"{size:.1f} GiB"
 
 
-@guarded
 def _cmd_cache(args: argparse.Namespace) -> int:
     from trajdiv.pipeline._cachedir import KINDS, cache_info, clear_cache, parse_size, prune_cache
 

@@ -309,11 +309,14 @@ def exit_code_for(n_runs: int, n_skipped_errors: int) -> int:
 
 
 def guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn library errors into a one-line message and exit code 1."""
+    """Turn library errors into a one-line message and exit code 1 (every command runs under
+    it: :func:`~trajdiv.cli._main.build_parser`)."""
 
     def run(args: argparse.Namespace) -> int:
         try:
-            return fn(args)
+            code = fn(args)
+            sys.stdout.flush()  # a reader gone away shows here, not at the interpreter's exit
+            return code
         except TrajdivError as exc:
             print(f"trajdiv: error: {for_terminal(exc)}", file=sys.stderr)
             return EXIT_ERROR

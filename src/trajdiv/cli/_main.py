@@ -58,7 +58,6 @@ def _report_ingest(res: PipelineResult, quiet: bool) -> int:
     return exit_code_for(res.n_runs, len(skipped) + len(partly))
 
 
-@guarded
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from trajdiv import _api
 
@@ -140,27 +139,22 @@ def divergence_table(groups: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
-@guarded
 def _cmd_diverge(args: argparse.Namespace) -> int:
     return _run_stages(args, ("ingest", "diverge"), stats=False, extras=False)
 
 
-@guarded
 def _cmd_graph(args: argparse.Namespace) -> int:
     return _run_stages(args, ("ingest", "diverge", "graph"), stats=False, extras=False)
 
 
-@guarded
 def _cmd_stats(args: argparse.Namespace) -> int:
     return _run_stages(args, ("ingest", "diverge", "graph"), stats=True, extras=False)
 
 
-@guarded
 def _cmd_analyze(args: argparse.Namespace) -> int:
     return _run_stages(args, ("ingest", "diverge", "graph"), stats=True, extras=True)
 
 
-@guarded
 def _cmd_plot(args: argparse.Namespace) -> int:
     from trajdiv.plot import plot_one
 
@@ -178,7 +172,6 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@guarded
 def _cmd_export(args: argparse.Namespace) -> int:
     from trajdiv import _api
 
@@ -292,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def cmd(name: str, help_: str, fn: Any) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, description=help_, epilog=_EPILOG)
-        sp.set_defaults(func=fn)
+        sp.set_defaults(func=guarded(fn))  # every command: errors as one line, a closed pipe quiet
         return sp
 
     sp = cmd("ingest", "read run dumps into runs.parquet, steps.parquet and manifest.json", _cmd_ingest)

@@ -19,14 +19,12 @@ from trajdiv.cli._common import (
     add_seed_option,
     execution_options,
     given,
-    guarded,
     read_options,
 )
 
 __all__ = ["add_pair_commands"]
 
 
-@guarded
 def _cmd_power(args: argparse.Namespace) -> int:
     from trajdiv import _api
 
@@ -76,7 +74,6 @@ def _power_line(p: dict[str, Any], d: float, alpha: float, power: float) -> str:
     )
 
 
-@guarded
 def _cmd_compare(args: argparse.Namespace) -> int:
     from trajdiv import _api
 
