@@ -15,6 +15,7 @@ LAYER = {
     "_io": 0,
     "_text": 0,
     "_digest": 0,
+    "_codec": 0,
     "_lazy": 0,
     "model": 0,
     "tables": 0,

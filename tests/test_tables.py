@@ -60,3 +60,16 @@ def test_each_stage_declares_its_tables_in_stage_order():
         "div_token_pct_median",
         "div_step_verb_median",
     ]
+
+
+def test_atomic_write_makes_its_folder_again_when_it_was_removed(tmp_path: Path):
+    import shutil
+
+    from trajdiv._io import atomic_write_bytes
+
+    target = tmp_path / "a" / "b" / "entry"
+    atomic_write_bytes(target, b"one")
+    shutil.rmtree(tmp_path / "a")  # the folder this process already made, removed since
+    atomic_write_bytes(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in target.parent.iterdir()] == ["entry"]  # no temporary file left

@@ -29,10 +29,20 @@ def tmp_path(path: Path) -> Path:
     return Path(tmp)
 
 
+_MADE: set[Path] = set()
+"""Folders this process made or found already (thousands of cache entries share a few)."""
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to a temporary name beside `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_path(path)
+    if path.parent not in _MADE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _MADE.add(path.parent)
+    try:
+        tmp = tmp_path(path)
+    except FileNotFoundError:  # the folder was removed since
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = tmp_path(path)
     try:
         tmp.write_bytes(data)
         os.replace(tmp, path)

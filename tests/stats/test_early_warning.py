@@ -218,3 +218,32 @@ def test_prefix_features_from_running_totals_equal_each_prefix_counted_afresh():
         expected = _features_by_hand(runs, ks, top)
         assert np.array_equal(prefix_features(runs, ks, top), expected)  # bit for bit
         assert np.array_equal(prefix_features(runs, ks, top, full), expected)
+
+
+def test_a_start_near_the_optimum_reaches_the_same_fit():
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 4, size=(300, 5)).astype(float)  # discrete features, as prefixes give
+    y = (rng.random(300) < 1 / (1 + np.exp(-(x @ np.array([0.4, -0.3, 0.0, 0.2, 0.1]) - 0.5)))).astype(float)
+    cold = ridge_logistic(x, y)
+    for start in (cold, cold + 0.3, np.zeros(6), ridge_logistic(x[:150], y[:150])):
+        assert np.allclose(ridge_logistic(x, y, start=start), cold, rtol=0, atol=1e-10)
+
+
+def test_jackknife_refits_started_from_the_full_fit_give_the_same_aurocs():
+    # collinear features (the second is twice the first) make distinct rows tie exactly in
+    # score: the scores are compared at 9 decimals, so the start of a fit cannot order them
+    from trajdiv.stats._early import _cross_fitted
+
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 6, size=(400, 1)).astype(float)
+    x = np.hstack([base, 2 * base, rng.integers(0, 3, size=(400, 1)).astype(float)])
+    y = rng.random(400) < 1 / (1 + np.exp(-(base[:, 0] - 2.5)))
+    side = rng.integers(0, 2, 400)
+    fits: list[np.ndarray | None] = [None, None]
+    assert _cross_fitted(x, y, side, fits) == _cross_fitted(x, y, side)
+    for leave in range(0, 400, 40):
+        keep = np.ones(400, dtype=bool)
+        keep[leave : leave + 40] = False
+        assert _cross_fitted(x[keep], y[keep], side[keep], fits) == _cross_fitted(
+            x[keep], y[keep], side[keep]
+        )

@@ -161,3 +161,22 @@ def test_simulated_counts_are_the_uniforms_below_each_rate(runs: int):
         expected = [[sum(1 for u in draws.ua[s, t] if u < pa[s, t]) for t in range(6)] for s in range(40)]
         assert ca.dtype == np.int64
         assert ca.tolist() == expected
+
+
+@pytest.mark.parametrize("block", [1, 7, 1 << 18])
+def test_counts_at_several_differences_in_blocks_are_each_counted_alone(monkeypatch, block: int):
+    """The curve's counts, made a block of experiments at a time for every D, are the counts of
+    each D over all experiments at once (uniforms below the shifted rate, as above)."""
+    from trajdiv.stats import _power
+    from trajdiv.stats._power import PowerModel, _Draws, _expit, simulated_power, simulated_powers
+
+    monkeypatch.setattr(_power, "_BLOCK_CELLS", block)
+    model = PowerModel.from_rates([0.1, 0.4, 0.4, 0.9, 0.6], n=5)
+    draws = _Draws(model, n_tasks=8, n=5, sims=50, seed=2)
+    diffs = [0.0, 0.05, 0.3]
+    for (ca, cb), d in zip(draws.counts_each(diffs), diffs, strict=True):
+        pa = _expit(draws.la + model.shift(d)).astype(np.float32)
+        assert ca.tolist() == (draws.ua < pa[..., None]).sum(axis=2).tolist()
+        assert cb is draws.cb
+    together = simulated_powers(model, diffs, 5, 8, sims=50, seed=2)
+    assert together == [simulated_power(model, d, 5, 8, sims=50, seed=2) for d in diffs]

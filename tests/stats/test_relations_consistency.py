@@ -102,3 +102,52 @@ def test_permutation_tests_in_blocks_are_the_whole_permutation_matrix(monkeypatc
         rel.stratified_correlation(x, y, ["a"] * 60),
     )
     assert small == big
+
+
+def test_cv_of_many_samples_at_once_is_each_ones_cv_bit_for_bit():
+    from trajdiv.stats._consistency import cv_pct_each
+
+    rng = np.random.default_rng(11)
+    samples: list[list[float | None]] = []
+    for _ in range(600):
+        n = int(rng.integers(0, 12))
+        scale = 10.0 ** int(rng.integers(-3, 5))
+        xs: list[float | None] = (rng.random(n) * scale).tolist()
+        if rng.random() < 0.3:
+            xs = [float(round(v)) for v in xs if v is not None]
+        if xs and rng.random() < 0.1:
+            xs[int(rng.integers(0, len(xs)))] = None
+        if xs and rng.random() < 0.05:
+            xs = [0.0] * len(xs)
+        if xs and rng.random() < 0.03:
+            xs[0] = math.nan
+        samples.append(xs)
+    want = [cv_pct(xs) for xs in samples]
+    got = cv_pct_each(samples)
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert (g is None and w is None) or (
+            g is not None and w is not None and (g == w or (math.isnan(g) and math.isnan(w)))
+        )
+
+
+def test_mean_jsd_of_all_pairs_at_once_is_the_mean_of_each_pairs_jsd_bit_for_bit():
+    import random
+
+    from trajdiv.stats._consistency import mean_pairwise_jsd
+
+    rnd = random.Random(5)
+    verbs = [f"v{i}" for i in range(20)]
+    for _ in range(400):
+        n = rnd.randint(1, 9)
+        runs = [
+            Counter(
+                {v: rnd.randint(1, 30) for v in rnd.sample(verbs, rnd.randint(1, rnd.choice([2, 6, 20])))}
+            )
+            for _ in range(n)
+        ]
+        if rnd.random() < 0.05:
+            runs[0] = Counter()  # an empty run: the special case of the definition
+        pairs = [jensen_shannon(runs[i], runs[j]) for i in range(n) for j in range(i + 1, n)]
+        want = float(np.mean(pairs)) if pairs else None
+        assert mean_pairwise_jsd(runs) == want

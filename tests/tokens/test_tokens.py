@@ -66,11 +66,47 @@ def test_cache_is_used_on_second_call(tmp_path: Path):
 def test_damaged_cache_entry_is_recomputed(tmp_path: Path):
     run = make_run(["ls"])
     TokenCache(tmp_path).many([run])
-    for f in tmp_path.rglob("*.npy"):
+    for f in tmp_path.rglob("*.entry"):
         f.write_bytes(b"garbage")
     again = TokenCache(tmp_path)
     again.many([run])
     assert again.encode_calls == 2
+
+
+def test_a_flipped_token_id_in_the_cache_is_a_miss_not_a_wrong_answer(tmp_path: Path):
+    run = make_run(["ls -la", "cat setup.py"])
+    want = TokenCache(None).many([run])[0]
+    TokenCache(tmp_path).many([run])
+    (entry,) = tmp_path.rglob("*.entry")
+    data = bytearray(entry.read_bytes())
+    data[-1] ^= 0x01  # the last byte of the last token id
+    entry.write_bytes(bytes(data))
+    again = TokenCache(tmp_path)
+    got = again.many([run])[0]
+    assert again.encode_calls > 0
+    assert got.agent_ids.tolist() == want.agent_ids.tolist()
+
+
+def test_one_cache_entry_per_group_of_runs(tmp_path: Path):
+    runs = [
+        make_run(["ls"], run_id=f"r{i}", task=task, model=model)
+        for i, (task, model) in enumerate([("t1", "m1"), ("t1", "m1"), ("t2", "m1"), ("t1", "m2")])
+    ]
+    first = TokenCache(tmp_path)
+    got = first.many(runs)
+    assert len(list(tmp_path.rglob("*.entry"))) == 3
+    second = TokenCache(tmp_path)
+    assert [g.agent_ids.tolist() for g in second.many(runs[::-1])] == [
+        g.agent_ids.tolist() for g in got[::-1]
+    ]
+    assert second.encode_calls == 0
+    # a group whose runs changed keeps the unchanged ones; its entry then holds exactly the new set
+    third = TokenCache(tmp_path)
+    third.many([runs[0], make_run(["pwd"], run_id="r9", task="t1", model="m1")])
+    assert third.encode_calls == 2
+    fourth = TokenCache(tmp_path)
+    fourth.many([runs[1]])  # same content as runs[0], which the entry still holds
+    assert fourth.encode_calls == 0
 
 
 def test_repeated_texts_are_encoded_once_with_the_same_ids():

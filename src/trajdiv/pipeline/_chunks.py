@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from trajdiv._codec import CacheMiss, pack, unpack
 from trajdiv._io import atomic_write_bytes
 from trajdiv.pipeline._cachedir import touch
-from trajdiv.pipeline._codec import CacheMiss, pack, unpack
 from trajdiv.pipeline._entries import VERSION, GroupOut, group_from_meta, group_meta
 from trajdiv.pipeline._sink import Part, TableSink
 

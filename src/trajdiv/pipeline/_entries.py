@@ -15,13 +15,13 @@ from typing import Any
 
 import polars as pl
 
+from trajdiv._codec import CacheMiss, frame_from_bytes, frame_to_bytes, pack, unpack
 from trajdiv._digest import blob_digest
 from trajdiv._errors import TrajdivError
 from trajdiv._io import atomic_write_bytes
 from trajdiv.analysis._group import GroupResult
 from trajdiv.ingest._ingest import LabelKey
 from trajdiv.pipeline._cachedir import touch
-from trajdiv.pipeline._codec import CacheMiss, frame_from_bytes, frame_to_bytes, pack, unpack
 
 __all__ = [
     "VERSION",

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from trajdiv._codec import CacheMiss, run_from_bytes, run_to_bytes
 from trajdiv._digest import blob_digest, code_digest, content_hash
 from trajdiv._errors import TrajdivError
 from trajdiv.align._abstraction import PhaseRules, load_phase_rules, parse_phase_rules
@@ -26,7 +27,6 @@ from trajdiv.ingest._labels import LabelFile
 from trajdiv.ingest._registry import readers
 from trajdiv.ingest._source import Source
 from trajdiv.model import Run
-from trajdiv.pipeline._codec import CacheMiss, run_from_bytes, run_to_bytes
 from trajdiv.pipeline._entries import (
     VERSION,
     GroupOut,

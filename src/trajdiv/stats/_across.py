@@ -9,7 +9,7 @@ from typing import Any
 
 from trajdiv.stats._compare import compare_family
 from trajdiv.stats._json import rounded
-from trajdiv.stats._power import PowerModel, _Draws, paired_variance, simulated_power
+from trajdiv.stats._power import PowerModel, paired_variance, simulated_powers
 
 __all__ = ["POWER_CURVE_DIFFS", "POWER_CURVE_PAIRS", "POWER_CURVE_RUNS", "across_configs"]
 
@@ -101,17 +101,14 @@ def _power_entry(
         [(round(task_p[a][t][0] * task_p[a][t][1]), task_p[a][t][1]) for t in shared],
         [(round(task_p[b][t][0] * task_p[b][t][1]), task_p[b][t][1]) for t in shared],
     )
-    draws: dict[int, _Draws] = {}
 
-    def power_at(d: float, runs: int) -> float:
-        # the draws depend on the design, not on D: made once per design (one at a time)
-        if runs not in draws:
-            draws.clear()
-            draws[runs] = _Draws(model, len(shared), runs, 500, seed)
-        return simulated_power(model, d, runs, len(shared), sims=500, seed=seed, _draws=draws[runs])
+    def powers(runs: int) -> list[float]:
+        # the draws depend on the design, not on D: made once per design
+        return simulated_powers(model, POWER_CURVE_DIFFS, runs, len(shared), sims=500, seed=seed)
 
-    curve = {str(runs): [_r(power_at(d, runs)) for d in POWER_CURVE_DIFFS] for runs in POWER_CURVE_RUNS}
-    observed = [power_at(d, n) for d in POWER_CURVE_DIFFS]
+    at = {runs: powers(runs) for runs in dict.fromkeys((*POWER_CURVE_RUNS, n))}  # n: often on the curve
+    curve = {str(runs): [_r(pw) for pw in at[runs]] for runs in POWER_CURVE_RUNS}
+    observed = at[n]
     mdd = next((d for d, pw in zip(POWER_CURVE_DIFFS, observed, strict=True) if pw >= 0.8), None)
     return {
         "runs_per_task": n,

@@ -10,6 +10,7 @@ import numpy as np
 
 __all__ = [
     "cv_pct",
+    "cv_pct_each",
     "jensen_shannon",
     "mean_pairwise_jsd",
     "outcome_consistency",
@@ -32,6 +33,25 @@ def cv_pct(values: Sequence[float | None]) -> float | None:
     if len(xs) < 2 or xs.mean() == 0:
         return None
     return float(xs.std(ddof=1) / xs.mean() * 100.0)
+
+
+def cv_pct_each(samples: Sequence[Sequence[float | None]]) -> list[float | None]:
+    """:func:`cv_pct` of each sample, the same floats: samples without a missing value are taken
+    in stacks of equal length, whose row-wise mean and sd are the 1-D ones bit for bit."""
+    out: list[float | None] = [None] * len(samples)
+    by_len: dict[int, list[int]] = {}
+    for i, values in enumerate(samples):
+        if None in values:
+            out[i] = cv_pct(values)
+        elif len(values) >= 2:
+            by_len.setdefault(len(values), []).append(i)
+    for at in by_len.values():
+        xs = np.array([samples[i] for i in at], dtype=np.float64)
+        mean = xs.mean(axis=1)
+        sd = xs.std(ddof=1, axis=1)
+        for i, m, s in zip(at, mean.tolist(), sd.tolist(), strict=True):
+            out[i] = None if m == 0 else s / m * 100.0
+    return out
 
 
 def outcome_consistency(p: float) -> float:
@@ -63,9 +83,32 @@ def jensen_shannon(a: Counter[str], b: Counter[str]) -> float:
 
 
 def mean_pairwise_jsd(counts: Sequence[Counter[str]]) -> float | None:
-    """Mean Jensen-Shannon divergence over the pairs of runs' action-count distributions."""
+    """Mean Jensen-Shannon divergence over the pairs of runs' action-count distributions.
+
+    Every pair at once: each distribution over all the runs' actions, a pair's midpoints and
+    terms in one array, and each pair's two sums over the same terms as :func:`jensen_shannon`
+    sums (those of each run's own actions, in action order), so the values are its own."""
     n = len(counts)
     if n < 2:
         return None
-    vals = [jensen_shannon(counts[i], counts[j]) for i in range(n) for j in range(i + 1, n)]
-    return float(np.mean(vals))
+    keys = sorted(set().union(*counts))
+    c = np.array([[cnt[k] for k in keys] for cnt in counts], dtype=np.float64).reshape(n, len(keys))
+    total = c.sum(axis=1)
+    if (total == 0).any():  # an empty distribution: the pairwise definition's special case
+        return float(
+            np.mean([jensen_shannon(counts[i], counts[j]) for i in range(n) for j in range(i + 1, n)])
+        )
+    first, second = np.triu_indices(n, k=1)  # the pairs (i, j), i < j, in row order
+    p = c / total[:, None]
+    m = (p[first] + p[second]) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 log 0: left out of every sum
+        term_a = p[first] * np.log2(p[first] / m)
+        term_b = p[second] * np.log2(p[second] / m)
+    kl_a, kl_b = np.empty(len(first)), np.empty(len(first))
+    for run in range(n):  # a run's terms are summed over its own actions, row by row
+        own = c[run] > 0
+        at = first == run
+        kl_a[at] = np.ascontiguousarray(term_a[at][:, own]).sum(axis=1)
+        at = second == run
+        kl_b[at] = np.ascontiguousarray(term_b[at][:, own]).sum(axis=1)
+    return float(np.mean([0.5 * a + 0.5 * b for a, b in zip(kl_a.tolist(), kl_b.tolist(), strict=True)]))

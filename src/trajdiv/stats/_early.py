@@ -90,18 +90,47 @@ def auroc(scores: Sequence[float], failed: Sequence[bool]) -> float | None:
 
 
 def ridge_logistic(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], ridge: float = _RIDGE
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    ridge: float = _RIDGE,
+    start: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]:
     """Coefficients (intercept first) of a logistic regression with an L2 penalty on the
-    standardised slopes, by Newton's method (the likelihood is concave: it converges)."""
+    standardised slopes, by Newton's method.
+
+    ``start`` (coefficients as returned, such as the fit of most of the same rows) saves
+    iterations. Newton's method may leave a start far from the optimum, but the penalised
+    likelihood is strictly concave, so a fit whose steps vanish is at the optimum: a start from
+    which the steps do not vanish is dropped for the usual start at zero."""
     n, p = x.shape
     mu, sd = x.mean(axis=0), x.std(axis=0)
     sd[sd == 0] = 1.0
     z = np.hstack([np.ones((n, 1)), (x - mu) / sd])
-    beta = np.zeros(p + 1)
     penalty = np.full(p + 1, ridge)
     penalty[0] = 0.0
-    diag, jitter = np.diag(penalty), 1e-9 * np.eye(p + 1)
+    beta = None
+    if start is not None:  # to the standardised scale: slope_j sd_j, intercept + sum slope_j mu_j
+        first = np.concatenate([[start[0] + float(start[1:] @ mu)], start[1:] * sd])
+        beta = _newton(z, y, penalty, first)
+    if beta is None:
+        beta = _newton(z, y, penalty, np.zeros(p + 1), must_converge=False)
+    assert beta is not None
+    # back to the original scale: slope_j / sd_j, intercept - sum slope_j mu_j / sd_j
+    slopes = beta[1:] / sd
+    return np.concatenate([[beta[0] - float(slopes @ mu)], slopes])
+
+
+def _newton(
+    z: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    penalty: npt.NDArray[np.float64],
+    beta: npt.NDArray[np.float64],
+    *,
+    must_converge: bool = True,
+) -> npt.NDArray[np.float64] | None:
+    """Newton steps from ``beta`` (changed in place) until they vanish, at most 50; None when
+    they do not and ``must_converge``."""
+    diag, jitter = np.diag(penalty), 1e-9 * np.eye(len(beta))
     zt = z.T
     for _ in range(50):
         eta = np.clip(z @ beta, -30, 30)
@@ -111,25 +140,31 @@ def ridge_logistic(
         step = np.linalg.solve(hess, grad)
         beta += step
         if np.abs(step).max() < 1e-8:
-            break
-    # back to the original scale: slope_j / sd_j, intercept - sum slope_j mu_j / sd_j
-    slopes = beta[1:] / sd
-    return np.concatenate([[beta[0] - float(slopes @ mu)], slopes])
+            return beta
+    return None if must_converge else beta
 
 
 def _cross_fitted(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.bool_], side: npt.NDArray[np.int64]
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.bool_],
+    side: npt.NDArray[np.int64],
+    fits: list[npt.NDArray[np.float64] | None] | None = None,
 ) -> float | None:
     """Mean over the two halves of the AUROC of the scores a model fitted on the other half
-    gives (None when a half has only one outcome)."""
+    gives (None when a half has only one outcome). ``fits``: each half's model, started from
+    the model already in it when there is one (the full-sample fit, for the jackknife's refits)
+    and left there."""
     values = []
     for h in (0, 1):
         test, train = side == h, side != h
         if y[train].all() or not y[train].any():
             scores = np.zeros(int(test.sum()))  # one outcome only in training: nothing learnt
         else:
-            beta = ridge_logistic(x[train], y[train].astype(np.float64))
-            scores = x[test] @ beta[1:]
+            start = None if fits is None else fits[h]
+            beta = ridge_logistic(x[train], y[train].astype(np.float64), start=start)
+            if fits is not None and start is None:
+                fits[h] = beta
+            scores = np.round(x[test] @ beta[1:], 9)
         a = auroc(scores.tolist(), y[test].tolist())
         if a is None:
             return None
@@ -154,7 +189,8 @@ def _across_tasks(
     y = np.array([r.failed for r in runs], dtype=bool)
     x = features(prefixes or prefix_totals(runs, top_actions(runs)), ks)
     side = np.array([half[t] for t in tasks])
-    est = _cross_fitted(x, y, side)
+    fits: list[npt.NDArray[np.float64] | None] = [None, None]
+    est = _cross_fitted(x, y, side, fits)
     if est is None:
         return None, None
     code = {t: i for i, t in enumerate(order)}
@@ -169,7 +205,7 @@ def _across_tasks(
         left_out = np.zeros(len(order), dtype=bool)
         left_out[[code[t] for t in g]] = True
         keep = ~left_out[task_code]
-        v = _cross_fitted(x[keep], y[keep], side[keep])
+        v = _cross_fitted(x[keep], y[keep], side[keep], fits)
         if v is not None:
             leave_out.append(v)
     k = len(leave_out)

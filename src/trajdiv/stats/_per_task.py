@@ -3,6 +3,7 @@ runs and the steps' verb counts in one pass over each table."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,12 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from trajdiv.stats._consistency import (
-    cv_pct,
-    mean_pairwise_jsd,
-    outcome_consistency,
-    resource_consistency,
-)
+from trajdiv.stats._consistency import cv_pct_each, mean_pairwise_jsd, outcome_consistency
 from trajdiv.stats._json import rounded
 from trajdiv.tables import spans
 
@@ -71,7 +67,18 @@ def per_task(
     names = ["task_id", "run_index", "resolved", "api_calls", "n_steps", "cost", "duration_s"]
     names += [c for c in ("agent_tokens", "total_tokens") if c in has]
     col = {c: r[c].to_list() for c in names}
-    for start, end in spans(col["task_id"]):
+    bounds = list(spans(col["task_id"]))
+    cv = {  # each column's CV per task, all at once
+        c: cv_pct_each([col[c][start:end] for start, end in bounds])
+        for c in ("n_steps", "cost", "duration_s", *(t for t in ("agent_tokens", "total_tokens") if t in has))
+    }
+    cv["calls"] = cv_pct_each(
+        [
+            col["n_steps"][start:end] if None in col["api_calls"][start:end] else col["api_calls"][start:end]
+            for start, end in bounds
+        ]
+    )
+    for i, (start, end) in enumerate(bounds):
         task = str(col["task_id"][start])
         sl = {c: v[start:end] for c, v in col.items()}
         lab = [bool(x) for x in sl["resolved"] if x is not None]
@@ -83,8 +90,7 @@ def per_task(
             out.outcomes.append(lab)
             out.nc.append((len(lab), sum(lab)))
             out.p[task] = (p or 0.0, len(lab))
-        calls = sl["n_steps"] if None in sl["api_calls"] else sl["api_calls"]
-        cvs = cv_pct(sl["n_steps"])
+        cvs = cv["n_steps"][i]
         out.cv[task] = cvs
         out.rows.append(
             {
@@ -95,18 +101,23 @@ def per_task(
                 "n_resolved": sum(lab),
                 "success_rate": p,
                 "cv_steps_pct": cvs,
-                "cv_agent_tokens_pct": cv_pct(sl["agent_tokens"]) if "agent_tokens" in has else None,
-                "cv_total_tokens_pct": cv_pct(sl["total_tokens"]) if "total_tokens" in has else None,
-                "cv_cost_pct": cv_pct(sl["cost"]),
+                "cv_agent_tokens_pct": cv["agent_tokens"][i] if "agent_tokens" in has else None,
+                "cv_total_tokens_pct": cv["total_tokens"][i] if "total_tokens" in has else None,
+                "cv_cost_pct": cv["cost"][i],
                 "outcome_consistency": None if p is None else outcome_consistency(p),
-                "resource_consistency_cost": resource_consistency(sl["cost"]),
-                "resource_consistency_time": resource_consistency(sl["duration_s"]),
-                "resource_consistency_calls": resource_consistency(calls),
+                "resource_consistency_cost": _exp_minus(cv["cost"][i]),
+                "resource_consistency_time": _exp_minus(cv["duration_s"][i]),
+                "resource_consistency_calls": _exp_minus(cv["calls"][i]),
                 "action_jsd": jsd_by_task.get(task),
                 "all_distinct": distinct.get(task),
             }
         )
     return out
+
+
+def _exp_minus(cv: float | None) -> float | None:
+    """:func:`resource_consistency` from the CV already known."""
+    return None if cv is None else math.exp(-cv / 100.0)
 
 
 def consistency(trows: list[dict[str, Any]]) -> dict[str, Any]:

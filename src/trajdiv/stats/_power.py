@@ -22,6 +22,7 @@ __all__ = [
     "paired_variance",
     "plan_power",
     "simulated_power",
+    "simulated_powers",
     "t_test_rejects",
 ]
 
@@ -203,11 +204,31 @@ class _Draws:
         self.cb = (self.ub < self.pb[..., None]).sum(axis=2).astype(np.int64)
 
     def counts(self, diff: float) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        pa = _expit(self.la + self.model.shift(diff)).astype(np.float32)
-        below = self.ua < pa[..., None]
-        if below.shape[2] < 256:  # a byte holds the count: summed by a product, not a reduction
-            return (below.view(np.uint8) @ np.ones(below.shape[2], np.uint8)).astype(np.int64), self.cb
-        return below.sum(axis=2).astype(np.int64), self.cb
+        """Successes of A (shifted to a mean difference ``diff``) and of B, per experiment and task."""
+        return self.counts_each([diff])[0]
+
+    def counts_each(
+        self, diffs: Sequence[float]
+    ) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+        """:meth:`counts` at each of ``diffs``, a block of experiments at a time: a block's
+        uniforms stay in the core's cache while every D is compared with them."""
+        sims, tasks, n = self.ua.shape
+        shifts = [self.model.shift(d) for d in diffs]
+        out = [np.empty((sims, tasks), dtype=np.int64) for _ in diffs]
+        ones = np.ones(n, np.uint8)
+        step = max(1, _BLOCK_CELLS // max(tasks * n, 1))
+        for start in range(0, sims, step):
+            rows = slice(start, start + step)
+            ua, la = self.ua[rows], self.la[rows]
+            for k, shift in enumerate(shifts):
+                below = ua < _expit(la + shift).astype(np.float32)[..., None]
+                # a byte holds the count when n < 256: summed by a product, not a reduction
+                out[k][rows] = below.view(np.uint8) @ ones if n < 256 else below.sum(axis=2)
+        return [(ca, self.cb) for ca in out]
+
+
+_BLOCK_CELLS = 1 << 18
+"""Uniforms compared at once by :meth:`_Draws.counts_each` (1 MB of float32)."""
 
 
 def t_test_rejects(x: npt.NDArray[np.int64], runs_per_task: int, alpha: float) -> npt.NDArray[np.bool_]:
@@ -243,9 +264,27 @@ def simulated_power(
     >>> simulated_power(m, 0.0, 5, 16) <= 0.06  # no difference: the level, at most
     True
     """
+    return simulated_powers(
+        model, [diff], runs_per_task, n_tasks, alpha, sims=sims, seed=seed, _draws=_draws
+    )[0]
+
+
+def simulated_powers(
+    model: PowerModel,
+    diffs: Sequence[float],
+    runs_per_task: int,
+    n_tasks: int,
+    alpha: float = 0.05,
+    *,
+    sims: int = 2000,
+    seed: int = 0,
+    _draws: _Draws | None = None,
+) -> list[float]:
+    """:func:`simulated_power` at each of ``diffs``, from the same simulated experiments."""
     draws = _draws or _Draws(model, n_tasks, runs_per_task, sims, seed)
-    ca, cb = draws.counts(diff)
-    return float(t_test_rejects(ca - cb, runs_per_task, alpha).mean())
+    return [
+        float(t_test_rejects(ca - cb, runs_per_task, alpha).mean()) for ca, cb in draws.counts_each(diffs)
+    ]
 
 
 def _fewest(lo: int, hi: int, reaches: Callable[[int], bool]) -> int:

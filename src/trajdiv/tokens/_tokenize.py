@@ -1,5 +1,9 @@
 """Token streams of runs, with an on-disk cache keyed by text hash and encoding.
 
+The cache holds one checksummed entry per group of runs (configuration x task): the token ids of
+each of its runs under the run's content key. A changed group finds its unchanged runs there,
+and an entry damaged on disk is a miss.
+
 Per run, trajdiv tokenizes the agent's own output (each step's thought and action, in order) and,
 separately, the observations; the full stream is the two interleaved. Each step's pieces are
 encoded on their own (``thought + "\\n" + action + "\\n"`` and ``observation + "\\n"``), so token
@@ -9,13 +13,13 @@ counts add up exactly across steps.
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from trajdiv._codec import CacheMiss, pack, unpack
 from trajdiv._digest import code_digest
 from trajdiv._io import atomic_write_bytes
 from trajdiv.model import Run
@@ -23,7 +27,7 @@ from trajdiv.tokens._encoding import DEFAULT_ENCODING, get_encoding
 
 __all__ = ["RunTokens", "TokenCache", "agent_piece", "tokenize_runs"]
 
-_CACHE_VERSION = b"trajdiv-tokens-1"
+_CACHE_VERSION = b"trajdiv-tokens-2"
 
 
 def agent_piece(thought: str, action: str) -> str:
@@ -82,9 +86,19 @@ class TokenCache:
         h.update(_CACHE_VERSION + code_digest() + b"digest" + self.encoding_name.encode() + digest.encode())
         return h.hexdigest()
 
-    def _path(self, key: str) -> Path:
+    def _path(self, group: tuple[str, str]) -> Path:
+        """The entry of one group of runs (configuration label, task)."""
         assert self.directory is not None
-        return self.directory / "tokens" / key[:2] / f"{key}.npy"
+        h = hashlib.blake2b(digest_size=20)
+        for piece in (
+            _CACHE_VERSION + code_digest(),
+            self.encoding_name.encode(),
+            *(g.encode() for g in group),
+        ):
+            h.update(len(piece).to_bytes(8, "little"))
+            h.update(piece)
+        key = h.hexdigest()
+        return self.directory / "tokens" / key[:2] / f"{key}.entry"
 
     def run_tokens(self, run: Run) -> RunTokens:
         """Tokens of one run (from the cache when present)."""
@@ -94,7 +108,9 @@ class TokenCache:
         """Tokens of several runs; the misses are encoded in one batch.
 
         ``digests``, when given, are content hashes of the runs (the pipeline has them already);
-        they stand in for hashing every text again.
+        they stand in for hashing every text again. The cache entry of each group of runs
+        (configuration x task) among ``runs`` is read once, and written again with exactly
+        this call's runs of the group when they differ from those it held.
         """
         out: list[RunTokens | None] = [None] * len(runs)
         misses: list[int] = []
@@ -105,16 +121,16 @@ class TokenCache:
             keys = [self._key_from_digest(d) for d in digests]
         else:
             keys = [self._key(r) for r in runs]
-        for i, key in enumerate(keys):
-            if self.directory is not None:
-                path = self._path(key)
-                if path.exists():
-                    try:
-                        out[i] = _unpack(np.load(path, allow_pickle=False))
-                        continue
-                    except (OSError, ValueError):
-                        pass  # a damaged cache entry is simply recomputed
-            misses.append(i)
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, r in enumerate(runs):
+            groups.setdefault((r.config.label, r.task_id), []).append(i)
+        stored = {g: self._load(g) if self.directory is not None else {} for g in groups}
+        for g, members in groups.items():
+            for i in members:
+                out[i] = stored[g].get(keys[i])
+                if out[i] is None:
+                    misses.append(i)
+        misses.sort()
         if misses:
             texts: list[str] = []
             for i in misses:
@@ -146,9 +162,23 @@ class TokenCache:
                     obs_per_step=np.array([len(p) for p in obs], dtype=np.int64),
                 )
                 out[i] = rt
-                if self.directory is not None:
-                    _save(self._path(keys[i]), rt)
+        if self.directory is not None:
+            for g, members in groups.items():  # an entry holds exactly its group's runs of this call
+                if {keys[i] for i in members} != stored[g].keys():
+                    self._save(g, {keys[i]: out[i] for i in members})
         return [r for r in out if r is not None]
+
+    def _load(self, group: tuple[str, str]) -> dict[str, RunTokens]:
+        """The runs' tokens kept for ``group``, by run key (none when absent or damaged)."""
+        try:
+            _, parts = unpack(self._path(group).read_bytes())
+            return {key: _unpack(np.frombuffer(data, dtype=np.uint32).copy()) for key, data in parts.items()}
+        except (OSError, CacheMiss, ValueError, IndexError):
+            return {}  # a damaged entry is simply recomputed
+
+    def _save(self, group: tuple[str, str], tokens: dict[str, RunTokens | None]) -> None:
+        parts = {key: _pack(rt).tobytes() for key, rt in tokens.items() if rt is not None}
+        atomic_write_bytes(self._path(group), pack({"group": list(group)}, parts))
 
 
 def _pack(rt: RunTokens) -> npt.NDArray[np.uint32]:
@@ -171,12 +201,6 @@ def _unpack(arr: npt.NDArray[np.uint32]) -> RunTokens:
     if len(ids) != int(agent.sum()):
         raise ValueError("cache entry does not match its own counts")
     return RunTokens(agent_ids=ids, agent_per_step=agent, obs_per_step=obs)
-
-
-def _save(path: Path, rt: RunTokens) -> None:
-    buf = io.BytesIO()
-    np.save(buf, _pack(rt), allow_pickle=False)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def tokenize_runs(runs: list[Run], cache: TokenCache) -> list[RunTokens]:
