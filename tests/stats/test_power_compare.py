@@ -168,7 +168,7 @@ def test_counts_at_several_differences_in_blocks_are_each_counted_alone(monkeypa
     """The curve's counts, made a block of experiments at a time for every D, are the counts of
     each D over all experiments at once (uniforms below the shifted rate, as above)."""
     from trajdiv.stats import _power
-    from trajdiv.stats._power import PowerModel, _Draws, _expit, simulated_power, simulated_powers
+    from trajdiv.stats._power import PowerModel, _Draws, _expit, rejection_rates, simulated_power
 
     monkeypatch.setattr(_power, "_BLOCK_CELLS", block)
     model = PowerModel.from_rates([0.1, 0.4, 0.4, 0.9, 0.6], n=5)
@@ -178,5 +178,5 @@ def test_counts_at_several_differences_in_blocks_are_each_counted_alone(monkeypa
         pa = _expit(draws.la + model.shift(d)).astype(np.float32)
         assert ca.tolist() == (draws.ua < pa[..., None]).sum(axis=2).tolist()
         assert cb is draws.cb
-    together = simulated_powers(model, diffs, 5, 8, sims=50, seed=2)
+    together = rejection_rates(_Draws(model, 8, 5, 50, 2), diffs)
     assert together == [simulated_power(model, d, 5, 8, sims=50, seed=2) for d in diffs]

@@ -9,7 +9,7 @@ from typing import Any
 
 from trajdiv.stats._compare import compare_family
 from trajdiv.stats._json import rounded
-from trajdiv.stats._power import PowerModel, paired_variance, simulated_powers
+from trajdiv.stats._power import PowerModel, _Draws, paired_variance, rejection_rates
 
 __all__ = ["POWER_CURVE_DIFFS", "POWER_CURVE_PAIRS", "POWER_CURVE_RUNS", "across_configs"]
 
@@ -104,7 +104,7 @@ def _power_entry(
 
     def powers(runs: int) -> list[float]:
         # the draws depend on the design, not on D: made once per design
-        return simulated_powers(model, POWER_CURVE_DIFFS, runs, len(shared), sims=500, seed=seed)
+        return rejection_rates(_Draws(model, len(shared), runs, 500, seed), POWER_CURVE_DIFFS)
 
     at = {runs: powers(runs) for runs in dict.fromkeys((*POWER_CURVE_RUNS, n))}  # n: often on the curve
     curve = {str(runs): [_r(pw) for pw in at[runs]] for runs in POWER_CURVE_RUNS}

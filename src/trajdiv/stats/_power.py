@@ -22,7 +22,6 @@ __all__ = [
     "paired_variance",
     "plan_power",
     "simulated_power",
-    "simulated_powers",
     "t_test_rejects",
 ]
 
@@ -264,24 +263,12 @@ def simulated_power(
     >>> simulated_power(m, 0.0, 5, 16) <= 0.06  # no difference: the level, at most
     True
     """
-    return simulated_powers(
-        model, [diff], runs_per_task, n_tasks, alpha, sims=sims, seed=seed, _draws=_draws
-    )[0]
+    return rejection_rates(_draws or _Draws(model, n_tasks, runs_per_task, sims, seed), [diff], alpha)[0]
 
 
-def simulated_powers(
-    model: PowerModel,
-    diffs: Sequence[float],
-    runs_per_task: int,
-    n_tasks: int,
-    alpha: float = 0.05,
-    *,
-    sims: int = 2000,
-    seed: int = 0,
-    _draws: _Draws | None = None,
-) -> list[float]:
+def rejection_rates(draws: _Draws, diffs: Sequence[float], alpha: float = 0.05) -> list[float]:
     """:func:`simulated_power` at each of ``diffs``, from the same simulated experiments."""
-    draws = _draws or _Draws(model, n_tasks, runs_per_task, sims, seed)
+    runs_per_task = draws.ua.shape[2]
     return [
         float(t_test_rejects(ca - cb, runs_per_task, alpha).mean()) for ca, cb in draws.counts_each(diffs)
     ]
