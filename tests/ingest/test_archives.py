@@ -90,3 +90,38 @@ def test_corrupt_archive_is_one_skipped_entry(tmp_path: Path):
     (e,) = ds.manifest
     assert e.status == "skipped"
     assert "cannot open archive" in e.reason
+
+
+def test_without_a_cache_each_member_is_read_once_and_the_tables_are_those_of_a_cached_run(
+    tmp_path: Path, monkeypatch
+):
+    from trajdiv.cli import main
+    from trajdiv.ingest import _source
+
+    files = _dump_bytes(tmp_path)
+    t = tmp_path / "sub.tar.gz"
+    with tarfile.open(t, "w:gz") as tf:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"dump/{name}")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    reads: list[int] = []  # members read whole (a format sniff reads a member's first bytes)
+    real = _source.read_member
+
+    def counted(path: str, index: int, n: int, exact: bool) -> bytes:
+        if exact:
+            reads.append(index)
+        return real(path, index, n, exact)
+
+    monkeypatch.setattr(_source, "read_member", counted)
+    out = tmp_path / "no-cache"
+    assert main(["ingest", str(t), "-o", str(out), "--no-cache", "-q", "-j", "1"]) == 0
+    assert len(reads) == len(files) == len(set(reads))  # hashing for a cache key read them again
+    reads.clear()
+    cached = tmp_path / "cached"
+    assert (
+        main(["ingest", str(t), "-o", str(cached), "--cache-dir", str(tmp_path / "c"), "-q", "-j", "1"]) == 0
+    )
+    assert len(reads) == 2 * len(files)  # with a cache: hashed for the key, then parsed
+    for name in ("runs.parquet", "steps.parquet", "manifest.json"):
+        assert (out / name).read_bytes() == (cached / name).read_bytes()

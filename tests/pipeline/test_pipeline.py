@@ -127,3 +127,44 @@ def test_unknown_stage_and_level_are_usage_errors():
         Settings(stages=("nope",))
     with pytest.raises(UsageError, match="--level"):
         Settings(level="word")
+
+
+def test_runs_no_cache_keeps_share_one_spill_file_per_process(tmp_path: Path):
+    """Without a cache, each process appends the runs of input after input to one spill file; a
+    file that is dropped midway (skipped, or its read failed) leaves nothing the others' runs
+    could be read from."""
+    from trajdiv._digest import blob_digest
+    from trajdiv.pipeline._entries import RunRef, SpillFile, close_own_spill, load_blobs
+
+    spill_dir = str(tmp_path / "spill")
+
+    def ref(blob: bytes) -> RunRef:
+        return RunRef("f", ("c", "t"), "r", blob_digest(blob), "", 0, len(blob), (), None, "m", "")
+
+    kept: list[tuple[RunRef, bytes]] = []
+    for name, blobs, dropped in (
+        ("a", [b"one", b"two"], False),
+        ("b", [b"lost" * 50], True),
+        ("c", [b"three"], False),
+    ):
+        spill = SpillFile(name, None, None, spill_dir)
+        refs = [ref(b) for b in blobs]
+        for r, b in zip(refs, blobs, strict=True):
+            spill.add(r, b)
+        if dropped:
+            spill.abort()
+        else:
+            spill.commit()
+            kept += zip(refs, blobs, strict=True)
+    assert load_blobs([r for r, _ in kept]) == [b for _, b in kept]
+    (only,) = (tmp_path / "spill").iterdir()
+    assert only.stat().st_size == len(b"onetwothree")  # the dropped file's bytes are gone
+    assert {r.offset for r, _ in kept} == {0, 3, 6}
+    close_own_spill(spill_dir)
+    # a kept file (with a cache) is still one entry per input, under its content key
+    cached = SpillFile("d", "ab" * 20, str(tmp_path / "cache"), spill_dir)
+    r = ref(b"four")
+    cached.add(r, b"four")
+    cached.commit()
+    assert Path(r.spill) == tmp_path / "cache" / "sources" / "ab" / f"{'ab' * 20}.runs"
+    assert load_blobs([r]) == [b"four"]

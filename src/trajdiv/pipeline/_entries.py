@@ -6,8 +6,8 @@ that is absent, damaged or foreign is a miss that costs a recomputation, never a
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ __all__ = [
     "SourceIndex",
     "cached_group",
     "cached_index",
+    "close_own_spill",
     "damaged_files",
     "group_cache_path",
     "group_from_meta",
@@ -115,37 +116,83 @@ def cached_index(key: str | None, cache_dir: Path | None) -> SourceIndex | None:
 
 
 class SpillFile:
-    """The spill file of one input file's runs, written run by run as they are read (in the
-    cache when there is one): a big file's runs are never all in memory."""
+    """The spill file of one input file's runs, written run by run as they are read: a big
+    file's runs are never all in memory.
+
+    With a cache, the file is the cache entry of the input's content. Without one, the runs go to
+    this process's own spill file of the run (:func:`own_spill`), appended input after input: a
+    folder of many small inputs would otherwise cost a file creation, a rename and a removal
+    apiece."""
 
     def __init__(self, display: str, key: str | None, cache_dir: str | None, spill_dir: str) -> None:
-        name = key or hashlib.blake2b(display.encode(), digest_size=20).hexdigest()
-        base = Path(cache_dir) / "sources" if cache_dir and key else Path(spill_dir)
-        self.path = base / name[:2] / f"{name}.runs"
-        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.kept = bool(cache_dir and key)
+        if self.kept:
+            assert cache_dir is not None
+            assert key is not None
+            self.path = Path(cache_dir) / "sources" / key[:2] / f"{key}.runs"
+            self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.spill_dir = spill_dir
         self._fh: Any = None
+        self._start = 0
 
     def add(self, ref: RunRef, blob: bytes) -> None:
         """Append a run's bytes; ``ref`` learns where they are."""
         if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.tmp, "wb")  # noqa: SIM115 - closed by commit or abort
+            if self.kept:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = open(self.tmp, "wb")  # noqa: SIM115 - closed by commit or abort
+            else:
+                self._fh, self.path = own_spill(self.spill_dir)
+                self._start = self._fh.tell()
         ref.spill, ref.offset = str(self.path), self._fh.tell()
         self._fh.write(blob)
 
     def commit(self) -> None:
         """Put the file in place (nothing when no run was added)."""
         if self._fh is not None:
-            self._fh.close()
+            if self.kept:
+                self._fh.close()
+                os.replace(self.tmp, self.path)
+            else:
+                self._fh.flush()  # the runs are read by other processes
             self._fh = None
-            os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
         """Drop what was written (the file was skipped, or the read failed)."""
         if self._fh is not None:
-            self._fh.close()
+            if self.kept:
+                self._fh.close()
+                self.tmp.unlink(missing_ok=True)
+            else:
+                self._fh.seek(self._start)
+                self._fh.truncate()
             self._fh = None
-            self.tmp.unlink(missing_ok=True)
+
+
+_OWN: dict[tuple[int, str], tuple[Any, Path]] = {}
+"""Each process's spill file in each spill folder, open for writing (by process id: a forked
+child never writes to its parent's file)."""
+
+
+def own_spill(spill_dir: str) -> tuple[Any, Path]:
+    """This process's spill file in ``spill_dir`` and its path, made at its first use under a name no other
+    process takes. Files of folders removed since (their runs ended) are closed then."""
+    key = (os.getpid(), spill_dir)
+    own = _OWN.get(key)
+    if own is None:
+        for done in [k for k in _OWN if k[0] == key[0] and not os.path.isdir(k[1])]:
+            _OWN.pop(done)[0].close()
+        os.makedirs(spill_dir, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".runs", dir=spill_dir)
+        own = _OWN[key] = (os.fdopen(fd, "wb"), Path(name))
+    return own
+
+
+def close_own_spill(spill_dir: str) -> None:
+    """Close this process's spill file in ``spill_dir`` (its run is over)."""
+    own = _OWN.pop((os.getpid(), spill_dir), None)
+    if own is not None:
+        own[0].close()
 
 
 def store_index(idx: SourceIndex, key: str | None, cache_dir: str | None, spill_dir: str) -> SourceIndex:

@@ -167,8 +167,13 @@ _Lookup = tuple[str | None, SourceIndex | None]
 def _lookups(job: Job) -> Iterator[_Lookup]:
     """Each file's cache key and cached parse (None: not cached), in plan order. Plain files are
     looked up by threads, a few ahead; archive members here, in turn (their archive's open
-    handle is shared)."""
+    handle is shared). Without a cache there is nothing to look up, and a file's content is
+    read once, by its parse."""
     plan = job.plan
+    if job.cache_dir is None:
+        for _ in plan.work:
+            yield None, None
+        return
 
     def look(src: Source, reader_name: str) -> _Lookup:
         key = source_key(src, reader_name, job.settings, plan.ctx)

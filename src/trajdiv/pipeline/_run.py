@@ -34,7 +34,7 @@ from trajdiv.ingest._intake import Intake
 from trajdiv.ingest._plan import Plan, plan_inputs
 from trajdiv.pipeline._cachedir import parse_size, prune_cache
 from trajdiv.pipeline._engine import WorkerPool, default_jobs
-from trajdiv.pipeline._entries import VERSION, RunRef
+from trajdiv.pipeline._entries import VERSION, RunRef, close_own_spill
 from trajdiv.pipeline._passes import Job, Keyed, analyse_groups, read_sources
 from trajdiv.pipeline._result import PipelineResult
 from trajdiv.pipeline._state import manifest_digest, reuse, save_state, settle_outputs
@@ -154,6 +154,7 @@ def run_pipeline(
     finally:
         if owned and "workers" in job.__dict__:
             job.workers.close()
+        close_own_spill(job.spill_dir)
         shutil.rmtree(tmp_root, ignore_errors=True)
         bound = os.environ.get("TRAJDIV_CACHE_MAX_SIZE")
         if cache_dir is not None and bound:
