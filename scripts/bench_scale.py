@@ -25,6 +25,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+SHELL_ENV = dict(os.environ)
+"""The environment this script was started with. Importing polars (below, through trajdiv)
+writes polars' allocator defaults into ``os.environ`` (``_RJEM_MALLOC_CONF``, freed pages kept for
+0.5 s); a measured command gets the environment a shell would give it, so that it runs with
+trajdiv's own allocator setting, as the ``trajdiv`` command does."""
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
@@ -58,7 +64,7 @@ def run_measured(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak tree RSS (MB) of a command."""
     peak = 0
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=SHELL_ENV)
     done = threading.Event()
 
     def sample() -> None:

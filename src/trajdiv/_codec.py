@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from trajdiv._digest import content_hash
 from trajdiv.model import Run
+
+if TYPE_CHECKING:  # polars is imported where tables are: the token cache uses entries only
+    import polars as pl
 
 __all__ = [
     "CacheMiss",
@@ -95,6 +96,8 @@ def frame_to_bytes(df: pl.DataFrame) -> bytes:
 
 def frame_from_bytes(data: bytes) -> pl.DataFrame:
     """Inverse of :func:`frame_to_bytes`; raises :class:`CacheMiss` when the bytes are not one."""
+    import polars as pl
+
     try:
         return pl.read_ipc_stream(io.BytesIO(data))
     except Exception as exc:  # polars raises several types for damaged IPC

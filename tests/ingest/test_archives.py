@@ -18,6 +18,14 @@ def _dump_bytes(tmp_path: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*.json")}
 
 
+def _tar_gz(path: Path, files: dict[str, bytes]) -> None:
+    with tarfile.open(path, "w:gz") as tf:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"dump/{name}")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+
+
 def test_zip_and_tar_gz_are_read(tmp_path: Path):
     files = _dump_bytes(tmp_path)
     z = tmp_path / "sub.zip"
@@ -25,11 +33,7 @@ def test_zip_and_tar_gz_are_read(tmp_path: Path):
         for name, data in files.items():
             zf.writestr(f"dump/{name}", data)
     t = tmp_path / "sub.tar.gz"
-    with tarfile.open(t, "w:gz") as tf:
-        for name, data in files.items():
-            info = tarfile.TarInfo(f"dump/{name}")
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
+    _tar_gz(t, files)
     for archive in (z, t):
         ds = read_runs([archive])
         assert len(ds.runs) == 4
@@ -100,11 +104,7 @@ def test_without_a_cache_each_member_is_read_once_and_the_tables_are_those_of_a_
 
     files = _dump_bytes(tmp_path)
     t = tmp_path / "sub.tar.gz"
-    with tarfile.open(t, "w:gz") as tf:
-        for name, data in files.items():
-            info = tarfile.TarInfo(f"dump/{name}")
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
+    _tar_gz(t, files)
     reads: list[int] = []  # members read whole (a format sniff reads a member's first bytes)
     real = _source.read_member
 

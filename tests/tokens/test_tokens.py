@@ -126,3 +126,14 @@ def test_repeated_texts_are_encoded_once_with_the_same_ids():
             s.observation + "\n" for s in r.steps
         }
     assert cache.encode_calls == len(distinct) < 2 * sum(len(r.steps) for r in runs)
+
+
+def test_the_token_cache_does_not_import_polars():
+    """Importing polars writes its allocator settings into the environment, which processes
+    started later inherit: the tokenizer and its cache stay without it."""
+    import subprocess
+    import sys
+
+    code = "import sys, trajdiv.tokens._tokenize; print('polars' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
