@@ -175,8 +175,9 @@ child never writes to its parent's file)."""
 
 
 def own_spill(spill_dir: str) -> tuple[Any, Path]:
-    """This process's spill file in ``spill_dir`` and its path, made at its first use under a name no other
-    process takes. Files of folders removed since (their runs ended) are closed then."""
+    """This process's spill file in ``spill_dir`` and its path, made at its first use under a
+    name no other process takes (one process parses one input at a time, so inputs follow one
+    another in it). Files of folders removed since (their runs ended) are closed then."""
     key = (os.getpid(), spill_dir)
     own = _OWN.get(key)
     if own is None:

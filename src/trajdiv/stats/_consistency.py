@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
+    "consistency_of_cv",
     "cv_pct",
     "cv_pct_each",
     "jensen_shannon",
@@ -61,7 +62,11 @@ def outcome_consistency(p: float) -> float:
 
 def resource_consistency(values: Sequence[float | None]) -> float | None:
     """HAL resource consistency: exp(-CV), CV as a fraction (None when CV is undefined)."""
-    cv = cv_pct(values)
+    return consistency_of_cv(cv_pct(values))
+
+
+def consistency_of_cv(cv: float | None) -> float | None:
+    """:func:`resource_consistency` from the CV in percent, when it is known already."""
     return None if cv is None else math.exp(-cv / 100.0)
 
 

@@ -3,7 +3,6 @@ runs and the steps' verb counts in one pass over each table."""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +11,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from trajdiv.stats._consistency import cv_pct_each, mean_pairwise_jsd, outcome_consistency
+from trajdiv.stats._consistency import (
+    consistency_of_cv,
+    cv_pct_each,
+    mean_pairwise_jsd,
+    outcome_consistency,
+)
 from trajdiv.stats._json import rounded
 from trajdiv.tables import spans
 
@@ -105,19 +109,14 @@ def per_task(
                 "cv_total_tokens_pct": cv["total_tokens"][i] if "total_tokens" in has else None,
                 "cv_cost_pct": cv["cost"][i],
                 "outcome_consistency": None if p is None else outcome_consistency(p),
-                "resource_consistency_cost": _exp_minus(cv["cost"][i]),
-                "resource_consistency_time": _exp_minus(cv["duration_s"][i]),
-                "resource_consistency_calls": _exp_minus(cv["calls"][i]),
+                "resource_consistency_cost": consistency_of_cv(cv["cost"][i]),
+                "resource_consistency_time": consistency_of_cv(cv["duration_s"][i]),
+                "resource_consistency_calls": consistency_of_cv(cv["calls"][i]),
                 "action_jsd": jsd_by_task.get(task),
                 "all_distinct": distinct.get(task),
             }
         )
     return out
-
-
-def _exp_minus(cv: float | None) -> float | None:
-    """:func:`resource_consistency` from the CV already known."""
-    return None if cv is None else math.exp(-cv / 100.0)
 
 
 def consistency(trows: list[dict[str, Any]]) -> dict[str, Any]:
