@@ -218,13 +218,18 @@ def _statistics(
     # the early-warning models and the report's data are made in the workers meanwhile
     early = workers.submit(early_warnings, out) if workers is not None else None
     keep = settings.keep_format_errors
+    layouts = result.pipeline.layouts  # made with the groups
     browser = None
     if report and workers is not None:
-        browser = workers.submit(functools.partial(browser_data, out, keep_format_errors=keep))
+        browser = workers.submit(
+            functools.partial(browser_data, out, keep_format_errors=keep, layouts=layouts)
+        )
     apart = summarize_apart(out, seed=seed)
     data = None
     if report:
-        made = browser() if browser is not None else browser_data(out, keep_format_errors=keep)
+        made = (
+            browser() if browser is not None else browser_data(out, keep_format_errors=keep, layouts=layouts)
+        )
         data = with_cv(*made, apart.tables["stats_tasks"])
     summary, tables = apart.finish(early() if early is not None else early_warnings(out))
     for name, df in tables.items():

@@ -32,11 +32,10 @@ def test_inserting_a_group_changes_only_the_chunk_it_falls_into(seed: int):
     new = _keys(1, seed + 1000)[0]
     at = random.Random(seed).randrange(len(keys) + 1)
     after = split_chunks([*keys[:at], new, *keys[at:]])
-    changed = [c for c in after if new in c]
-    assert len(changed) == 1
-    assert [c for c in after if new not in c] == [
-        c for c in chunks if not set(c) & set(changed[0])
-    ]  # every other chunk is the same
+    touched = next(c for c in chunks if keys[min(at, len(keys) - 1)] in c)
+    changed = [c for c in after if new in c or set(c) & set(touched)]
+    assert len(changed) == 1 + (int(new[0][:8], 16) % CHUNK_GROUPS == 0)  # a boundary key splits it
+    assert [c for c in after if c not in changed] == [c for c in chunks if c is not touched]
 
 
 def test_placed_parts_join_to_the_same_table(tmp_path: Path):
@@ -55,7 +54,9 @@ def test_placed_parts_join_to_the_same_table(tmp_path: Path):
     first.finish(tmp_path / "a", ("parquet",), ("t",))
     second = TableSink(tmp_path / "two")
     for path, rows in kept["t"]:
-        second.add_part("t", path.read_bytes(), rows)
+        kept_copy = tmp_path / f"kept-{path.name}"
+        kept_copy.write_bytes(path.read_bytes())
+        second.add_part("t", kept_copy, rows)
     for df in frames[3:]:
         second.add("t", df)
     second.cut()
@@ -65,7 +66,7 @@ def test_placed_parts_join_to_the_same_table(tmp_path: Path):
     assert pl.read_parquet(a).equals(pl.concat(frames))
     second.add("t", frames[0])
     with pytest.raises(RuntimeError, match="between cuts"):
-        second.add_part("t", b"", 0)
+        second.add_part("t", tmp_path / "none.parquet", 0)
 
 
 @pytest.fixture
@@ -175,3 +176,121 @@ def test_a_chunk_of_other_groups_is_a_miss_and_places_nothing(tmp_path: Path, sm
     assert again.chunks_from_cache == len(entries) - 1
     assert _digests(tmp_path / "o1") == _digests(tmp_path / "o2")
     assert pl.read_parquet(tmp_path / "o2" / "runs.parquet").height == 80
+
+
+def _across(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((out / "graphs" / "_across").iterdir())}
+
+
+def test_graphs_across_configurations_are_kept_by_the_runs_they_are_made_of(tmp_path: Path, monkeypatch):
+    import trajdiv.pipeline._passes as passes
+
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
+    for model in ("m-1", "m-2"):
+        write_ac_dump(dump, model, _tasks(0, 3), model=model)
+    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    fresh = _across(tmp_path / "o1")
+    assert len(fresh) == 6
+    assert len(list((cache / "across").rglob("*.entry"))) == 3
+
+    def built_again(*args, **kwargs):
+        raise AssertionError("a kept graph across configurations was built again")
+
+    real_build = passes.build_branch_graph
+    monkeypatch.setattr(passes, "build_branch_graph", built_again)
+    run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
+    assert _across(tmp_path / "o2") == fresh
+    # damaged, or of valid form but holding no texts: built again, never placed
+    monkeypatch.setattr(passes, "build_branch_graph", real_build)
+    entries = sorted((cache / "across").rglob("*.entry"))
+    entries[0].write_bytes(entries[0].read_bytes()[:-3])
+    entries[1].write_bytes(passes.pack({"json": 1, "graphml": None}))
+    entries[2].write_bytes(passes.pack({"other": "x"}))
+    run_pipeline([dump], tmp_path / "o3", jobs=1, cache_dir=cache)
+    assert _across(tmp_path / "o3") == fresh
+    # other runs of a task: another graph
+    write_ac_dump(dump, "m-2", {"org__pkg-000": [["ls", "cat 9"], ["pwd"]]}, model="m-2")
+    run_pipeline([dump], tmp_path / "o4", jobs=1, cache_dir=cache)
+    changed = {k for k, v in _across(tmp_path / "o4").items() if fresh[k] != v}
+    assert changed == {"org__pkg-000.json", "org__pkg-000.graphml"}
+
+
+def _chunk_folders(cache: Path) -> list[Path]:
+    return sorted(p.parent for p in (cache / "chunks").rglob("chunk.entry"))
+
+
+@pytest.mark.parametrize("damage", ["flipped", "missing", "renamed", "outside"])
+def test_a_chunk_with_a_damaged_or_foreign_part_is_a_miss(tmp_path: Path, small_chunks, damage: str):
+    """A chunk's parts are files beside its entry, checked by content hash once linked where
+    the tables are joined; any part not as kept makes the whole chunk a miss."""
+    from trajdiv._codec import pack, unpack
+
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
+    write_ac_dump(dump, "m", _tasks(0, 40))
+    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    folders = _chunk_folders(cache)
+    assert len(folders) >= 2
+    folder = folders[0]
+    part = sorted(folder.glob("*.parquet"))[-1]
+    if damage == "flipped":
+        data = bytearray(part.read_bytes())
+        data[len(data) // 2] ^= 1
+        part.write_bytes(bytes(data))
+    elif damage == "missing":
+        part.unlink()
+    else:  # a well-formed entry naming a part that is not one of its own files
+        meta, _ = unpack((folder / "chunk.entry").read_bytes())
+        name = next(iter(meta["parts"]))
+        kept = (folder / meta["parts"][name][0][0]).read_bytes()  # the same bytes, elsewhere
+        (folder / "other.parquet").write_bytes(kept)
+        (tmp_path / "outside.parquet").write_bytes(kept)
+        meta["parts"][name][0][0] = "other.parquet" if damage == "renamed" else "../../../../outside.parquet"
+        (folder / "chunk.entry").write_bytes(pack(meta))
+    again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
+    assert again.chunks_from_cache == len(folders) - 1
+    assert _digests(tmp_path / "o1") == _digests(tmp_path / "o2")
+    third = run_pipeline([dump], tmp_path / "o3", jobs=1, cache_dir=cache)  # kept again, whole
+    assert third.chunks_from_cache == len(folders)
+    assert _digests(tmp_path / "o1") == _digests(tmp_path / "o3")
+
+
+def test_chunk_parts_are_copied_where_they_cannot_be_linked(tmp_path: Path, small_chunks, monkeypatch):
+    """A cache on another disk than the output folder: parts are copied both ways."""
+    import os
+
+    def no_link(src, dst):
+        raise OSError(18, "Invalid cross-device link")
+
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
+    write_ac_dump(dump, "m", _tasks(0, 30))
+    fresh = run_pipeline([dump], tmp_path / "o0", jobs=1)
+    monkeypatch.setattr(os, "link", no_link)
+    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
+    assert again.chunks_from_cache == len(_chunk_folders(cache)) >= 2
+    assert fresh.n_groups == again.n_groups == 30
+    assert _digests(tmp_path / "o0") == _digests(tmp_path / "o1") == _digests(tmp_path / "o2")
+    assert all(p.stat().st_nlink == 1 for f in _chunk_folders(cache) for p in f.iterdir())
+
+
+def test_pruning_removes_a_chunk_folder_whole(tmp_path: Path, small_chunks):
+    from trajdiv._codec import unpack
+    from trajdiv.pipeline._cachedir import cache_info, prune_cache
+
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
+    write_ac_dump(dump, "m", _tasks(0, 40))
+    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    folders = _chunk_folders(cache)
+    files = sum(len(list(f.iterdir())) for f in folders)
+    info = cache_info(cache)
+    assert info.files_by_kind["chunks"] == files
+    assert info.bytes_by_kind["chunks"] == sum(p.stat().st_size for f in folders for p in f.iterdir())
+    prune_cache(cache, info.total_bytes - info.bytes_by_kind["chunks"] // 2)
+    left = [f for f in (cache / "chunks").glob("*/*") if f.is_dir()]
+    assert 0 < len(left) < len(folders)
+    for f in left:  # whole: the entry and every part it lists
+        meta, _ = unpack((f / "chunk.entry").read_bytes())
+        assert all((f / file).is_file() for ps in meta["parts"].values() for file, _, _ in ps)
+    again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
+    assert again.chunks_from_cache == len(left)
+    assert _digests(tmp_path / "o1") == _digests(tmp_path / "o2")

@@ -428,3 +428,61 @@ def test_report_cells_are_those_of_a_step_by_step_walk(keep: bool):
     assert strings.items == [for_page(t) for t in texts]
     cells, hidden = out[("c", "t1", "r2")]  # its only step is a format error
     assert ([c[0] for c in json.loads(cells)], hidden) == (([1], 0) if keep else ([], 1))
+
+
+@pytest.mark.parametrize("hostile_text", [False, True])
+def test_graph_layouts_made_with_the_groups_are_used_only_where_they_fit(
+    hostile_text: bool, tmp_path: Path, monkeypatch
+):
+    """Each group's graph is laid out where the group is analysed and kept with its cached
+    result; the report's data is then the same as when it lays every graph out itself, and a
+    layout is used only for the graph file and outcomes it was made from."""
+    import trajdiv.report._data as report_data
+    from trajdiv import run_pipeline
+
+    dump = tmp_path / "dump"
+    runs = [["ls", p, "pytest"] for p in PAYLOADS] if hostile_text else [["ls", "cat a", "pytest"]] * 2
+    runs += [["ls", "grep \u202ex\u202c", "pytest", "git diff"], ["find .", "ls", "sed -i s/a/b/ f"]]
+    write_ac_dump(dump, "bench", {"t1": runs, "t2": runs[::-1]}, model="m")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    res = run_pipeline([dump], out, jobs=1, cache_dir=cache)
+    again = run_pipeline([dump], tmp_path / "out2", jobs=1, cache_dir=cache)
+    assert res.n_groups == 2
+    assert again.groups_from_cache == 2
+    assert set(res.layouts) == {("agent-consistency:m", "t1"), ("agent-consistency:m", "t2")}
+    assert again.layouts == res.layouts  # kept with the cached groups
+
+    def text(layouts=None) -> str:
+        return report_data.json_for_script(report_data.browser_data(out, layouts=layouts)[0])
+
+    fresh = text()
+    assert text(res.layouts) == fresh
+    assert text({k: ("another graph", "null") for k in res.layouts}) == fresh  # not used
+    monkeypatch.setattr(report_data, "spine_layout", _no_layout)  # from here, nothing is laid out again
+    assert text(res.layouts) == fresh
+    gsum = json.loads(text(res.layouts))
+    assert all(g["gl"]["nodes"] for g in gsum["groups"])
+    # another graph file or other outcomes than the layout was made from: laid out again
+    (cfg, task), made = next(iter(res.layouts.items()))
+    graph_file = next(iter(sorted((out / "graphs").rglob(f"{task}.json"))))
+    strings = report_data._Strings()
+    rel = graph_file.relative_to(out).as_posix()
+    outcomes = {r: ok for r, ok in zip(*_run_outcomes(out, cfg, task), strict=True)}
+    assert report_data._graph_layout(out, rel, outcomes, strings, made) is not None
+    flipped = {r: not ok for r, ok in outcomes.items()}
+    assert report_data._graph_layout(out, rel, flipped, strings, made) is None
+    graph_file.write_text(json.dumps(json.loads(graph_file.read_text()), indent=2))
+    assert report_data._graph_layout(out, rel, outcomes, strings, made) is None
+
+
+def _no_layout(*args, **kwargs):
+    raise ValueError("laid out again")
+
+
+def _run_outcomes(out: Path, cfg: str, task: str) -> tuple[list[str], list[bool | None]]:
+    import polars as pl
+
+    runs = pl.read_parquet(out / "runs.parquet").filter(
+        (pl.col("config") == cfg) & (pl.col("task_id") == task)
+    )
+    return runs["run_id"].to_list(), runs["resolved"].to_list()

@@ -220,6 +220,38 @@ def test_prefix_features_from_running_totals_equal_each_prefix_counted_afresh():
         assert np.array_equal(prefix_features(runs, ks, top, full), expected)
 
 
+def test_running_totals_are_each_prefix_summed_step_by_step():
+    """Every run's row for each prefix length 0..n holds the tokens, failed steps and steps on
+    each top action of its first steps, also for runs without steps and for no runs at all."""
+    from trajdiv.stats._early_features import prefix_totals
+
+    rng = np.random.default_rng(4)
+    for n_runs in (0, 1, 7, 60):
+        runs = []
+        for i in range(n_runs):
+            n = int(rng.choice([0, 1, 3, 12]))
+            actions = tuple(VERBS[int(v)] for v in rng.integers(0, 4, n))
+            tokens = tuple(int(t) for t in rng.integers(0, 10**6, n))
+            runs.append(
+                EarlyRun(f"t{i % 3}", actions, tokens, tuple(bool(b) for b in rng.random(n) < 0.4), False)
+            )
+        for top in ([], list(VERBS[:2]), ["never seen", VERBS[3]]):
+            pre = prefix_totals(runs, top, [None] * n_runs)
+            tokens, failed, counts, start = [], [], [], []
+            for r in runs:
+                start.append(len(tokens))
+                for k in range(len(r.actions) + 1):
+                    tokens.append(sum(r.tokens[:k]))
+                    failed.append(sum(r.failed_rc[:k]))
+                    counts.append([r.actions[:k].count(a) for a in top])
+            assert pre.tokens.tolist() == tokens
+            assert pre.failed.tolist() == failed
+            assert pre.counts.shape == (len(tokens), len(top))
+            assert pre.counts.tolist() == counts
+            assert pre.start.tolist()[:n_runs] == start
+            assert pre.lengths.tolist() == [len(r.actions) for r in runs]
+
+
 def test_a_start_near_the_optimum_reaches_the_same_fit():
     rng = np.random.default_rng(7)
     x = rng.integers(0, 4, size=(300, 5)).astype(float)  # discrete features, as prefixes give

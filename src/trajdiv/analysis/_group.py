@@ -35,6 +35,8 @@ class GroupResult:
     """Actions at the graph level, per run (for graphs across configurations)."""
     run_ids: list[str] = field(default_factory=list)
     outcomes: list[bool | None] = field(default_factory=list)
+    layout: tuple[str, str] | None = None
+    """The report's layout of the graph, made with the group (``trajdiv.report.group_layout``)."""
 
 
 def analyze_group(

@@ -30,9 +30,14 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     if args.action == "info":
         info = cache_info(where)
         print(f"location: {for_terminal(where)}{'' if where.exists() else ' (does not exist yet)'}")
+        width = max(map(len, KINDS.values()))
         for kind, label in KINDS.items():
-            print(f"{label:14s} {info.files_by_kind[kind]:8d} files  {_human(info.bytes_by_kind[kind]):>10s}")
-        print(f"{'total':14s} {sum(info.files_by_kind.values()):8d} files  {_human(info.total_bytes):>10s}")
+            print(
+                f"{label:{width}s} {info.files_by_kind[kind]:8d} files  {_human(info.bytes_by_kind[kind]):>10s}"
+            )
+        print(
+            f"{'total':{width}s} {sum(info.files_by_kind.values()):8d} files  {_human(info.total_bytes):>10s}"
+        )
     elif args.action == "clear":
         print(f"freed {_human(clear_cache(where))} in {for_terminal(where)}")
     else:

@@ -18,6 +18,7 @@ KINDS = {
     "tokens": "token ids",
     "groups": "group results",
     "chunks": "table chunks",
+    "across": "graphs across configurations",
 }
 """The subfolders trajdiv keeps in a cache folder; nothing else there is ever touched."""
 
@@ -36,26 +37,59 @@ class CacheInfo:
         return sum(self.bytes_by_kind.values())
 
 
-def _entries(cache_dir: Path) -> list[tuple[str, Path, os.stat_result]]:
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """What pruning keeps or removes whole: a file, or a chunk's folder (:mod:`._chunks`)."""
+
+    kind: str
+    path: Path
+    size: int
+    files: int
+    used_ns: int
+    """When it was last used: the file's time, or the chunk entry's."""
+
+
+def _entries(cache_dir: Path) -> list[_Unit]:
     out = []
     for kind in KINDS:
-        for dirpath, _, names in os.walk(cache_dir / kind):
+        for dirpath, dirs, names in os.walk(cache_dir / kind):
+            here = Path(dirpath)
+            if kind == "chunks" and here.parent != cache_dir / kind and here != cache_dir / kind:
+                out.append(_folder(kind, here, names))
+                dirs.clear()
+                continue
             for name in names:
-                path = Path(dirpath) / name
+                path = here / name
                 try:
-                    out.append((kind, path, path.stat()))
+                    st = path.stat()
                 except OSError:
                     continue
+                out.append(_Unit(kind, path, st.st_size, 1, st.st_mtime_ns))
     return out
+
+
+def _folder(kind: str, folder: Path, names: list[str]) -> _Unit:
+    """A chunk's folder as one unit, last used when its entry was."""
+    size, newest, entry = 0, 0, None
+    for name in names:
+        try:
+            st = (folder / name).stat()
+        except OSError:
+            continue
+        size += st.st_size
+        newest = max(newest, st.st_mtime_ns)
+        if name == "chunk.entry":  # _chunks._ENTRY
+            entry = st.st_mtime_ns
+    return _Unit(kind, folder, size, len(names), newest if entry is None else entry)
 
 
 def cache_info(cache_dir: Path) -> CacheInfo:
     """What ``cache_dir`` holds, per kind."""
     by_bytes = dict.fromkeys(KINDS, 0)
     by_files = dict.fromkeys(KINDS, 0)
-    for kind, _, st in _entries(cache_dir):
-        by_bytes[kind] += st.st_size
-        by_files[kind] += 1
+    for unit in _entries(cache_dir):
+        by_bytes[unit.kind] += unit.size
+        by_files[unit.kind] += unit.files
     return CacheInfo(cache_dir, by_bytes, by_files)
 
 
@@ -76,15 +110,19 @@ def touch(path: Path) -> None:
 def prune_cache(cache_dir: Path, max_bytes: int) -> int:
     """Remove the least recently used entries until ``cache_dir`` holds at most ``max_bytes``;
     returns the bytes freed. A parsed file's index and its spilled runs go together."""
-    entries = sorted(_entries(cache_dir), key=lambda e: (e[2].st_mtime_ns, str(e[1])))
-    total = sum(st.st_size for _, _, st in entries)
+    entries = sorted(_entries(cache_dir), key=lambda e: (e.used_ns, str(e.path)))
+    total = sum(e.size for e in entries)
     freed = 0
-    for _, path, st in entries:
+    for e in entries:
         if total - freed <= max_bytes:
             break
+        path = e.path
         try:
-            path.unlink()
-            freed += st.st_size
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            freed += e.size
             if path.suffix == ".idx":  # its runs are useless without it
                 runs = path.with_suffix(".runs")
                 if runs.exists():

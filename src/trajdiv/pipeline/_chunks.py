@@ -3,25 +3,32 @@
 A re-run after new runs arrive reads most groups from the cache; reading each group's tables and
 joining them again cost more than analysing the new groups. So groups go to the tables in
 chunks, and a chunk's parts (the uncompressed Parquet files the sink joins at the end) are kept
-under ``<cache>/chunks/`` with what the run needs of each group besides its tables (manifest
-counts, graph texts). A chunk whose groups are all unchanged is placed as it is.
+in a folder under ``<cache>/chunks/``, one file each, linked rather than copied where the cache
+and the output folder share a disk, with an entry holding what the run needs of each group
+besides its tables (manifest counts, graph texts) and each part's content hash. A chunk whose
+groups are all unchanged is placed as it is.
 
 Chunk boundaries depend on the groups' keys alone (content-defined, as in rsync or restic): a
 group ends a chunk when its key, read as a number, is a multiple of :data:`CHUNK_GROUPS`.
-Adding a group therefore changes the chunk it falls into and no other. Every run, with a cache
-or without, cuts its parts at the same boundaries, so the tables are the same bytes either way.
+Adding a group therefore changes the chunk it falls into (split in two when the new key is a
+boundary) and no other. Every run, with a cache or without, cuts its parts at the same
+boundaries, so the tables are the same bytes either way.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
 import polars as pl
 
 from trajdiv._codec import CacheMiss, pack, unpack
-from trajdiv._io import atomic_write_bytes
+from trajdiv._digest import content_hash
 from trajdiv.pipeline._cachedir import touch
 from trajdiv.pipeline._entries import VERSION, GroupOut, group_from_meta, group_meta
 from trajdiv.pipeline._sink import Part, TableSink
@@ -68,28 +75,48 @@ def chunk_key(group_keys: list[str]) -> str:
 
 
 def chunk_path(cache_dir: str | Path | None, key: str) -> Path | None:
-    return Path(cache_dir) / "chunks" / key[:2] / f"{key}.entry" if cache_dir else None
+    """A kept chunk's folder: its entry (:data:`_ENTRY`) and its parts, one file each."""
+    return Path(cache_dir) / "chunks" / key[:2] / key if cache_dir else None
+
+
+_ENTRY = "chunk.entry"
+"""A chunk folder's entry: each group's result but its tables, and each part's file, rows and
+content hash."""
+
+_PART_NAME = re.compile(r"^[0-9]{6}\.parquet$")
 
 
 def store_chunk(
     cache_dir: str | Path | None, key: str, groups: list[GroupOut], parts: dict[str, list[Part]]
 ) -> None:
-    """Keep a chunk: each group's result but its tables, and the chunk's parts."""
-    path = chunk_path(cache_dir, key)
-    if path is None:
+    """Keep a chunk: each group's result but its tables, and the chunk's parts as files, linked
+    (not copied) from the sink's when the cache is on the same disk. The folder is made aside
+    and renamed into place, so a chunk folder is whole or absent."""
+    folder = chunk_path(cache_dir, key)
+    if folder is None:
         return
     if sum(p.stat().st_size for ps in parts.values() for p, _ in ps) > MAX_CHUNK_BYTES:
         return
-    meta = {
-        "groups": [group_meta(g) for g in groups],
-        "parts": {name: [rows for _, rows in ps] for name, ps in parts.items()},
-    }
-    blobs = {_blob_name(name, i): p.read_bytes() for name, ps in parts.items() for i, (p, _) in enumerate(ps)}
-    atomic_write_bytes(path, pack(meta, blobs))
-
-
-def _blob_name(table: str, i: int) -> str:
-    return f"{table}/{i:06d}"
+    listed: dict[str, list[list[Any]]] = {}
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        made = Path(tempfile.mkdtemp(prefix=".made-", dir=folder.parent))
+    except OSError:
+        return
+    try:
+        for name, ps in parts.items():
+            for part, rows in ps:
+                file = f"{sum(map(len, listed.values())):06d}.parquet"  # numbered in order
+                _link_or_copy(part, made / file)
+                listed.setdefault(name, []).append([file, rows, file_hash(made / file)])
+        texts: dict[str, bytes] = {}
+        meta = {"groups": [group_meta(g, texts, f"{i}/") for i, g in enumerate(groups)], "parts": listed}
+        (made / _ENTRY).write_bytes(pack(meta, texts))
+        if folder.exists():  # damaged (it was not placed): replaced
+            shutil.rmtree(folder, ignore_errors=True)
+        os.rename(made, folder)
+    except OSError:  # another run kept it meanwhile, or the disk is full: not kept
+        shutil.rmtree(made, ignore_errors=True)
 
 
 def load_chunk(
@@ -97,25 +124,52 @@ def load_chunk(
 ) -> list[GroupOut] | None:
     """A kept chunk's groups (their results but tables), its parts placed in ``sink``; None when
     absent, damaged, foreign or not of the ``expected`` groups (configuration, task) in order:
-    nothing is placed then, and its groups are read or analysed one by one."""
-    path = chunk_path(cache_dir, key)
-    if path is None:
+    nothing is placed then, and its groups are read or analysed one by one.
+
+    Each part is linked into the sink's folder first and its content hash checked there, so
+    the bytes checked are the bytes the tables are made of."""
+    folder = chunk_path(cache_dir, key)
+    if folder is None:
         return None
+    placed: list[tuple[str, Path, int]] = []
+    staged: list[Path] = []
     try:
-        meta, blobs = unpack(path.read_bytes())
-        groups = [group_from_meta(g, {}) for g in meta["groups"]]
+        meta, texts = unpack((folder / _ENTRY).read_bytes())
+        groups = [group_from_meta(g, {}, texts, f"{i}/") for i, g in enumerate(meta["groups"])]
         if [(g.result.config, g.result.task_id) for g in groups] != expected:
             raise CacheMiss("the chunk holds other groups")
-        parts = [
-            (_blob_name(name, i), str(name), int(rows))
-            for name, ps in meta["parts"].items()
-            for i, rows in enumerate(ps)
-        ]
-        if sorted(blobs) != sorted(blob for blob, _, _ in parts):
-            raise CacheMiss("parts do not match the chunk's list")
+        for name, ps in meta["parts"].items():
+            for file, rows, digest in ps:
+                if not isinstance(file, str) or not _PART_NAME.match(file):
+                    raise CacheMiss("a part of another name")
+                here = sink.staging()
+                staged.append(here)
+                _link_or_copy(folder / file, here)
+                if file_hash(here) != digest:
+                    raise CacheMiss("a part of other content")
+                placed.append((str(name), here, int(rows)))
     except (OSError, CacheMiss, KeyError, TypeError, ValueError, AttributeError):
+        for path in staged:
+            path.unlink(missing_ok=True)
         return None
-    for blob, name, rows in parts:
-        sink.add_part(name, blobs.pop(blob), rows)
-    touch(path)
+    for name, path, rows in placed:
+        sink.add_part(name, path, rows)
+    touch(folder / _ENTRY)
     return groups
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """``dst`` as a second name of ``src`` (no bytes copied), else a copy (another disk)."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def file_hash(path: Path) -> str:
+    """:func:`~trajdiv._digest.content_hash` of a file, read in blocks."""
+    h = content_hash()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()

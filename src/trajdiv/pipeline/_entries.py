@@ -41,7 +41,7 @@ __all__ = [
     "store_index",
 ]
 
-VERSION = b"trajdiv-pipeline-4"
+VERSION = b"trajdiv-pipeline-5"
 
 
 @dataclass(slots=True)
@@ -310,13 +310,24 @@ _RESULT_FIELDS = (
     "seqs",
     "run_ids",
     "outcomes",
+    "layout",
 )
 
 
-def group_meta(out: GroupOut) -> dict[str, Any]:
-    """A group's result but its tables, as JSON-serialisable data."""
+_TEXTS = ("graph_json", "graph_graphml")
+"""Result fields kept as binary parts of an entry, not in its JSON header (a chunk's graph files
+are most of its header's bytes, and reading them back as JSON strings cost more than the rest)."""
+
+
+def group_meta(out: GroupOut, texts: dict[str, bytes], prefix: str = "") -> dict[str, Any]:
+    """A group's result but its tables, as JSON-serialisable data; its graph texts go to
+    ``texts`` (under ``prefix``)."""
+    for f in _TEXTS:
+        value = getattr(out.result, f)
+        if value is not None:
+            texts[prefix + f] = value.encode("utf-8", "surrogatepass")
     return {
-        "result": {f: getattr(out.result, f) for f in _RESULT_FIELDS},
+        "result": {f: getattr(out.result, f) for f in _RESULT_FIELDS if f not in _TEXTS},
         "used": out.used,
         "warnings": out.warnings,
         "errors": out.errors,
@@ -325,11 +336,21 @@ def group_meta(out: GroupOut) -> dict[str, Any]:
     }
 
 
-def group_from_meta(meta: Any, frames: dict[str, pl.DataFrame]) -> GroupOut:
+def group_from_meta(
+    meta: Any, frames: dict[str, pl.DataFrame], texts: dict[str, bytes], prefix: str = ""
+) -> GroupOut:
     """Inverse of :func:`group_meta` (with the group's tables); raises :class:`CacheMiss`."""
     try:
+        fields = {f: meta["result"][f] for f in _RESULT_FIELDS if f not in _TEXTS}
+        for f in _TEXTS:
+            blob = texts.get(prefix + f)
+            fields[f] = None if blob is None else blob.decode("utf-8", "surrogatepass")
+        result = GroupResult(**fields)
+        if result.layout is not None:  # a pair, kept in JSON as a list
+            key, text = result.layout
+            result.layout = (str(key), str(text))
         return GroupOut(
-            GroupResult(**{f: meta["result"][f] for f in _RESULT_FIELDS}),
+            result,
             frames,
             {str(k): int(v) for k, v in meta["used"].items()},
             [(str(a), str(b)) for a, b in meta["warnings"]],
@@ -342,13 +363,19 @@ def group_from_meta(meta: Any, frames: dict[str, pl.DataFrame]) -> GroupOut:
         raise CacheMiss(f"damaged group entry: {exc}") from None
 
 
+_TEXT_PART = "text/"
+"""Where a group entry keeps its graph texts among its tables' parts."""
+
+
 def _group_to_bytes(out: GroupOut) -> bytes:
-    return pack(group_meta(out), {name: frame_to_bytes(df) for name, df in out.frames.items()})
+    parts = {name: frame_to_bytes(df) for name, df in out.frames.items()}
+    return pack(group_meta(out, parts, _TEXT_PART), parts)
 
 
 def _group_from_bytes(data: bytes) -> GroupOut:
     meta, parts = unpack(data)
-    return group_from_meta(meta, {name: frame_from_bytes(blob) for name, blob in parts.items()})
+    frames = {name: frame_from_bytes(blob) for name, blob in parts.items() if not name.startswith(_TEXT_PART)}
+    return group_from_meta(meta, frames, parts, _TEXT_PART)
 
 
 def cached_group(cache_dir: str | Path | None, key: str) -> GroupOut | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trajdiv._codec import CacheMiss, pack, unpack
+from trajdiv._digest import code_digest, content_hash
 from trajdiv._errors import InputError, TrajdivError
-from trajdiv._io import update_text
+from trajdiv._io import atomic_write_bytes, update_text
 from trajdiv._text import safe_name
 from trajdiv.analysis._group import GroupResult
 from trajdiv.analysis._settings import Settings
@@ -23,9 +26,11 @@ from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._intake import Intake
 from trajdiv.ingest._plan import Plan
 from trajdiv.ingest._source import Source
+from trajdiv.pipeline._cachedir import touch
 from trajdiv.pipeline._chunks import chunk_key, chunk_path, load_chunk, split_chunks, store_chunk
 from trajdiv.pipeline._engine import WorkerPool, map_ordered
 from trajdiv.pipeline._entries import (
+    VERSION,
     GroupOut,
     RunRef,
     SourceIndex,
@@ -265,6 +270,8 @@ class _GroupsDone:
         res.n_runs += gout.n_runs
         res.groups_from_cache += gout.cached
         job.intake.group_done(gout.used, gout.warnings, gout.errors, gout.files)
+        if r.layout is not None:
+            res.layouts[(r.config, r.task_id)] = r.layout
         if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
             graph_json = job.out_dir / r.graph_file
             graphml = job.out_dir / r.graph_file.replace(".json", ".graphml")
@@ -272,7 +279,7 @@ class _GroupsDone:
             update_text(graphml, r.graph_graphml)
             res.written += [graph_json, graphml]
         if self.across and self.across[0].task_id != r.task_id:
-            self.across_done += _write_across(self.across, job.out_dir, res.written)
+            self.across_done += _write_across(self.across, job, res.written)
             self.across = []
         if r.seqs and self.across_done < job.across_tasks:
             self.across.append(r)
@@ -281,7 +288,7 @@ class _GroupsDone:
 
     def finish(self) -> None:
         if self.across_done < self.job.across_tasks:
-            _write_across(self.across, self.job.out_dir, self.res.written)
+            _write_across(self.across, self.job, self.res.written)
 
 
 def _group_outs(job: Job, keyed: Keyed) -> Iterator[GroupOut]:
@@ -338,7 +345,7 @@ def _group_item(job: Job, key: str, label: str, refs: list[RunRef]) -> GroupItem
     return (key, label, refs, None)
 
 
-def _write_across(groups: list[GroupResult], out_dir: Path, written: list[Path]) -> int:
+def _write_across(groups: list[GroupResult], job: Job, written: list[Path]) -> int:
     """Graph of one task across configurations; returns 1 if one was written."""
     if len(groups) < 2:
         return 0
@@ -348,12 +355,43 @@ def _write_across(groups: list[GroupResult], out_dir: Path, written: list[Path])
         seqs += g.seqs
         outcomes += g.outcomes
         configs += [g.config] * len(g.run_ids)
-    bg = build_branch_graph(run_ids, seqs, outcomes, level="verb", configs=configs)
-    base = out_dir / "graphs" / "_across" / safe_name(groups[0].task_id)
-    for path, text in (
-        (base.parent / f"{base.name}.json", bg.to_json()),
-        (base.parent / f"{base.name}.graphml", bg.to_graphml()),
+    made = [run_ids, seqs, outcomes, configs]
+    key = _across_key(made)
+    kept = Path(job.cache_dir) / "across" / key[:2] / f"{key}.entry" if job.cache_dir else None
+    texts = _cached_across(kept)
+    if texts is None:
+        bg = build_branch_graph(run_ids, seqs, outcomes, level="verb", configs=configs)
+        texts = bg.to_json(), bg.to_graphml()
+        if kept is not None:
+            atomic_write_bytes(kept, pack({"json": texts[0], "graphml": texts[1]}))
+    base = job.out_dir / "graphs" / "_across" / safe_name(groups[0].task_id)
+    for path, text in zip(
+        (base.parent / f"{base.name}.json", base.parent / f"{base.name}.graphml"), texts, strict=True
     ):
         update_text(path, text)
         written.append(path)
     return 1
+
+
+def _across_key(made: list[Any]) -> str:
+    """The cache key of a graph across configurations: the runs it is made of."""
+    h = content_hash()
+    h.update(VERSION + code_digest() + b"/across/")
+    h.update(json.dumps(made, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()[:40]
+
+
+def _cached_across(path: Path | None) -> tuple[str, str] | None:
+    """A kept graph across configurations as (JSON, GraphML) text; None when absent, damaged or
+    foreign."""
+    if path is None:
+        return None
+    try:
+        meta, _ = unpack(path.read_bytes())
+        texts = meta["json"], meta["graphml"]
+    except (OSError, CacheMiss, KeyError, TypeError):
+        return None
+    if not all(isinstance(t, str) for t in texts):
+        return None
+    touch(path)
+    return texts

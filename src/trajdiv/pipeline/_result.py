@@ -31,6 +31,9 @@ class PipelineResult:
     state_key: str = ""
     written: list[Path] = field(default_factory=list)
     """The files this run wrote (or, when reused, found intact) in ``out_dir``."""
+    layouts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    """Each group's graph layout for the report, made with the group (the report checks that
+    it still fits the group's graph file)."""
 
     @property
     def n_skipped_errors(self) -> int:

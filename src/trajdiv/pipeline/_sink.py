@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class TableSink:
         self.parts: dict[str, list[Path]] = defaultdict(list)
         self.part_rows: dict[str, list[int]] = defaultdict(list)
         self._cut_at: dict[str, int] = defaultdict(int)
+        self._staged = 0
 
     def add(self, name: str, df: pl.DataFrame) -> None:
         frames = self.buffers[name]
@@ -88,12 +90,22 @@ class TableSink:
             self._cut_at[name] = len(paths)
         return made
 
-    def add_part(self, name: str, data: bytes, rows: int) -> None:
-        """Place a part kept from an earlier run (right after a :meth:`cut`)."""
+    def staging(self) -> Path:
+        """A new name in the sink's folder for a kept part about to be placed (:meth:`add_part`
+        moves it to its place)."""
+        folder = self.parts_dir / ".staged"
+        if not self._staged:
+            folder.mkdir(parents=True, exist_ok=True)
+        self._staged += 1
+        return folder / f"{self._staged:08d}.parquet"
+
+    def add_part(self, name: str, part: Path, rows: int) -> None:
+        """Place a part kept from an earlier run (right after a :meth:`cut`): the file ``part``
+        is moved into the sink's folder (on the same disk)."""
         if self.buffers.get(name):
             raise RuntimeError(f"table {name}: a part placed between cuts")
         path = self._next_part(name)
-        path.write_bytes(data)
+        os.replace(part, path)
         self.parts[name].append(path)
         self.part_rows[name].append(rows)
         self.total[name] += rows
@@ -104,14 +116,8 @@ class TableSink:
         for name in names:
             self.flush(name)
             parts = self.parts.get(name, [])
-            if parts:
-                df = (
-                    pl.concat([pl.scan_parquet(p) for p in parts])
-                    if len(parts) > 1
-                    else pl.scan_parquet(parts[0])
-                )
-            else:
-                df = frame(name, []).lazy()
+            # one scan of every part (a concatenation of one scan per part is slower)
+            df = pl.scan_parquet(parts) if parts else frame(name, []).lazy()
             write_table(df, out_dir, name, formats, row_group_size=_row_group_rows(parts, self.total[name]))
             written[name] = out_dir / f"{name}.parquet"
         return written

@@ -238,6 +238,11 @@ def process_group(state: WorkerState, item: GroupItem) -> GroupOut:
         kept_runs, state.settings, state.tokens, [digest_of[r.run_id] for r in kept_runs], rules=state.rules
     )
     del runs, kept, kept_runs  # the rows hold what the frames need; each table's rows go once framed
+    if result.graph_json is not None:  # the report's layout of the graph, kept with the group
+        from trajdiv.report._data import group_layout
+
+        outcomes = {str(r["run_id"]): r["resolved"] for r in result.tables["runs"]}
+        result.layout = group_layout(result.graph_json, outcomes)
     # typed frames are built here, in parallel, rather than row by row in the main process
     frames = {name: frame(name, result.tables.pop(name)) for name in list(result.tables)}
     out = GroupOut(result, frames, used, warnings, errors, n_kept, files)

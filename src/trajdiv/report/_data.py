@@ -11,18 +11,28 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
+from trajdiv._digest import content_hash
 from trajdiv._text import for_page
 from trajdiv.plot._spine import spine_layout
 from trajdiv.tables import spans
 
-__all__ = ["ACTION_CHARS", "LEVELS", "app_data", "browser_data", "json_for_script", "with_cv"]
+__all__ = [
+    "ACTION_CHARS",
+    "LEVELS",
+    "Layout",
+    "app_data",
+    "browser_data",
+    "group_layout",
+    "json_for_script",
+    "with_cv",
+]
 
 ACTION_CHARS = 160
 """Characters of an action kept in the report (the steps table holds the whole text)."""
@@ -117,11 +127,16 @@ def with_cv(data: dict[str, Any], keys: list[tuple[str, str]], tasks: pl.DataFra
 
 
 def browser_data(
-    out_dir: Path, *, keep_format_errors: bool = False
+    out_dir: Path,
+    *,
+    keep_format_errors: bool = False,
+    layouts: Mapping[tuple[str, str], Layout] | None = None,
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """:func:`app_data` but the CV of steps, which needs the statistics (:func:`with_cv` adds
     it), and each group's ``(configuration, task)``; made apart so that it can be built beside
-    the statistics."""
+    the statistics. ``layouts``: graph layouts made already, per group (:func:`group_layout`);
+    one is used only if it was made from the group's graph file and outcomes as they are."""
+    layouts = layouts or {}
     runs = pl.read_parquet(out_dir / "runs.parquet").sort("config", "task_id", "run_index", "run_id")
     steps = pl.read_parquet(
         out_dir / "steps.parquet",
@@ -162,9 +177,9 @@ def browser_data(
                 }
             )
         outcomes = dict(zip(col["run_id"][start:end], col["resolved"][start:end], strict=True))
-        layout = _graph_layout(out_dir, graph_file.get(key), outcomes, strings)
+        layout = _graph_layout(out_dir, graph_file.get(key), outcomes, strings, layouts.get(key))
         head = {
-            "gl": _clean(layout),
+            "gl": layout,
             "c": cfg_at[key[0]],
             "t": _clean(key[1]),
             "fd": first.get(key, [None] * len(LEVELS)),
@@ -197,34 +212,77 @@ def _clean(value: Any) -> Any:
     return value
 
 
+Layout = tuple[str, str]
+"""A group's graph layout made ahead: the key of what it was made from (:func:`layout_key`) and
+its JSON text (node labels as text, every other text made safe)."""
+
+
+def layout_key(graph_text: str, outcomes: dict[str, bool | None]) -> str:
+    """What a group's graph layout is made from: its graph file's text and its runs' outcomes."""
+    h = content_hash()
+    for piece in (graph_text, json.dumps(sorted(outcomes.items()))):
+        data = piece.encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()
+
+
+def group_layout(graph_text: str, outcomes: dict[str, bool | None]) -> Layout:
+    """The layout :func:`browser_data` draws a group's graph with, made where the group is
+    analysed (a re-run finds it with the group's other results instead of laying out every
+    graph again)."""
+    return layout_key(graph_text, outcomes), _DUMPS(_layout(graph_text, outcomes))
+
+
 def _graph_layout(
-    out_dir: Path, graph_file: str | None, outcomes: dict[str, bool | None], strings: _Strings
+    out_dir: Path,
+    graph_file: str | None,
+    outcomes: dict[str, bool | None],
+    strings: _Strings,
+    made: Layout | None,
 ) -> dict[str, Any] | None:
     """The group's branching graph as the figure draws it (:func:`spine_layout`), for the task
     view: positions, nodes ``[label, runs, share resolved, labelled]``, edges ``[from, to, steps,
-    runs]``."""
+    runs]``; ``made`` when it is the layout of this graph and these outcomes."""
     if graph_file is None:
         return None
     try:
-        data = json.loads((out_dir / graph_file).read_text("utf-8"))
-        lay = spine_layout(data, outcomes=outcomes)
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        text = (out_dir / graph_file).read_text("utf-8")
+    except (OSError, ValueError):
         return None  # no graph file (graph stage not run): the view goes without it
+    if made is not None and made[0] == layout_key(text, outcomes):
+        layout = json.loads(made[1])
+    else:
+        layout = _layout(text, outcomes)
+    if layout is None:
+        return None
+    for node in layout["nodes"].values():
+        node[0] = strings(node[0])
+    return cast(dict[str, Any], layout)
+
+
+def _layout(graph_text: str, outcomes: dict[str, bool | None]) -> dict[str, Any] | None:
+    """:func:`_graph_layout` with node labels as text (cut to :data:`ACTION_CHARS`), every
+    other text made safe; None for a graph that cannot be laid out."""
+    try:
+        data = json.loads(graph_text)
+        lay = spine_layout(data, outcomes=outcomes)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
     starts = {v for _, v in lay.departures}
     return {
-        "level": data.get("level"),
+        "level": _clean(data.get("level")),
         "folded": lay.folded_runs,
         "pos": {k: [x, y] for k, (x, y) in lay.pos.items()},
         "nodes": {
             k: [
-                strings(str(d["label"])[:ACTION_CHARS]),
+                str(d["label"])[:ACTION_CHARS],
                 d["n_runs"],
                 None if d["success_rate"] is None else round(float(d["success_rate"]), 3),
                 int(k in starts or d["other"] or k == lay.spine[0]),
             ]
             for k, d in lay.nodes.items()
         },
-        "edges": [list(e) for e in lay.edges],
+        "edges": [_clean(list(e)) for e in lay.edges],
     }
 
 

@@ -90,28 +90,30 @@ def prefix_totals(
     """The running totals of ``runs`` (one pass over their steps) and their whole-length majority
     departures (:func:`majority_departures`, unless given)."""
     column = {a: i for i, a in enumerate(top)}
-    tokens, failed, counts = [], [], []
-    for r in runs:
-        tok, bad, row = 0, 0, [0] * len(top)
-        tokens.append(tok)
-        failed.append(bad)
-        counts.append(list(row))
-        for action, t, f in zip(r.actions, r.tokens, r.failed_rc, strict=True):
-            tok, bad = tok + t, bad + f
-            if action in column:
-                row[column[action]] += 1
-            tokens.append(tok)
-            failed.append(bad)
-            counts.append(list(row))
-    lengths = np.array([len(r.actions) for r in runs], dtype=np.int64)
+    lengths = np.fromiter((len(r.actions) for r in runs), dtype=np.int64, count=len(runs))
+    n = int(lengths.sum())
+    start = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+    # one row per prefix length 0..len of each run: each step's amounts go to the row after it,
+    # the running sums over all rows less each run's sum at its empty prefix are its totals
+    rows = np.repeat(start + 1 - np.cumsum(lengths) + lengths, lengths) + np.arange(n, dtype=np.int64)
+    steps = (step for r in runs for step in zip(r.actions, r.tokens, r.failed_rc, strict=True))
+    flat = (x for a, t, f in steps for x in (column.get(a, -1), t, f))
+    col, tok, bad = np.fromiter(flat, dtype=np.int64, count=3 * n).reshape(n, 3).T
+    amounts = np.zeros((n + len(runs), 2 + len(top)), dtype=np.int64)
+    amounts[rows, 0] = tok
+    amounts[rows, 1] = bad
+    on_top = col >= 0
+    amounts[rows[on_top], 2 + col[on_top]] = 1
+    totals = np.cumsum(amounts, axis=0)
+    totals -= np.repeat(totals[start[: len(runs)]], lengths + 1, axis=0)
     return Prefixes(
         list(top),
         list(majority_departures(runs) if departures is None else departures),
         lengths,
-        np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64),
-        np.array(tokens, dtype=np.int64),
-        np.array(failed, dtype=np.int64),
-        np.array(counts, dtype=np.int64).reshape(len(tokens), len(top)),
+        start,
+        np.ascontiguousarray(totals[:, 0]),
+        np.ascontiguousarray(totals[:, 1]),
+        np.ascontiguousarray(totals[:, 2:]),
     )
 
 
