@@ -438,6 +438,7 @@ def test_graph_layouts_made_with_the_groups_are_used_only_where_they_fit(
     result; the report's data is then the same as when it lays every graph out itself, and a
     layout is used only for the graph file and outcomes it was made from."""
     import trajdiv.report._data as report_data
+    import trajdiv.report._layout as report_layout
     from trajdiv import run_pipeline
 
     dump = tmp_path / "dump"
@@ -458,7 +459,11 @@ def test_graph_layouts_made_with_the_groups_are_used_only_where_they_fit(
     fresh = text()
     assert text(res.layouts) == fresh
     assert text({k: ("another graph", "null") for k in res.layouts}) == fresh  # not used
-    monkeypatch.setattr(report_data, "spine_layout", _no_layout)  # from here, nothing is laid out again
+    shape = '{"level": null, "folded": 0, "pos": {}, "edges": [], "nodes": %s}'
+    bad_nodes = [shape % n for n in ('{"n": 3}', '{"n": []}', '{"n": [7, 1]}', '[["ls", 1]]')]
+    for bad in ("{not json", "[1, 2]", '{"nodes": {"n": ["ls"]}}', *bad_nodes):
+        assert text({k: (key, bad) for k, (key, _) in res.layouts.items()}) == fresh  # laid out again
+    monkeypatch.setattr(report_layout, "spine_layout", _no_layout)  # from here, nothing is laid out again
     assert text(res.layouts) == fresh
     gsum = json.loads(text(res.layouts))
     assert all(g["gl"]["nodes"] for g in gsum["groups"])
@@ -468,11 +473,11 @@ def test_graph_layouts_made_with_the_groups_are_used_only_where_they_fit(
     strings = report_data._Strings()
     rel = graph_file.relative_to(out).as_posix()
     outcomes = {r: ok for r, ok in zip(*_run_outcomes(out, cfg, task), strict=True)}
-    assert report_data._graph_layout(out, rel, outcomes, strings, made) is not None
+    assert report_layout.graph_layout(out, rel, outcomes, strings, made) is not None
     flipped = {r: not ok for r, ok in outcomes.items()}
-    assert report_data._graph_layout(out, rel, flipped, strings, made) is None
+    assert report_layout.graph_layout(out, rel, flipped, strings, made) is None
     graph_file.write_text(json.dumps(json.loads(graph_file.read_text()), indent=2))
-    assert report_data._graph_layout(out, rel, outcomes, strings, made) is None
+    assert report_layout.graph_layout(out, rel, outcomes, strings, made) is None
 
 
 def _no_layout(*args, **kwargs):

@@ -239,7 +239,7 @@ def process_group(state: WorkerState, item: GroupItem) -> GroupOut:
     )
     del runs, kept, kept_runs  # the rows hold what the frames need; each table's rows go once framed
     if result.graph_json is not None:  # the report's layout of the graph, kept with the group
-        from trajdiv.report._data import group_layout
+        from trajdiv.report._layout import group_layout
 
         outcomes = {str(r["run_id"]): r["resolved"] for r in result.tables["runs"]}
         result.layout = group_layout(result.graph_json, outcomes)

@@ -9,38 +9,28 @@ tables, never recomputed here.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import polars as pl
 
-from trajdiv._digest import content_hash
 from trajdiv._text import for_page
-from trajdiv.plot._spine import spine_layout
+from trajdiv.report._layout import ACTION_CHARS, Layout, compact_json, graph_layout, page_safe
 from trajdiv.tables import spans
 
 __all__ = [
     "ACTION_CHARS",
     "LEVELS",
-    "Layout",
     "app_data",
     "browser_data",
-    "group_layout",
     "json_for_script",
     "with_cv",
 ]
 
-ACTION_CHARS = 160
-"""Characters of an action kept in the report (the steps table holds the whole text)."""
-
 LEVELS = ("exact", "normalized", "verb", "category", "phase")
-
-
-_DUMPS = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
 class _Raw(str):
@@ -60,7 +50,7 @@ class _Group:
     cv: float | None = None
 
     def text(self) -> str:
-        return f"{self.head}{_DUMPS(self.cv)}{self.tail}"
+        return f"{self.head}{compact_json(self.cv)}{self.tail}"
 
 
 def _json(value: Any) -> str:
@@ -75,10 +65,10 @@ def _json(value: Any) -> str:
     if isinstance(value, _Group):
         return value.text()
     if isinstance(value, dict):
-        return "{" + ",".join(f"{_DUMPS(_key(k))}:{_json(v)}" for k, v in value.items()) + "}"
+        return "{" + ",".join(f"{compact_json(_key(k))}:{_json(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list) and any(isinstance(v, (dict, list, _Raw, _Group)) for v in value):
         return "[" + ",".join(_json(v) for v in value) + "]"
-    return _DUMPS(value)
+    return compact_json(value)
 
 
 def _key(key: Any) -> str:
@@ -87,7 +77,7 @@ def _key(key: Any) -> str:
         return key
     if isinstance(key, bool) or key is None:
         return {True: "true", False: "false", None: "null"}[key]
-    return _DUMPS(key)
+    return compact_json(key)
 
 
 class _Strings:
@@ -134,8 +124,9 @@ def browser_data(
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """:func:`app_data` but the CV of steps, which needs the statistics (:func:`with_cv` adds
     it), and each group's ``(configuration, task)``; made apart so that it can be built beside
-    the statistics. ``layouts``: graph layouts made already, per group (:func:`group_layout`);
-    one is used only if it was made from the group's graph file and outcomes as they are."""
+    the statistics. ``layouts``: graph layouts made already, per group;
+    one is used only if it was made from the group's graph file and outcomes as they are
+    (:func:`~trajdiv.report._layout.group_layout`)."""
     layouts = layouts or {}
     runs = pl.read_parquet(out_dir / "runs.parquet").sort("config", "task_id", "run_index", "run_id")
     steps = pl.read_parquet(
@@ -167,123 +158,40 @@ def browser_data(
             cells, hidden = by_run.pop((key[0], key[1], col["run_id"][i]), (_Raw("[]"), 0))
             out_runs.append(
                 {
-                    "id": _clean(col["run_id"][i]),
+                    "id": page_safe(col["run_id"][i]),
                     "i": col["run_index"][i],
                     "r": col["resolved"][i],
-                    "s": _clean(col["strategy"][i]),
+                    "s": page_safe(col["strategy"][i]),
                     "n": col["n_steps"][i],
                     "hidden": hidden,
                     "a": cells,
                 }
             )
         outcomes = dict(zip(col["run_id"][start:end], col["resolved"][start:end], strict=True))
-        layout = _graph_layout(out_dir, graph_file.get(key), outcomes, strings, layouts.get(key))
+        layout = graph_layout(out_dir, graph_file.get(key), outcomes, strings, layouts.get(key))
         head = {
             "gl": layout,
             "c": cfg_at[key[0]],
-            "t": _clean(key[1]),
+            "t": page_safe(key[1]),
             "fd": first.get(key, [None] * len(LEVELS)),
             "ns": n_strat.get(key),
         }
         runs_text = ",".join(_json(r) for r in out_runs)
-        out_groups.append(_Group(_DUMPS(head)[:-1] + ',"cv":', f',"runs":[{runs_text}]}}'))  # cv: with_cv
+        out_groups.append(
+            _Group(compact_json(head)[:-1] + ',"cv":', f',"runs":[{runs_text}]}}')
+        )  # cv: with_cv
     # every text is made safe where it enters (strings, ids, layouts): cells are positions
     data: dict[str, Any] = {
         "levels": list(LEVELS),
-        "graph_level": _clean(level),
+        "graph_level": page_safe(level),
         "action_chars": ACTION_CHARS,
         "keep_format_errors": keep_format_errors,
-        "configs": _clean(configs),
+        "configs": page_safe(configs),
         "strings": strings.items,
         "groups": out_groups,
-        **_clean(_manifest_lists(out_dir / "manifest.json")),
+        **page_safe(_manifest_lists(out_dir / "manifest.json")),
     }
     return data, keys
-
-
-def _clean(value: Any) -> Any:
-    """Every text in ``value`` without control and text-direction characters (:func:`for_page`)."""
-    if isinstance(value, str):
-        return for_page(value)
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    return value
-
-
-Layout = tuple[str, str]
-"""A group's graph layout made ahead: the key of what it was made from (:func:`layout_key`) and
-its JSON text (node labels as text, every other text made safe)."""
-
-
-def layout_key(graph_text: str, outcomes: dict[str, bool | None]) -> str:
-    """What a group's graph layout is made from: its graph file's text and its runs' outcomes."""
-    h = content_hash()
-    for piece in (graph_text, json.dumps(sorted(outcomes.items()))):
-        data = piece.encode("utf-8", "surrogatepass")
-        h.update(len(data).to_bytes(8, "little") + data)
-    return h.hexdigest()
-
-
-def group_layout(graph_text: str, outcomes: dict[str, bool | None]) -> Layout:
-    """The layout :func:`browser_data` draws a group's graph with, made where the group is
-    analysed (a re-run finds it with the group's other results instead of laying out every
-    graph again)."""
-    return layout_key(graph_text, outcomes), _DUMPS(_layout(graph_text, outcomes))
-
-
-def _graph_layout(
-    out_dir: Path,
-    graph_file: str | None,
-    outcomes: dict[str, bool | None],
-    strings: _Strings,
-    made: Layout | None,
-) -> dict[str, Any] | None:
-    """The group's branching graph as the figure draws it (:func:`spine_layout`), for the task
-    view: positions, nodes ``[label, runs, share resolved, labelled]``, edges ``[from, to, steps,
-    runs]``; ``made`` when it is the layout of this graph and these outcomes."""
-    if graph_file is None:
-        return None
-    try:
-        text = (out_dir / graph_file).read_text("utf-8")
-    except (OSError, ValueError):
-        return None  # no graph file (graph stage not run): the view goes without it
-    if made is not None and made[0] == layout_key(text, outcomes):
-        layout = json.loads(made[1])
-    else:
-        layout = _layout(text, outcomes)
-    if layout is None:
-        return None
-    for node in layout["nodes"].values():
-        node[0] = strings(node[0])
-    return cast(dict[str, Any], layout)
-
-
-def _layout(graph_text: str, outcomes: dict[str, bool | None]) -> dict[str, Any] | None:
-    """:func:`_graph_layout` with node labels as text (cut to :data:`ACTION_CHARS`), every
-    other text made safe; None for a graph that cannot be laid out."""
-    try:
-        data = json.loads(graph_text)
-        lay = spine_layout(data, outcomes=outcomes)
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-        return None
-    starts = {v for _, v in lay.departures}
-    return {
-        "level": _clean(data.get("level")),
-        "folded": lay.folded_runs,
-        "pos": {k: [x, y] for k, (x, y) in lay.pos.items()},
-        "nodes": {
-            k: [
-                str(d["label"])[:ACTION_CHARS],
-                d["n_runs"],
-                None if d["success_rate"] is None else round(float(d["success_rate"]), 3),
-                int(k in starts or d["other"] or k == lay.spine[0]),
-            ]
-            for k, d in lay.nodes.items()
-        },
-        "edges": [_clean(list(e)) for e in lay.edges],
-    }
 
 
 def _rows(df: pl.DataFrame | None) -> list[dict[str, Any]]:
