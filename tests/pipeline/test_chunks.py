@@ -274,6 +274,8 @@ def test_chunk_parts_are_copied_where_they_cannot_be_linked(tmp_path: Path, smal
 
 
 def test_pruning_removes_a_chunk_folder_whole(tmp_path: Path, small_chunks):
+    import os
+
     from trajdiv._codec import unpack
     from trajdiv.pipeline._cachedir import cache_info, prune_cache
 
@@ -285,6 +287,10 @@ def test_pruning_removes_a_chunk_folder_whole(tmp_path: Path, small_chunks):
     info = cache_info(cache)
     assert info.files_by_kind["chunks"] == files
     assert info.bytes_by_kind["chunks"] == sum(p.stat().st_size for f in folders for p in f.iterdir())
+    for age, f in enumerate(folders):  # the chunks used least recently, the entry for the folder
+        os.utime(f / "chunk.entry", (1e9 + age, 1e9 + age))
+        for part in f.glob("*.parquet"):
+            os.utime(part, (2e9, 2e9))
     prune_cache(cache, info.total_bytes - info.bytes_by_kind["chunks"] // 2)
     left = [f for f in (cache / "chunks").glob("*/*") if f.is_dir()]
     assert 0 < len(left) < len(folders)
@@ -294,3 +300,54 @@ def test_pruning_removes_a_chunk_folder_whole(tmp_path: Path, small_chunks):
     again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
     assert again.chunks_from_cache == len(left)
     assert _digests(tmp_path / "o1") == _digests(tmp_path / "o2")
+
+
+def test_pruning_beside_another_pruning_stops_at_the_bound(tmp_path: Path, small_chunks, monkeypatch):
+    """Two runs pruning one cache at once see the same entries: the entries the other run
+    removed first count as removed, so together they stop at the bound instead of emptying it."""
+    import trajdiv.pipeline._cachedir as cachedir
+
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
+    write_ac_dump(dump, "m", _tasks(0, 40))
+    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    listing = cachedir._entries(cache)
+    total = sum(e.size for e in listing)
+    bound = total // 2
+    cachedir.prune_cache(cache, bound)  # the other run, a moment earlier
+    after_other = cachedir.cache_info(cache).total_bytes
+    assert bound - total // 10 < after_other <= bound
+    with monkeypatch.context() as m:
+        m.setattr(cachedir, "_entries", lambda _: listing)  # this run listed before it
+        freed = cachedir.prune_cache(cache, bound)
+    left = cachedir.cache_info(cache).total_bytes
+    assert left == after_other - freed
+    assert left > bound - total // 10  # not emptied
+    again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
+    assert _digests(tmp_path / "o1") == _digests(tmp_path / "o2")
+    assert again.groups_from_cache + again.chunks_from_cache > 0
+
+
+def test_spills_of_cached_parses_are_held_against_another_run_pruning(tmp_path: Path, monkeypatch):
+    """Groups analysed again from cached parses read their spilled runs through links in the
+    run's own folder: another run pruning the cache right after the check cannot remove them."""
+    import trajdiv.pipeline._passes as passes
+    from trajdiv.analysis._settings import Settings
+
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
+    write_ac_dump(dump, "m", _tasks(0, 12))
+    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)  # parses kept, level verb
+    fresh = run_pipeline([dump], tmp_path / "o0", Settings(level="exact"), jobs=1)
+    checked = passes.damaged_files
+
+    def pruned_meanwhile(refs, threads=4):
+        out = checked(refs, threads)
+        for spill in (cache / "sources").rglob("*.runs"):
+            spill.unlink()  # the other run's pruning, right after this run checked its spills
+        return out
+
+    monkeypatch.setattr(passes, "damaged_files", pruned_meanwhile)
+    again = run_pipeline([dump], tmp_path / "o2", Settings(level="exact"), jobs=1, cache_dir=cache)
+    assert again.sources_from_cache == 12
+    assert again.groups_from_cache == 0
+    assert _digests(tmp_path / "o2") == _digests(tmp_path / "o0")
+    assert fresh.n_groups == again.n_groups == 12

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -11,7 +12,16 @@ from pathlib import Path
 
 from trajdiv._errors import UsageError
 
-__all__ = ["KINDS", "CacheInfo", "cache_info", "clear_cache", "parse_size", "prune_cache", "touch"]
+__all__ = [
+    "KINDS",
+    "CacheInfo",
+    "cache_info",
+    "clear_cache",
+    "hold_files",
+    "parse_size",
+    "prune_cache",
+    "touch",
+]
 
 KINDS = {
     "sources": "parsed files",
@@ -107,27 +117,63 @@ def touch(path: Path) -> None:
         os.utime(path)
 
 
+def hold_files(paths: set[str], folder: Path) -> dict[str, str]:
+    """Second names in ``folder`` (a run's own) for cache files the run is about to read, so
+    that another run pruning the cache meanwhile cannot remove them under it: each path that
+    could be linked, to its link. A file gone already is left out (its reader finds it missing
+    and makes it again); on another disk, where links fail, files are read where they are."""
+    held = {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in sorted(paths):
+        if Path(path).parent == folder:  # held already
+            held[path] = path
+            continue
+        link = folder / (
+            hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest() + ".runs"
+        )
+        try:
+            if not link.exists():
+                os.link(path, link)
+        except OSError:
+            continue
+        held[path] = str(link)
+    return held
+
+
 def prune_cache(cache_dir: Path, max_bytes: int) -> int:
     """Remove the least recently used entries until ``cache_dir`` holds at most ``max_bytes``;
-    returns the bytes freed. A parsed file's index and its spilled runs go together."""
+    returns the bytes freed. A parsed file's index and its spilled runs go together. An entry
+    already gone (another run pruning the same cache) counts as removed, so runs pruning side
+    by side stop at the bound instead of emptying the cache."""
     entries = sorted(_entries(cache_dir), key=lambda e: (e.used_ns, str(e.path)))
     total = sum(e.size for e in entries)
-    freed = 0
+    freed = gone = 0
+    listed = {e.path: e.size for e in entries}
+    done: set[Path] = set()
     for e in entries:
-        if total - freed <= max_bytes:
+        if total - freed - gone <= max_bytes:
             break
         path = e.path
+        if path in done:  # the spilled runs of an index removed here
+            continue
         try:
             if path.is_dir():
                 shutil.rmtree(path)
             else:
                 path.unlink()
+            done.add(path)
             freed += e.size
-            if path.suffix == ".idx":  # its runs are useless without it
-                runs = path.with_suffix(".runs")
-                if runs.exists():
-                    freed += runs.stat().st_size
+            runs = path.with_suffix(".runs")
+            if path.suffix == ".idx" and runs not in done:  # its runs are useless without it
+                done.add(runs)
+                try:
+                    size = runs.stat().st_size
                     runs.unlink()
+                    freed += size
+                except FileNotFoundError:
+                    gone += listed.get(runs, 0)
+        except FileNotFoundError:
+            gone += e.size
         except OSError:
             continue
     return freed

@@ -18,6 +18,7 @@ boundaries, so the tables are the same bytes either way.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -28,12 +29,21 @@ from typing import Any, TypeVar
 import polars as pl
 
 from trajdiv._codec import CacheMiss, pack, unpack
-from trajdiv._digest import content_hash
+from trajdiv._digest import code_digest, content_hash
 from trajdiv.pipeline._cachedir import touch
 from trajdiv.pipeline._entries import VERSION, GroupOut, group_from_meta, group_meta
 from trajdiv.pipeline._sink import Part, TableSink
 
-__all__ = ["CHUNK_GROUPS", "chunk_key", "chunk_path", "load_chunk", "split_chunks", "store_chunk"]
+__all__ = [
+    "CHUNK_GROUPS",
+    "across_path",
+    "cached_across",
+    "chunk_key",
+    "chunk_path",
+    "load_chunk",
+    "split_chunks",
+    "store_chunk",
+]
 
 CHUNK_GROUPS = 16
 """Groups per chunk on average."""
@@ -173,3 +183,30 @@ def file_hash(path: Path) -> str:
         while block := fh.read(1 << 20):
             h.update(block)
     return h.hexdigest()
+
+
+def across_path(cache_dir: str | Path | None, made: list[Any]) -> Path | None:
+    """Where a graph across configurations is kept: under a hash of the runs it is made of."""
+    if cache_dir is None:
+        return None
+    h = content_hash()
+    h.update(VERSION + code_digest() + b"/across/")
+    h.update(json.dumps(made, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    key = h.hexdigest()[:40]
+    return Path(cache_dir) / "across" / key[:2] / f"{key}.entry"
+
+
+def cached_across(path: Path | None) -> tuple[str, str] | None:
+    """A kept graph across configurations as (JSON, GraphML) text; None when absent, damaged or
+    foreign."""
+    if path is None:
+        return None
+    try:
+        meta, _ = unpack(path.read_bytes())
+        texts = meta["json"], meta["graphml"]
+    except (OSError, CacheMiss, KeyError, TypeError):
+        return None
+    if not all(isinstance(t, str) for t in texts):
+        return None
+    touch(path)
+    return texts

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -15,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trajdiv._codec import CacheMiss, pack, unpack
-from trajdiv._digest import code_digest, content_hash
+from trajdiv._codec import pack
 from trajdiv._errors import InputError, TrajdivError
 from trajdiv._io import atomic_write_bytes, update_text
 from trajdiv._text import safe_name
@@ -26,11 +24,18 @@ from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._intake import Intake
 from trajdiv.ingest._plan import Plan
 from trajdiv.ingest._source import Source
-from trajdiv.pipeline._cachedir import touch
-from trajdiv.pipeline._chunks import chunk_key, chunk_path, load_chunk, split_chunks, store_chunk
+from trajdiv.pipeline._cachedir import hold_files
+from trajdiv.pipeline._chunks import (
+    across_path,
+    cached_across,
+    chunk_key,
+    chunk_path,
+    load_chunk,
+    split_chunks,
+    store_chunk,
+)
 from trajdiv.pipeline._engine import WorkerPool, map_ordered
 from trajdiv.pipeline._entries import (
-    VERSION,
     GroupOut,
     RunRef,
     SourceIndex,
@@ -323,9 +328,14 @@ def _group_here(job: Job, key: str, label: str, refs: list[RunRef]) -> GroupOut:
 
 def repair_spills(job: Job, refs: list[RunRef]) -> None:
     """Check the spilled bytes of the runs about to be analysed whose parse came from the
-    cache; a file with a damaged spill is parsed again here and its runs point to the new
+    cache, after giving their spill files a second name in the run's folder (read from there
+    on); a file with a damaged or missing spill is parsed again here and its runs point to the new
     spill. A file whose content changed since pass 1 stops the run (its groups were keyed by
     the old runs)."""
+    if job.cache_dir is not None:  # held: another run pruning the cache cannot remove them now
+        held = hold_files({ref.spill for ref in refs}, job.tmp_root / "held")
+        for ref in refs:
+            ref.spill = held.get(ref.spill, ref.spill)
     checked = [ref for ref in refs if ref.file in job.cached_sources]
     for display in sorted(damaged_files(checked, min(job.jobs, _LOOKUP_THREADS))):
         item, old = job.cached_sources.pop(display)
@@ -355,10 +365,8 @@ def _write_across(groups: list[GroupResult], job: Job, written: list[Path]) -> i
         seqs += g.seqs
         outcomes += g.outcomes
         configs += [g.config] * len(g.run_ids)
-    made = [run_ids, seqs, outcomes, configs]
-    key = _across_key(made)
-    kept = Path(job.cache_dir) / "across" / key[:2] / f"{key}.entry" if job.cache_dir else None
-    texts = _cached_across(kept)
+    kept = across_path(job.cache_dir, [run_ids, seqs, outcomes, configs])
+    texts = cached_across(kept)
     if texts is None:
         bg = build_branch_graph(run_ids, seqs, outcomes, level="verb", configs=configs)
         texts = bg.to_json(), bg.to_graphml()
@@ -371,27 +379,3 @@ def _write_across(groups: list[GroupResult], job: Job, written: list[Path]) -> i
         update_text(path, text)
         written.append(path)
     return 1
-
-
-def _across_key(made: list[Any]) -> str:
-    """The cache key of a graph across configurations: the runs it is made of."""
-    h = content_hash()
-    h.update(VERSION + code_digest() + b"/across/")
-    h.update(json.dumps(made, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()[:40]
-
-
-def _cached_across(path: Path | None) -> tuple[str, str] | None:
-    """A kept graph across configurations as (JSON, GraphML) text; None when absent, damaged or
-    foreign."""
-    if path is None:
-        return None
-    try:
-        meta, _ = unpack(path.read_bytes())
-        texts = meta["json"], meta["graphml"]
-    except (OSError, CacheMiss, KeyError, TypeError):
-        return None
-    if not all(isinstance(t, str) for t in texts):
-        return None
-    touch(path)
-    return texts
