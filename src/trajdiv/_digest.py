@@ -8,7 +8,7 @@ import hashlib
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["blob_digest", "code_digest", "content_hash"]
+__all__ = ["blob_digest", "code_digest", "content_hash", "file_hash"]
 
 
 @functools.cache
@@ -53,3 +53,12 @@ def blob_digest(data: bytes) -> str:
     h = content_hash()
     h.update(data)
     return h.hexdigest()[:32]
+
+
+def file_hash(path: Path) -> str:
+    """:func:`content_hash` of a file, read in blocks."""
+    h = content_hash()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()

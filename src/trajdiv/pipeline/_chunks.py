@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import polars as pl
 
 from trajdiv._codec import CacheMiss, pack, unpack
-from trajdiv._digest import code_digest, content_hash
+from trajdiv._digest import code_digest, content_hash, file_hash
 from trajdiv.pipeline._cachedir import touch
 from trajdiv.pipeline._entries import VERSION, GroupOut, group_from_meta, group_meta
 from trajdiv.pipeline._sink import Part, TableSink
@@ -114,11 +114,11 @@ def store_chunk(
     except OSError:
         return
     try:
-        for name, ps in parts.items():
-            for part, rows in ps:
-                file = f"{sum(map(len, listed.values())):06d}.parquet"  # numbered in order
-                _link_or_copy(part, made / file)
-                listed.setdefault(name, []).append([file, rows, file_hash(made / file)])
+        numbered = enumerate((name, part, rows) for name, ps in parts.items() for part, rows in ps)
+        for i, (name, part, rows) in numbered:
+            file = f"{i:06d}.parquet"
+            _link_or_copy(part, made / file)
+            listed.setdefault(name, []).append([file, rows, file_hash(made / file)])
         texts: dict[str, bytes] = {}
         meta = {"groups": [group_meta(g, texts, f"{i}/") for i, g in enumerate(groups)], "parts": listed}
         (made / _ENTRY).write_bytes(pack(meta, texts))
@@ -174,15 +174,6 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copyfile(src, dst)
-
-
-def file_hash(path: Path) -> str:
-    """:func:`~trajdiv._digest.content_hash` of a file, read in blocks."""
-    h = content_hash()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def across_path(cache_dir: str | Path | None, made: list[Any]) -> Path | None:
