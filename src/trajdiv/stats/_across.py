@@ -102,9 +102,11 @@ def _power_entry(
         [(round(task_p[b][t][0] * task_p[b][t][1]), task_p[b][t][1]) for t in shared],
     )
 
+    shifts = [model.shift(d) for d in POWER_CURVE_DIFFS]  # the same for every design
+
     def powers(runs: int) -> list[float]:
         # the draws depend on the design, not on D: made once per design
-        return rejection_rates(_Draws(model, len(shared), runs, 500, seed), POWER_CURVE_DIFFS)
+        return rejection_rates(_Draws(model, len(shared), runs, 500, seed), POWER_CURVE_DIFFS, shifts=shifts)
 
     at = {runs: powers(runs) for runs in dict.fromkeys((*POWER_CURVE_RUNS, n))}  # n: often on the curve
     curve = {str(runs): [_r(pw) for pw in at[runs]] for runs in POWER_CURVE_RUNS}

@@ -65,7 +65,9 @@ _RIDGE = 1.0
 _JACKKNIFE_GROUPS = 30
 
 
-def auroc(scores: Sequence[float], failed: Sequence[bool]) -> float | None:
+def auroc(
+    scores: Sequence[float] | npt.NDArray[np.float64], failed: Sequence[bool] | npt.NDArray[np.bool_]
+) -> float | None:
     """P(score of a failing run > score of a successful run), ties counting half (Mann-Whitney).
 
     Examples
@@ -165,7 +167,7 @@ def _cross_fitted(
             if fits is not None and start is None:
                 fits[h] = beta
             scores = np.round(x[test] @ beta[1:], 9)
-        a = auroc(scores.tolist(), y[test].tolist())
+        a = auroc(scores, y[test])
         if a is None:
             return None
         values.append(a)

@@ -190,7 +190,12 @@ def _expit(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 class _Draws:
     """Common random numbers for one (T, n): the same tasks and uniforms at every D, so that
-    simulated power rises smoothly with D and searches over D are stable."""
+    simulated power rises smoothly with D and searches over D are stable.
+
+    The uniforms are drawn in the order (experiment, task, run), a block of experiments at a
+    time (the same stream as one draw of them all), and kept run by run: ``ua[j]`` holds run
+    j's uniform for every experiment and task, so that a count compares whole contiguous slabs.
+    """
 
     def __init__(self, model: PowerModel, n_tasks: int, n: int, sims: int, seed: int) -> None:
         rng = np.random.default_rng(seed)
@@ -198,36 +203,57 @@ class _Draws:
         self.model = model
         self.la = _logit(np.asarray(model.base_a))[idx]
         self.pb = np.asarray(model.base_b)[idx].astype(np.float32)
-        self.ua = rng.random((sims, n_tasks, n), dtype=np.float32)
-        self.ub = rng.random((sims, n_tasks, n), dtype=np.float32)
-        self.cb = (self.ub < self.pb[..., None]).sum(axis=2).astype(np.int64)
+        self.ua = _uniforms_by_run(rng, sims, n_tasks, n)
+        self.cb = _count_below(_uniforms_by_run(rng, sims, n_tasks, n), self.pb).astype(np.int64)
+
+    def shifts(self, diffs: Sequence[float]) -> list[float]:
+        """The model's logit shift for each of ``diffs``."""
+        return [self.model.shift(d) for d in diffs]
 
     def counts(self, diff: float) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Successes of A (shifted to a mean difference ``diff``) and of B, per experiment and task."""
         return self.counts_each([diff])[0]
 
     def counts_each(
-        self, diffs: Sequence[float]
+        self, diffs: Sequence[float], shifts: Sequence[float] | None = None
     ) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
-        """:meth:`counts` at each of ``diffs``, a block of experiments at a time: a block's
-        uniforms stay in the core's cache while every D is compared with them."""
-        sims, tasks, n = self.ua.shape
-        shifts = [self.model.shift(d) for d in diffs]
+        """:meth:`counts` at each of ``diffs`` (``shifts``: their :meth:`shifts`, when known), a
+        block of experiments at a time: a block's uniforms stay in the core's cache while
+        every D is compared with them."""
+        n, sims, tasks = self.ua.shape
+        shifts = self.shifts(diffs) if shifts is None else shifts
         out = [np.empty((sims, tasks), dtype=np.int64) for _ in diffs]
-        ones = np.ones(n, np.uint8)
         step = max(1, _BLOCK_CELLS // max(tasks * n, 1))
         for start in range(0, sims, step):
             rows = slice(start, start + step)
-            ua, la = self.ua[rows], self.la[rows]
+            ua, la = self.ua[:, rows], self.la[rows]
             for k, shift in enumerate(shifts):
-                below = ua < _expit(la + shift).astype(np.float32)[..., None]
-                # a byte holds the count when n < 256: summed by a product, not a reduction
-                out[k][rows] = below.view(np.uint8) @ ones if n < 256 else below.sum(axis=2)
+                out[k][rows] = _count_below(ua, _expit(la + shift).astype(np.float32))
         return [(ca, self.cb) for ca in out]
 
 
 _BLOCK_CELLS = 1 << 18
 """Uniforms compared at once by :meth:`_Draws.counts_each` (1 MB of float32)."""
+
+
+def _uniforms_by_run(rng: np.random.Generator, sims: int, tasks: int, n: int) -> npt.NDArray[np.float32]:
+    """``rng.random((sims, tasks, n))`` in float32, stored as ``(n, sims, tasks)``: drawn a
+    block of experiments at a time, so that no second copy of them all is held."""
+    out = np.empty((n, sims, tasks), dtype=np.float32)
+    step = max(1, _BLOCK_CELLS // max(tasks * n, 1))
+    for start in range(0, sims, step):
+        block = rng.random((min(step, sims - start), tasks, n), dtype=np.float32)
+        out[:, start : start + len(block)] = np.moveaxis(block, 2, 0)
+    return out
+
+
+def _count_below(u: npt.NDArray[np.float32], p: npt.NDArray[np.float32]) -> npt.NDArray[np.integer]:
+    """Per cell of ``p``, how many of the runs' uniforms (``u[j]``, one slab per run) are below it,
+    summed slab by slab (in a byte when there are fewer than 256 runs)."""
+    total = np.zeros(p.shape, dtype=np.uint8 if len(u) < 256 else np.int64)
+    for slab in u:
+        total += (slab < p).view(np.uint8)
+    return total
 
 
 def t_test_rejects(x: npt.NDArray[np.int64], runs_per_task: int, alpha: float) -> npt.NDArray[np.bool_]:
@@ -266,11 +292,15 @@ def simulated_power(
     return rejection_rates(_draws or _Draws(model, n_tasks, runs_per_task, sims, seed), [diff], alpha)[0]
 
 
-def rejection_rates(draws: _Draws, diffs: Sequence[float], alpha: float = 0.05) -> list[float]:
-    """:func:`simulated_power` at each of ``diffs``, from the same simulated experiments."""
-    runs_per_task = draws.ua.shape[2]
+def rejection_rates(
+    draws: _Draws, diffs: Sequence[float], alpha: float = 0.05, shifts: Sequence[float] | None = None
+) -> list[float]:
+    """:func:`simulated_power` at each of ``diffs`` (``shifts``: their :meth:`_Draws.shifts`, when
+    known), from the same simulated experiments."""
+    runs_per_task = draws.ua.shape[0]
     return [
-        float(t_test_rejects(ca - cb, runs_per_task, alpha).mean()) for ca, cb in draws.counts_each(diffs)
+        float(t_test_rejects(ca - cb, runs_per_task, alpha).mean())
+        for ca, cb in draws.counts_each(diffs, shifts)
     ]
 
 
