@@ -151,7 +151,7 @@ def test_holm_by_hand_and_family_agreement():
 def test_simulated_counts_are_the_uniforms_below_each_rate(runs: int):
     """Successes per simulated task, however summed (a byte product below 256 runs), are the
     uniforms below the task's shifted rate, counted one by one."""
-    from trajdiv.stats._power import PowerModel, _Draws, _expit
+    from trajdiv.stats._simulate import PowerModel, _Draws, _expit
 
     model = PowerModel.from_rates([0.1, 0.4, 0.4, 0.9], n=5)
     draws = _Draws(model, n_tasks=6, n=runs, sims=40, seed=3)
@@ -181,10 +181,10 @@ def _uniforms(model, n_tasks: int, runs: int, sims: int, seed: int):
 def test_counts_at_several_differences_in_blocks_are_each_counted_alone(monkeypatch, block: int):
     """The curve's counts, made a block of experiments at a time for every D, are the counts of
     each D over all experiments at once (uniforms below the shifted rate, as above)."""
-    from trajdiv.stats import _power
-    from trajdiv.stats._power import PowerModel, _Draws, _expit, rejection_rates, simulated_power
+    from trajdiv.stats import _simulate
+    from trajdiv.stats._simulate import PowerModel, _Draws, _expit, rejection_rates, simulated_power
 
-    monkeypatch.setattr(_power, "_BLOCK_CELLS", block)
+    monkeypatch.setattr(_simulate, "_BLOCK_CELLS", block)
     model = PowerModel.from_rates([0.1, 0.4, 0.4, 0.9, 0.6], n=5)
     draws = _Draws(model, n_tasks=8, n=5, sims=50, seed=2)
     ua, ub = _uniforms(model, 8, 5, 50, 2)
@@ -197,3 +197,26 @@ def test_counts_at_several_differences_in_blocks_are_each_counted_alone(monkeypa
     assert together == [simulated_power(model, d, 5, 8, sims=50, seed=2) for d in diffs]
     shifts = [model.shift(d) for d in diffs]
     assert rejection_rates(_Draws(model, 8, 5, 50, 2), diffs, shifts=shifts) == together
+
+
+@pytest.mark.parametrize("cells", [1, 7, 40, 1 << 18])
+def test_rejection_rates_tested_in_slices_are_the_share_over_all_experiments(monkeypatch, cells: int):
+    """Testing a slice of experiments at a time gives, for every D, the share of all
+    experiments whose paired t-test rejects, computed from every experiment's counts at once."""
+    from trajdiv.stats import _simulate
+    from trajdiv.stats._simulate import PowerModel, _Draws, _expit, rejection_rates, t_test_rejects
+
+    monkeypatch.setattr(_simulate, "_TEST_CELLS", cells)
+    model = PowerModel.from_counts(
+        [(1, 5), (4, 5), (2, 5), (5, 5), (0, 5)], [(2, 5), (2, 5), (3, 5), (4, 5), (1, 5)]
+    )
+    draws = _Draws(model, n_tasks=9, n=3, sims=61, seed=4)
+    ua, ub = _uniforms(model, 9, 3, 61, 4)
+    cb = (ub < draws.pb[..., None]).sum(axis=2)
+    diffs = [0.0, 0.1, 0.25]
+    expected = []
+    for d in diffs:
+        ca = (ua < _expit(draws.la + model.shift(d)).astype(np.float32)[..., None]).sum(axis=2)
+        expected.append(float(t_test_rejects(ca - cb, 3, 0.05).mean()))
+    assert rejection_rates(draws, diffs) == expected
+    assert expected[-1] > 0

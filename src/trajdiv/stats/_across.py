@@ -9,7 +9,8 @@ from typing import Any
 
 from trajdiv.stats._compare import compare_family
 from trajdiv.stats._json import rounded
-from trajdiv.stats._power import PowerModel, _Draws, paired_variance, rejection_rates
+from trajdiv.stats._power import paired_variance
+from trajdiv.stats._simulate import PowerModel, _Draws, rejection_rates
 
 __all__ = ["POWER_CURVE_DIFFS", "POWER_CURVE_PAIRS", "POWER_CURVE_RUNS", "across_configs"]
 

@@ -18,6 +18,7 @@ measures its coverage by simulation (README, "Statistics that hold at small samp
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from statistics import NormalDist
@@ -45,6 +46,7 @@ def t_two_sided_mass(t: float, df: int) -> float:
     return s * total
 
 
+@functools.lru_cache(maxsize=4096)
 def t_quantile(p: float, df: int) -> float:
     """Quantile ``p`` (> 0.5) of Student's t with ``df`` degrees of freedom.
 
