@@ -430,6 +430,38 @@ def test_report_cells_are_those_of_a_step_by_step_walk(keep: bool):
     assert ([c[0] for c in json.loads(cells)], hidden) == (([1], 0) if keep else ([], 1))
 
 
+def test_report_cells_read_one_configuration_at_a_time_are_those_of_the_sorted_table(tmp_path: Path):
+    """The steps table is read one configuration at a time (in the table's sorted order: no
+    configuration first, then by code point); the cells and the order in which texts are
+    stored are those of a walk over the whole table sorted by configuration, task, run and step."""
+    import polars as pl
+
+    from trajdiv.report._data import _steps_by_run, _Strings
+
+    rows = [
+        ("é", "t1", "r1", 2, "cat é", "cat", "cat", "read", "read", False),
+        ("b", "t2", "r1", 1, "ls", "ls", "ls", "explore", "explore", False),
+        ("a", "t1", "r2", 1, "pytest", "pytest", "pytest", "test", "test", False),
+        ("é", "t1", "r1", 1, "grep x", "grep", "grep", "search", "search", False),
+        ("Z", "t1", "r1", 1, "vim", "vim", "vim", "edit", "edit", False),
+        ("b", "t2", "r1", 2, "bad", "bad", "bad", "other", "other", True),
+        (None, "t9", "r1", 1, "odd", "odd", "odd", "other", "other", False),
+        ("a", "t1", "r1", 1, "sed -n 1p", "sed", "sed", "read", "read", False),
+        ("b", "t1", "r1", 1, "pytest", "pytest", "pytest", "test", "test", False),
+    ]
+    cols = ["config", "task_id", "run_id", "step", "action", "normalized", "verb", "category", "phase"]
+    steps = pl.DataFrame(rows, schema=[*cols, "format_error"], orient="row")
+    path = tmp_path / "steps.parquet"
+    steps.write_parquet(path)
+    strings = _Strings()
+    out = _steps_by_run(path, strings, False)
+    walked, texts = _cells_walked(steps.sort("config", "task_id", "run_id", "step"), False)
+    expected = {tuple(map(str, k)): (c, n) for k, (c, n) in walked.items()}  # keys as the browser's
+    assert {k: (json.loads(v), n) for k, (v, n) in out.items()} == expected
+    assert strings.items == texts
+    assert texts[:2] == ["odd", "other"]  # the run without a configuration comes first
+
+
 @pytest.mark.parametrize("hostile_text", [False, True])
 def test_graph_layouts_made_with_the_groups_are_used_only_where_they_fit(
     hostile_text: bool, tmp_path: Path, monkeypatch

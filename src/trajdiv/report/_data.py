@@ -129,10 +129,6 @@ def browser_data(
     (:func:`~trajdiv.report._layout.group_layout`)."""
     layouts = layouts or {}
     runs = pl.read_parquet(out_dir / "runs.parquet").sort("config", "task_id", "run_index", "run_id")
-    steps = pl.read_parquet(
-        out_dir / "steps.parquet",
-        columns=["config", "task_id", "run_id", "step", "action", *LEVELS[1:], "format_error"],
-    )
     groups = _opt(out_dir / "divergence_groups.parquet")
     gsum = _opt(out_dir / "graph_summary.parquet")
     strings = _Strings()
@@ -145,7 +141,7 @@ def browser_data(
     n_strat = {(r["config"], r["task_id"]): r["n_strategies"] for r in _rows(gsum)}
     graph_file = {(r["config"], r["task_id"]): r["graph_file"] for r in _rows(gsum)}
     level = str(gsum["level"][0]) if gsum is not None and gsum.height else "verb"
-    by_run = _steps_by_run(steps, strings, keep_format_errors)
+    by_run = _steps_by_run(out_dir / "steps.parquet", strings, keep_format_errors)
     out_groups, keys = [], []
     names = ["config", "task_id", "run_id", "run_index", "resolved", "n_steps"]
     col = {c: runs[c].to_list() for c in names}
@@ -199,15 +195,23 @@ def _rows(df: pl.DataFrame | None) -> list[dict[str, Any]]:
 
 
 def _steps_by_run(
-    steps: pl.DataFrame, strings: _Strings, keep_format_errors: bool
+    path: Path, strings: _Strings, keep_format_errors: bool
 ) -> dict[tuple[str, str, str], tuple[_Raw, int]]:
-    """Per run: each shown step as ``[step, cut, exact, normalized, verb, category, phase]`` (as JSON text)
-    (text as string positions; ``cut`` 1 when the action was shortened), and how many steps
-    are not shown (format errors, left out of divergence unless kept)."""
+    """Per run of the steps table at ``path``: each shown step as ``[step, cut, exact,
+    normalized, verb, category, phase]`` (as JSON text) (text as string positions; ``cut`` 1
+    when the action was shortened), and how many steps are not shown (format errors, left out
+    of divergence unless kept). One configuration's steps are held at a time, in the order of
+    the table sorted by configuration, so that texts meet ``strings`` in that order."""
     out: dict[tuple[str, str, str], tuple[_Raw, int]] = {}
-    ordered = steps.sort("config", "task_id", "run_id", "step")
-    for part in _whole_runs(ordered, _SLICE_ROWS):  # text as Python strings a slice at a time
-        _add_cells(out, part, strings, keep_format_errors)
+    columns = ["config", "task_id", "run_id", "step", "action", *LEVELS[1:], "format_error"]
+    table = pl.scan_parquet(path).select(columns)
+    configs = table.select(pl.col("config").unique()).collect()["config"].to_list()
+    # the sort's order: null first, then by UTF-8 bytes, which is code point order
+    for cfg in sorted(configs, key=lambda c: (c is not None, c or "")):
+        chosen = pl.col("config").is_null() if cfg is None else pl.col("config") == cfg
+        ordered = table.filter(chosen).collect().sort("config", "task_id", "run_id", "step")
+        for part in _whole_runs(ordered, _SLICE_ROWS):  # text as Python strings a slice at a time
+            _add_cells(out, part, strings, keep_format_errors)
     return out
 
 
