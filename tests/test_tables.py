@@ -73,3 +73,19 @@ def test_atomic_write_makes_its_folder_again_when_it_was_removed(tmp_path: Path)
     atomic_write_bytes(target, b"two")
     assert target.read_bytes() == b"two"
     assert [p.name for p in target.parent.iterdir()] == ["entry"]  # no temporary file left
+
+
+def test_atomic_write_pieces_writes_their_concatenation_as_utf8(tmp_path: Path):
+    """Pieces are written as they come, newlines untranslated; the file is the UTF-8 of their
+    concatenation, and a piece that cannot be encoded leaves no file and no temporary behind."""
+    import pytest
+
+    from trajdiv._io import atomic_write_pieces
+
+    pieces = ["<p>a\r\nb</p>", "é😀", "", "\n", "\r"]
+    target = tmp_path / "page.html"
+    atomic_write_pieces(target, iter(pieces))
+    assert target.read_bytes() == "".join(pieces).encode("utf-8")
+    with pytest.raises(UnicodeEncodeError):
+        atomic_write_pieces(tmp_path / "bad.html", ["ok", "\ud800"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]

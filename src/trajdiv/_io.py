@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "tmp_path", "update_text"]
+__all__ = ["atomic_write_bytes", "atomic_write_pieces", "atomic_write_text", "tmp_path", "update_text"]
 
 
 @functools.cache
@@ -33,18 +34,36 @@ _MADE: set[Path] = set()
 """Folders this process made or found already (thousands of cache entries share a few)."""
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary name beside `path`, then rename it into place."""
+def _tmp_beside(path: Path) -> Path:
+    """:func:`tmp_path`, making ``path``'s folder first when needed."""
     if path.parent not in _MADE:
         path.parent.mkdir(parents=True, exist_ok=True)
         _MADE.add(path.parent)
     try:
-        tmp = tmp_path(path)
+        return tmp_path(path)
     except FileNotFoundError:  # the folder was removed since
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = tmp_path(path)
+        return tmp_path(path)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary name beside `path`, then rename it into place."""
+    tmp = _tmp_beside(path)
     try:
         tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_pieces(path: Path, pieces: Iterable[str]) -> None:
+    """:func:`atomic_write_text` of the concatenation of ``pieces``, each written as it comes (a
+    big page is never held whole)."""
+    tmp = _tmp_beside(path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:  # newline="": written as given
+            for piece in pieces:
+                fh.write(piece)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

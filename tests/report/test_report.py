@@ -348,10 +348,10 @@ def _plain(value):
 
 
 @pytest.mark.parametrize("which", ["analysis", "hostile"])
-def test_report_data_text_is_what_json_writes(which: str, request):
+def test_report_data_text_is_what_json_writes(which: str, request, tmp_path: Path):
     """The task browser's data is made as JSON text group by group (in a worker, beside the
     statistics); put together it is exactly what ``json.dumps`` writes for the same values."""
-    from trajdiv.report._data import _json, app_data, json_for_script
+    from trajdiv.report._data import _json, app_data, json_for_script, script_json_pieces
 
     out = request.getfixturevalue(which)
     data = app_data(out)
@@ -361,9 +361,19 @@ def test_report_data_text_is_what_json_writes(which: str, request):
     assert json_for_script(data) == expected.replace("<", "\\u003c").replace(">", "\\u003e").replace(
         "&", "\\u0026"
     )
+    pieces = list(script_json_pieces(data))  # as the page is written
+    assert "".join(pieces) == json_for_script(data)
+    assert len(pieces) > len(data["groups"])
+    from trajdiv.report import render_report, write_report
+    from trajdiv.stats import Summary
+
+    summary = Summary.from_json(json.loads((out / "summary.json").read_text("utf-8")))
+    page = write_report(tmp_path, summary, [], {"files": 1}, data=data)
+    assert page.read_bytes() == render_report(summary, [], data, {"files": 1}).encode("utf-8")
     assert all(isinstance(g["runs"], list) and "cv" in g for g in plain["groups"])
     odd = {"k": {1: [1.5, None, True], None: "x", 2.5: {"é": [[1], {"a": "</script>"}]}}, "n": float("nan")}
     assert _json(odd) == json.dumps(odd, ensure_ascii=False, separators=(",", ":"))
+    assert "".join(script_json_pieces(odd)) == json_for_script(odd)
 
 
 def _cells_walked(steps, keep: bool):

@@ -27,6 +27,7 @@ __all__ = [
     "app_data",
     "browser_data",
     "json_for_script",
+    "script_json_pieces",
     "with_cv",
 ]
 
@@ -303,5 +304,25 @@ def json_for_script(data: Any) -> str:
     >>> json_for_script({"a": "</script><b>&"})
     '{"a":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
     """
-    text = _json(data)
+    return _script_safe(_json(data))
+
+
+def script_json_pieces(data: dict[str, Any]) -> Iterator[str]:
+    """:func:`json_for_script` of ``data`` in pieces whose concatenation is that text: a
+    top-level value, or an item of a top-level list, at a time (the escapes are of single
+    characters, so escaping piece by piece is escaping the whole)."""
+    yield "{"
+    for i, (key, value) in enumerate(data.items()):
+        yield ("," if i else "") + _script_safe(compact_json(_key(key))) + ":"
+        if isinstance(value, list) and any(isinstance(v, (dict, list, _Raw, _Group)) for v in value):
+            yield "["
+            for j, item in enumerate(value):
+                yield ("," if j else "") + _script_safe(_json(item))
+            yield "]"
+        else:
+            yield _script_safe(_json(value))
+    yield "}"
+
+
+def _script_safe(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

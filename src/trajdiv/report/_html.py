@@ -14,15 +14,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import itertools
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from trajdiv._io import atomic_write_pieces
 from trajdiv._text import for_page
-from trajdiv.report._data import app_data, json_for_script
+from trajdiv.report._data import app_data, json_for_script, script_json_pieces
 from trajdiv.stats._result import EarlyHit, PairSummary, Summary
-from trajdiv.tables import atomic_write_text
 
 __all__ = ["esc", "render_report", "write_report"]
 
@@ -192,11 +193,19 @@ def render_report(
 ) -> str:
     """The report page as a string; ``data`` is the task browser's (:func:`app_data`),
     ``left_out`` the plot kinds not drawn, with the reason."""
+    head, tail = _page(summary, plots, manifest, left_out)
+    return head + json_for_script(data) + tail
+
+
+def _page(
+    summary: Summary, plots: list[Path], manifest: dict[str, int], left_out: dict[str, str] | None
+) -> tuple[str, str]:
+    """The report page before and after the task browser's data."""
     figs = "".join(_img(p, p.stem.replace("_", " ")) for p in plots if p.suffix == ".png")
     defs = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in summary.definitions.items())
     across = "".join(_across_row(a) for a in summary.across_configs)
     totals = ", ".join(f"{esc(k)} {v}" for k, v in manifest.items())
-    return f"""<!doctype html>
+    head = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{_CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -234,10 +243,14 @@ data.</p></noscript>
 <div id="browser"></div>
 <h2>Input files skipped, and warnings</h2><div id="inputs-list"></div>
 <h2>Definitions</h2><dl>{defs}</dl>
-<script type="application/json" id="trajdiv-data">{json_for_script(data)}</script>
+<script type="application/json" id="trajdiv-data">"""
+    return (
+        head,
+        f"""</script>
 <script>{_APP}</script>
 </body></html>
-"""
+""",
+    )
 
 
 def write_report(
@@ -278,5 +291,7 @@ def write_report(
     path = out_dir / "report.html"
     if data is None:
         data = app_data(out_dir, keep_format_errors=keep_format_errors)
-    atomic_write_text(path, render_report(summary, pngs, data, totals, left_out))
+    head, tail = _page(summary, pngs, totals, left_out)
+    # written piece by piece: the page of a big analysis is never held whole (render_report's text)
+    atomic_write_pieces(path, itertools.chain([head], script_json_pieces(data), [tail]))
     return path
