@@ -181,13 +181,17 @@ def analyze(
         result = AnalysisResult(pipeline=res)
         if res.n_runs == 0 or not stats:
             # an earlier analysis of other tables is stale; of the same tables, still right
-            settle_outputs(out, {"pipeline": res.written, **({} if res.reused else {"analysis": []})})
+            settle_outputs(
+                out,
+                {"pipeline": res.written, **({} if res.reused else {"analysis": []})},
+                res.digests,
+            )
             return result
         extras = {"diverge", "graph"} <= set(settings.stages)
         key = json.dumps([res.state_key, seed, formats, plots and extras, report and extras])
         if res.reused and (kept := _kept_analysis(out, key)) is not None:
             result.summary, result.plots, result.report = kept
-            settle_outputs(out, {"pipeline": res.written})
+            settle_outputs(out, {"pipeline": res.written}, res.digests)
             return result
         _statistics(result, out, settings, seed, formats, plots and extras, report and extras, workers)
     except BaseException:
@@ -198,7 +202,7 @@ def analyze(
         if workers is not None:
             workers.close()
     atomic_write_text(out / _ANALYSIS_STATE, json.dumps({"key": key}))
-    settle_outputs(out, {"pipeline": res.written, "analysis": result.written})
+    settle_outputs(out, {"pipeline": res.written, "analysis": result.written}, res.digests)
     return result
 
 

@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from trajdiv._digest import data_digest
+
 __all__ = ["atomic_write_bytes", "atomic_write_pieces", "atomic_write_text", "tmp_path", "update_text"]
 
 
@@ -74,13 +76,15 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def update_text(path: Path, text: str) -> None:
+def update_text(path: Path, text: str) -> str:
     """:func:`atomic_write_text`, skipped when ``path`` holds exactly ``text`` already (a re-run
-    rewrites only the files whose content changed)."""
+    rewrites only the files whose content changed). Returns the digest of the bytes now in
+    ``path`` (:func:`~trajdiv._digest.data_digest`), so that nobody reads them again to know it."""
     data = text.encode("utf-8")
     try:
         if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return
+            return data_digest(data)
     except OSError:
         pass
     atomic_write_bytes(path, data)
+    return data_digest(data)

@@ -223,3 +223,40 @@ def test_cache_info_clear_and_size_bound(tmp_path: Path, capsys, monkeypatch):
     assert main(["cache", "clear", "--cache-dir", str(cache)]) == 0
     assert cache_info(cache).total_bytes == 0
     assert (cache / "not-ours.txt").read_text() == "keep"
+
+
+def test_ledger_digests_are_those_of_the_files_and_earlier_ledgers_still_settle(tmp_path: Path):
+    """The ledger's digests of files written this run come from the bytes written (graphs) or
+    from the files; either way they are the files' own. A ledger an earlier release wrote
+    (blake2b digests, no prefix) still lets the next run remove what it no longer writes, and
+    still keeps a file the user changed since."""
+    import json
+
+    from trajdiv.pipeline._state import file_digest
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_ac_dump(
+        a, "alpha", {f"task-a{i}": [["ls", "cat x"], ["ls", "pwd"]] for i in range(3)}, model="alpha"
+    )
+    write_ac_dump(b, "beta", {"task-b": [["grep y"], ["grep z"]]}, model="beta")
+    out = tmp_path / "out"
+    assert main(["analyze", str(a), "-o", str(out), "--no-cache", "-q", "-j", "1"]) == 0
+    ledger = json.loads((out / ".trajdiv-files.json").read_text())
+    assert any(rel.endswith(".graphml") for rel in ledger)
+    for rel, info in ledger.items():
+        assert info["digest"] == file_digest(out / rel), rel
+    # the same ledger as an earlier release kept it
+    legacy = {
+        rel: {
+            "digest": hashlib.blake2b((out / rel).read_bytes(), digest_size=20).hexdigest(),
+            "by": info["by"],
+        }
+        for rel, info in ledger.items()
+    }
+    (out / ".trajdiv-files.json").write_text(json.dumps(legacy))
+    graph = next(out / rel for rel in ledger if rel.endswith(".graphml"))
+    graph.write_text(graph.read_text() + "<!-- mine -->")  # changed by the user: kept
+    assert main(["analyze", str(b), "-o", str(out), "--no-cache", "-q", "-j", "1"]) == 0
+    left = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert graph.relative_to(out).as_posix() in left
+    assert not [p for p in left if "task-a" in p and p != graph.relative_to(out).as_posix()]

@@ -65,6 +65,57 @@ def test_within_task_by_hand():
     assert ci is None  # one task: no interval
 
 
+def _departure_by_definition(run: tuple[str, ...], others: list[tuple[str, ...]], cap: int) -> int:
+    """The step at which ``run`` first takes an action that no other path with the same prefix
+    takes, seen through the first cap - 1 steps (cap when it does not leave within them)."""
+    for step in range(1, cap):
+        if step > len(run):
+            return cap  # ended on the tree
+        if not any(o[:step] == run[:step] for o in others):
+            return step
+    return cap
+
+
+def test_within_task_at_every_setting_at_once_is_the_definition_at_each():
+    """All prefixes in one walk give, setting by setting, the pairwise definition computed
+    directly (the departure of each run through its own cap: k + 1 or ceil(f x length) + 1)."""
+    import math
+
+    from trajdiv.stats._early import within_task_aurocs
+
+    rng = np.random.default_rng(8)
+    runs = []
+    for t in range(12):
+        for _ in range(int(rng.integers(3, 7))):
+            n = int(rng.integers(1, 25))
+            acts = tuple(str(v) for v in rng.integers(0, 2 + t % 3, n))
+            runs.append(_run(f"t{t}", acts, bool(rng.random() < 0.4)))
+    settings = [(k, None) for k in range(1, 11)] + [(None, f) for f in (0.1, 0.25, 0.5)]
+    got = within_task_aurocs(runs, settings)
+    for (k, frac), (est, _ci, n_runs, n_tasks) in zip(settings, got, strict=True):
+        values, used = [], 0
+        for t in sorted({r.task_id for r in runs}):
+            group = [r for r in runs if r.task_id == t]
+            fails = [r for r in group if r.failed]
+            wins = [r for r in group if not r.failed]
+            if not fails or len(wins) < 2:
+                continue
+            used += len(group)
+            score = 0.0
+            for w in wins:
+                tree = [o.actions for o in wins if o is not w]
+                for f in fails:
+                    cap = {id(r): (k if k else max(1, math.ceil(frac * len(r.actions)))) + 1 for r in (w, f)}
+                    df = _departure_by_definition(f.actions, tree, cap[id(f)])
+                    dw = _departure_by_definition(w.actions, tree, cap[id(w)])
+                    score += 1.0 if df < dw else 0.5 if df == dw else 0.0
+            values.append(score / (len(fails) * len(wins)))
+        assert n_tasks == len(values)
+        assert n_runs == used
+        assert est == pytest.approx(float(np.mean(values)), abs=1e-12)
+        assert within_task_auroc(runs, k, frac)[0] == est
+
+
 def test_clustered_auroc_equals_delong_when_every_run_is_its_own_cluster():
     rng = np.random.default_rng(2)
     s = rng.normal(size=30)

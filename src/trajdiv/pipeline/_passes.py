@@ -146,7 +146,7 @@ def read_sources(job: Job, res: PipelineResult) -> list[RunRef]:
         indices.append(idx)
         if idx is None:
             misses.append((src, reader.name, key, None))
-            if len(misses) == 2 and job.pooled:
+            if len(misses) == 1 and job.pooled:
                 job.workers.warm()  # workers start while the other files are hashed
         else:
             job.cached_sources[idx.display] = ((src, reader.name, key, None), idx.refs)
@@ -280,11 +280,11 @@ class _GroupsDone:
         if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
             graph_json = job.out_dir / r.graph_file
             graphml = job.out_dir / r.graph_file.replace(".json", ".graphml")
-            update_text(graph_json, r.graph_json)
-            update_text(graphml, r.graph_graphml)
+            res.digests[graph_json] = update_text(graph_json, r.graph_json)
+            res.digests[graphml] = update_text(graphml, r.graph_graphml)
             res.written += [graph_json, graphml]
         if self.across and self.across[0].task_id != r.task_id:
-            self.across_done += _write_across(self.across, job, res.written)
+            self.across_done += _write_across(self.across, job, res)
             self.across = []
         if r.seqs and self.across_done < job.across_tasks:
             self.across.append(r)
@@ -293,7 +293,7 @@ class _GroupsDone:
 
     def finish(self) -> None:
         if self.across_done < self.job.across_tasks:
-            _write_across(self.across, self.job, self.res.written)
+            _write_across(self.across, self.job, self.res)
 
 
 def _group_outs(job: Job, keyed: Keyed) -> Iterator[GroupOut]:
@@ -355,7 +355,7 @@ def _group_item(job: Job, key: str, label: str, refs: list[RunRef]) -> GroupItem
     return (key, label, refs, None)
 
 
-def _write_across(groups: list[GroupResult], job: Job, written: list[Path]) -> int:
+def _write_across(groups: list[GroupResult], job: Job, res: PipelineResult) -> int:
     """Graph of one task across configurations; returns 1 if one was written."""
     if len(groups) < 2:
         return 0
@@ -376,6 +376,6 @@ def _write_across(groups: list[GroupResult], job: Job, written: list[Path]) -> i
     for path, text in zip(
         (base.parent / f"{base.name}.json", base.parent / f"{base.name}.graphml"), texts, strict=True
     ):
-        update_text(path, text)
-        written.append(path)
+        res.digests[path] = update_text(path, text)
+        res.written.append(path)
     return 1

@@ -31,6 +31,9 @@ class PipelineResult:
     state_key: str = ""
     written: list[Path] = field(default_factory=list)
     """The files this run wrote (or, when reused, found intact) in ``out_dir``."""
+    digests: dict[Path, str] = field(default_factory=dict)
+    """The content digests of written files that this run knows already (graphs it wrote or
+    found in place, files it checked), for the output folder's ledger."""
     layouts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     """Each group's graph layout for the report, made with the group (the report checks that
     it still fits the group's graph file)."""

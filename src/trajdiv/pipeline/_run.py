@@ -186,7 +186,7 @@ def _run(job: Job) -> PipelineResult:
     reused = reuse(job.out_dir, state_key, res)
     if reused is not None:
         if job.settle:
-            settle_outputs(job.out_dir, {"pipeline": reused.written})
+            settle_outputs(job.out_dir, {"pipeline": reused.written}, reused.digests)
         return reused
     sink = analyse_groups(job, keyed, res)
     res.manifest = job.intake.finish()
@@ -199,7 +199,7 @@ def _run(job: Job) -> PipelineResult:
     res.written.append(job.out_dir / "manifest.json")
     save_state(job.out_dir, state_key, res)
     if job.settle:  # new tables: an earlier analysis of the folder's old tables is stale
-        settle_outputs(job.out_dir, {"pipeline": res.written, "analysis": []})
+        settle_outputs(job.out_dir, {"pipeline": res.written, "analysis": []}, res.digests)
     return res
 
 

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trajdiv._digest import content_hash
 from trajdiv.ingest._ingest import ManifestEntry, Plan
 from trajdiv.tables import atomic_write_text
 
 if TYPE_CHECKING:
     from trajdiv.pipeline._result import PipelineResult
 
-__all__ = ["file_digest", "manifest_digest", "owned_files", "reuse", "save_state", "settle_outputs"]
+__all__ = [
+    "file_digest",
+    "manifest_digest",
+    "owned_digests",
+    "owned_files",
+    "reuse",
+    "save_state",
+    "settle_outputs",
+]
 
 
 _STATE_FILE = ".trajdiv-state.json"
@@ -30,12 +40,27 @@ _LEDGER = ".trajdiv-files.json"
 
 
 def file_digest(path: Path) -> str:
-    """blake2b of a file's content, read in blocks."""
+    """The ledger's digest of a file's content (:func:`~trajdiv._digest.data_digest`), read in
+    blocks."""
+    h = content_hash()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return "b3:" + h.hexdigest(length=20)
+
+
+def _legacy_digest(path: Path) -> str:
+    """The digest ledgers of earlier releases kept: blake2b, 20 bytes, no prefix."""
     h = hashlib.blake2b(digest_size=20)
     with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
             h.update(block)
     return h.hexdigest()
+
+
+def _unchanged(path: Path, digest: str) -> bool:
+    """Whether ``path`` holds the content whose ledger digest is ``digest`` (either kind)."""
+    return (file_digest(path) if digest.startswith("b3:") else _legacy_digest(path)) == digest
 
 
 def _ledger(out_dir: Path) -> dict[str, dict[str, str]]:
@@ -49,38 +74,52 @@ def _ledger(out_dir: Path) -> dict[str, dict[str, str]]:
 def owned_files(out_dir: Path, by: str) -> list[Path] | None:
     """The files step ``by`` wrote into ``out_dir`` last time, if all are still there unchanged
     (content digests, not sizes); None otherwise."""
+    owned = owned_digests(out_dir, by)
+    return None if owned is None else list(owned)
+
+
+def owned_digests(out_dir: Path, by: str) -> dict[Path, str] | None:
+    """:func:`owned_files` with each file's digest (for :func:`settle_outputs`)."""
     entries = {k: v for k, v in _ledger(out_dir).items() if v["by"] == by}
     if not entries:
         return None
-    paths = []
+    owned = {}
     for rel, info in entries.items():
         path = out_dir / rel
         try:
-            if file_digest(path) != info["digest"]:
+            digest = file_digest(path)
+            if digest != info["digest"] and (
+                info["digest"].startswith("b3:") or _legacy_digest(path) != info["digest"]
+            ):
                 return None
         except OSError:
             return None
-        paths.append(path)
-    return paths
+        owned[path] = digest
+    return owned
 
 
-def settle_outputs(out_dir: Path, written: dict[str, list[Path]]) -> None:
+def settle_outputs(
+    out_dir: Path, written: dict[str, list[Path]], known: Mapping[Path, str] | None = None
+) -> None:
     """Record what this run wrote (per step) and remove what an earlier run into ``out_dir``
     wrote but this one did not write again. Only files in the ledger are ever removed, and only
     if still unchanged; a user's files are never touched. Steps not in ``written`` keep their
-    entries (their files stay)."""
+    entries (their files stay). ``known``: the digests of written files whose content this run
+    holds already (as it wrote or checked them), which are not read again."""
+    known = known or {}
     old = _ledger(out_dir)
     new: dict[str, dict[str, str]] = {k: v for k, v in old.items() if v["by"] not in written}
     for by, paths in written.items():
         for p in paths:
             if p.is_file():
-                new[p.relative_to(out_dir).as_posix()] = {"digest": file_digest(p), "by": by}
+                digest = known.get(p) or file_digest(p)
+                new[p.relative_to(out_dir).as_posix()] = {"digest": digest, "by": by}
     for rel, info in old.items():
         if rel in new:
             continue
         path = out_dir / rel
         try:
-            if path.is_file() and file_digest(path) == info["digest"]:
+            if path.is_file() and _unchanged(path, info["digest"]):
                 path.unlink()
                 _remove_empty_parents(path.parent, out_dir)
         except OSError:
@@ -115,8 +154,8 @@ def reuse(out_dir: Path, key: str, res: PipelineResult) -> PipelineResult | None
         state = json.loads(path.read_text("utf-8"))
         if state.get("key") != key:
             return None
-        files = owned_files(out_dir, "pipeline")
-        if files is None:
+        owned = owned_digests(out_dir, "pipeline")
+        if owned is None:
             return None
         manifest = json.loads((out_dir / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
@@ -125,6 +164,7 @@ def reuse(out_dir: Path, key: str, res: PipelineResult) -> PipelineResult | None
     res.n_runs, res.n_groups = state["n_runs"], state["n_groups"]
     res.tables = {k: out_dir / v for k, v in state["tables"].items()}
     res.groups_from_cache = res.n_groups
-    res.written = files
+    res.written = list(owned)
+    res.digests = owned
     res.reused = True
     return res

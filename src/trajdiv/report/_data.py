@@ -153,17 +153,16 @@ def browser_data(
         out_runs = []
         for i in range(start, end):
             cells, hidden = by_run.pop((key[0], key[1], col["run_id"][i]), (_Raw("[]"), 0))
-            out_runs.append(
-                {
-                    "id": page_safe(col["run_id"][i]),
-                    "i": col["run_index"][i],
-                    "r": col["resolved"][i],
-                    "s": page_safe(col["strategy"][i]),
-                    "n": col["n_steps"][i],
-                    "hidden": hidden,
-                    "a": cells,
-                }
-            )
+            head_run = {
+                "id": page_safe(col["run_id"][i]),
+                "i": col["run_index"][i],
+                "r": col["resolved"][i],
+                "s": page_safe(col["strategy"][i]),
+                "n": col["n_steps"][i],
+                "hidden": hidden,
+            }
+            # _json of the run with its cells last, in one encoding of the rest
+            out_runs.append(f'{compact_json(head_run)[:-1]},"a":{cells}}}')
         outcomes = dict(zip(col["run_id"][start:end], col["resolved"][start:end], strict=True))
         layout = graph_layout(out_dir, graph_file.get(key), outcomes, strings, layouts.get(key))
         head = {
@@ -173,7 +172,7 @@ def browser_data(
             "fd": first.get(key, [None] * len(LEVELS)),
             "ns": n_strat.get(key),
         }
-        runs_text = ",".join(_json(r) for r in out_runs)
+        runs_text = ",".join(out_runs)
         out_groups.append(
             _Group(compact_json(head)[:-1] + ',"cv":', f',"runs":[{runs_text}]}}')
         )  # cv: with_cv

@@ -271,11 +271,28 @@ def within_task_auroc(
     """Within-task AUROC of earlier departure from the successful runs' prefix tree (see the
     module docstring): (estimate, interval, runs, tasks) over tasks with a failure and two or
     more successes."""
+    return within_task_aurocs(runs, [(k, fraction)])[0]
+
+
+Setting = tuple[int | None, float | None]
+"""A prefix: k steps, or a fraction of each run's length."""
+
+
+def within_task_aurocs(
+    runs: Sequence[EarlyRun], settings: Sequence[Setting]
+) -> list[tuple[float | None, tuple[float, float] | None, int, int]]:
+    """:func:`within_task_auroc` at each of ``settings``, the prefix trees walked once: a run's
+    departure step seen through a cap c is min(departure, c), so each pair's departures are
+    found once, through the largest cap any setting gives the run, and capped per setting."""
     by_task: dict[str, list[EarlyRun]] = {}
     for r in runs:
         by_task.setdefault(r.task_id, []).append(r)
-    values: list[float] = []
+    values: list[list[float]] = [[] for _ in settings]
     n_runs = 0
+
+    def caps(run: EarlyRun) -> list[int]:
+        return [(k if k is not None else _fraction_k(run, f)) + 1 for k, f in settings]
+
     for task in sorted(by_task):
         group = by_task[task]
         fails = [r for r in group if r.failed]
@@ -283,17 +300,25 @@ def within_task_auroc(
         if not fails or len(wins) < 2:
             continue  # leaving one success out must leave a successful path to compare with
         n_runs += len(group)
-        score = 0.0
+        fail_caps = [caps(f) for f in fails]
+        score = [0.0] * len(settings)
         for s in wins:
             tree = [w.actions for w in wins if w is not s]
-            for f in fails:
-                cap_f = (k if k is not None else _fraction_k(f, fraction)) + 1
-                cap_s = (k if k is not None else _fraction_k(s, fraction)) + 1
-                df = _departure_from_tree(f.actions, tree, cap_f) if tree else 1
-                ds = _departure_from_tree(s.actions, tree, cap_s) if tree else 1
-                score += 1.0 if df < ds else 0.5 if df == ds else 0.0
+            s_caps = caps(s)
+            ds = _departure_from_tree(s.actions, tree, max(s_caps)) if tree else 1
+            for f, f_caps in zip(fails, fail_caps, strict=True):
+                df = _departure_from_tree(f.actions, tree, max(f_caps)) if tree else 1
+                for i, (cap_f, cap_s) in enumerate(zip(f_caps, s_caps, strict=True)):
+                    a, b = min(df, cap_f), min(ds, cap_s)
+                    score[i] += 1.0 if a < b else 0.5 if a == b else 0.0
         pairs = len(fails) * len(wins)
-        values.append(score / pairs)
+        for i in range(len(settings)):
+            values[i].append(score[i] / pairs)
+    return [_task_mean(v, n_runs) for v in values]
+
+
+def _task_mean(values: list[float], n_runs: int) -> tuple[float | None, tuple[float, float] | None, int, int]:
+    """Mean of the per-task AUROCs with a Student-t interval over tasks."""
     t = len(values)
     if t == 0:
         return None, None, 0, 0
@@ -321,15 +346,15 @@ def early_warning_rows(runs: Sequence[EarlyRun], config: str) -> list[dict[str, 
         return []
     n_tasks = len({r.task_id for r in labelled})
     max_len = max(len(r.actions) for r in labelled)
-    settings: list[tuple[int | None, float | None]] = [(k, None) for k in range(1, min(MAX_K, max_len) + 1)]
+    settings: list[Setting] = [(k, None) for k in range(1, min(MAX_K, max_len) + 1)]
     settings += [(None, f) for f in FRACTIONS]
     rows: list[dict[str, object]] = []
     prefixes = prefix_totals(labelled, top_actions(labelled))
-    for k, frac in settings:
+    within = within_task_aurocs(labelled, settings)
+    for (k, frac), (w_est, w_ci, w_runs, w_tasks) in zip(settings, within, strict=True):
         ks = [k if k is not None else _fraction_k(r, frac) for r in labelled]
         est, ci = _across_tasks(labelled, ks, prefixes)
         rows.append(_row(config, k, frac, "across_tasks", est, ci, len(labelled), n_tasks))
-        w_est, w_ci, w_runs, w_tasks = within_task_auroc(labelled, k, frac)
         rows.append(_row(config, k, frac, "within_task", w_est, w_ci, w_runs, w_tasks))
     return rows
 
