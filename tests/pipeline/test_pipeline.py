@@ -168,3 +168,23 @@ def test_runs_no_cache_keeps_share_one_spill_file_per_process(tmp_path: Path):
     cached.commit()
     assert Path(r.spill) == tmp_path / "cache" / "sources" / "ab" / f"{'ab' * 20}.runs"
     assert load_blobs([r]) == [b"four"]
+
+
+def test_workers_start_early_only_when_other_files_remain(tmp_path: Path, monkeypatch):
+    """Workers start at the first file to parse when the input has other files (their start
+    overlaps the hashing of the rest), never beside a lone file, which is parsed in this
+    process: two idle workers would add their memory to the parse of one big file."""
+    from trajdiv.pipeline._engine import WorkerPool
+
+    started: list[int] = []
+    monkeypatch.setattr(WorkerPool, "warm", lambda self: started.append(1))
+    lone, many, cache = tmp_path / "lone", tmp_path / "many", tmp_path / "cache"
+    write_ac_dump(lone, "m", {"t1": [["ls"], ["pwd"]]})
+    run_pipeline([lone], tmp_path / "o1", jobs=2, cache_dir=cache)
+    assert started == []
+    write_ac_dump(many, "m", {f"t{i}": [["ls"], [f"cat {i}"]] for i in range(4)})
+    run_pipeline([many], tmp_path / "o2", jobs=2, cache_dir=cache)  # every file to parse
+    assert len(started) == 1
+    write_ac_dump(many, "m", {"t9": [["ls"], ["grep x"]]})  # one new file among cached ones
+    run_pipeline([many], tmp_path / "o3", jobs=2, cache_dir=cache)
+    assert len(started) == 2

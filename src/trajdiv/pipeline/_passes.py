@@ -146,8 +146,10 @@ def read_sources(job: Job, res: PipelineResult) -> list[RunRef]:
         indices.append(idx)
         if idx is None:
             misses.append((src, reader.name, key, None))
-            if len(misses) == 1 and job.pooled:
-                job.workers.warm()  # workers start while the other files are hashed
+            # workers start while the other files are hashed, at the first file to parse when
+            # there are others (a lone file is parsed here, without workers beside it)
+            if job.pooled and len(misses) == (1 if len(plan.work) > 1 else 2):
+                job.workers.warm()
         else:
             job.cached_sources[idx.display] = ((src, reader.name, key, None), idx.refs)
     items = (_carrying_data(m) for m in misses) if job.data_mode else misses
