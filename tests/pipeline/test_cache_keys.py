@@ -154,7 +154,8 @@ def test_foreign_or_damaged_cache_entries_are_misses_never_code(tmp_path: Path, 
     assert _digests(out) == _digests(fresh)
 
 
-def test_second_analysis_into_the_same_folder_leaves_nothing_of_the_first(tmp_path: Path):
+def _alpha_analysed_then_beta(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Dumps a (three tasks of model alpha) and b (one task of beta), and a analysed into out."""
     a, b = tmp_path / "a", tmp_path / "b"
     write_ac_dump(
         a, "alpha", {f"task-a{i}": [["ls", "cat x"], ["ls", "pwd"]] for i in range(3)}, model="alpha"
@@ -162,6 +163,11 @@ def test_second_analysis_into_the_same_folder_leaves_nothing_of_the_first(tmp_pa
     write_ac_dump(b, "beta", {"task-b": [["grep y"], ["grep z"]]}, model="beta")
     out = tmp_path / "out"
     assert main(["analyze", str(a), "-o", str(out), "--no-cache", "-q", "-j", "1"]) == 0
+    return a, b, out
+
+
+def test_second_analysis_into_the_same_folder_leaves_nothing_of_the_first(tmp_path: Path):
+    a, b, out = _alpha_analysed_then_beta(tmp_path)
     (out / "my-notes.txt").write_text("mine")  # a user's file in the output folder
     first = {p.relative_to(out) for p in out.rglob("*") if p.is_file()}
     assert any("task-a" in str(p) for p in first)
@@ -234,13 +240,7 @@ def test_ledger_digests_are_those_of_the_files_and_earlier_ledgers_still_settle(
 
     from trajdiv.pipeline._state import file_digest
 
-    a, b = tmp_path / "a", tmp_path / "b"
-    write_ac_dump(
-        a, "alpha", {f"task-a{i}": [["ls", "cat x"], ["ls", "pwd"]] for i in range(3)}, model="alpha"
-    )
-    write_ac_dump(b, "beta", {"task-b": [["grep y"], ["grep z"]]}, model="beta")
-    out = tmp_path / "out"
-    assert main(["analyze", str(a), "-o", str(out), "--no-cache", "-q", "-j", "1"]) == 0
+    _a, b, out = _alpha_analysed_then_beta(tmp_path)
     ledger = json.loads((out / ".trajdiv-files.json").read_text())
     assert any(rel.endswith(".graphml") for rel in ledger)
     for rel, info in ledger.items():
