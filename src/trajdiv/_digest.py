@@ -7,10 +7,11 @@ import functools
 import hashlib
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import blake3
 
-__all__ = ["blob_digest", "code_digest", "content_hash", "data_digest", "file_hash"]
+__all__ = ["blob_digest", "code_digest", "content_hash", "data_digest", "file_hash", "hash_file"]
 
 
 @functools.cache
@@ -73,8 +74,20 @@ def blob_digest(data: bytes) -> str:
 
 def file_hash(path: Path) -> str:
     """:func:`content_hash` of a file, read in blocks."""
-    h = content_hash()
+    return hash_file(content_hash(), path).hexdigest()
+
+
+class _Updatable(Protocol):
+    def update(self, data: bytes, /) -> object: ...
+
+
+_H = TypeVar("_H", bound=_Updatable)
+
+
+def hash_file(h: _H, path: Path) -> _H:
+    """``h`` updated with a file's content, read in blocks of 1 MB (a big file is never held
+    whole)."""
     with open(path, "rb") as fh:
         while block := fh.read(1 << 20):
             h.update(block)
-    return h.hexdigest()
+    return h

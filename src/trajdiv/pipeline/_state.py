@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trajdiv._digest import content_hash
+from trajdiv._digest import content_hash, hash_file
 from trajdiv.ingest._ingest import ManifestEntry, Plan
 from trajdiv.tables import atomic_write_text
 
@@ -40,27 +40,17 @@ _LEDGER = ".trajdiv-files.json"
 
 
 def file_digest(path: Path) -> str:
-    """The ledger's digest of a file's content (:func:`~trajdiv._digest.data_digest`), read in
-    blocks."""
-    h = content_hash()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return "b3:" + h.hexdigest(length=20)
+    """The ledger's digest of a file's content (:func:`~trajdiv._digest.data_digest`)."""
+    return "b3:" + hash_file(content_hash(), path).hexdigest(length=20)
 
 
-def _legacy_digest(path: Path) -> str:
-    """The digest ledgers of earlier releases kept: blake2b, 20 bytes, no prefix."""
-    h = hashlib.blake2b(digest_size=20)
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _unchanged(path: Path, digest: str) -> bool:
-    """Whether ``path`` holds the content whose ledger digest is ``digest`` (either kind)."""
-    return (file_digest(path) if digest.startswith("b3:") else _legacy_digest(path)) == digest
+def _unchanged(path: Path, recorded: str, digest: str | None = None) -> bool:
+    """Whether ``path`` holds the content the ledger recorded as ``recorded``: a BLAKE3 digest
+    (``digest``, the file's own, when known already), or the blake2b digest ledgers of earlier
+    releases kept (no prefix)."""
+    if recorded.startswith("b3:"):
+        return (digest or file_digest(path)) == recorded
+    return hash_file(hashlib.blake2b(digest_size=20), path).hexdigest() == recorded
 
 
 def _ledger(out_dir: Path) -> dict[str, dict[str, str]]:
@@ -88,9 +78,7 @@ def owned_digests(out_dir: Path, by: str) -> dict[Path, str] | None:
         path = out_dir / rel
         try:
             digest = file_digest(path)
-            if digest != info["digest"] and (
-                info["digest"].startswith("b3:") or _legacy_digest(path) != info["digest"]
-            ):
+            if not _unchanged(path, info["digest"], digest):
                 return None
         except OSError:
             return None
