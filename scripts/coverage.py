@@ -8,7 +8,10 @@ Llama-3.1-70B on the shared SWE-bench tasks), or fixed at the observed per-task 
 three models on the shared SWE-bench tasks (the truth is then their mean). Each row gives the
 share of replications whose interval holds the truth, and how many intervals had zero width.
 The paired comparison is checked for two identical configurations (truth 0) and for
-A ~ Beta(2, 2) against B ~ Beta(1, 3) (truth 0.25).
+A ~ Beta(2, 2) against B ~ Beta(1, 3) (truth 0.25). The within-task early-warning AUROC at k = 3
+is checked on runs of 3-14 steps whose outcome ignores the actions (truth 0.5) and on runs whose
+successes keep to a common path more than the failures do (truth: the mean of the estimate over
+ten times as many replications).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from trajdiv.stats import pass1_clustered, pass_k_curve
 from trajdiv.stats._compare import paired_t, t_interval
+from trajdiv.stats._early import EarlyRun, within_task_aurocs
 
 RUNS = 5
 # observed per-task success rates (of 5 runs) on the shared agent-consistency SWE-bench tasks
@@ -102,10 +106,58 @@ def compare_coverage(tasks: int, reps: int, seed: int) -> list[tuple[str, str, f
     return rows
 
 
+_ACTIONS = ("ls", "cat", "grep", "edit", "python", "sed")
+
+
+def _early_runs(rng: np.random.Generator, tasks: int, path: bool) -> list[EarlyRun]:
+    """Runs of ``tasks`` tasks (success rate ~ Beta(0.5, 0.5)); without ``path`` each action is
+    drawn at random, with it a success takes the task's common next action 85% of the time and a
+    failure 60%."""
+    runs = []
+    for t in range(tasks):
+        p = rng.beta(0.5, 0.5)
+        for _ in range(RUNS):
+            n = int(rng.integers(3, 15))
+            failed = bool(rng.random() > p)
+            keep = 0.6 if failed else 0.85
+            acts = tuple(
+                _ACTIONS[j % 6] if path and rng.random() < keep else _ACTIONS[int(rng.integers(6))]
+                for j in range(n)
+            )
+            runs.append(EarlyRun(f"t{t}", acts, (1,) * n, (False,) * n, failed))
+    return runs
+
+
+def early_coverage(tasks: int, reps: int, seed: int) -> list[tuple[str, str, float, int]]:
+    """Coverage of the within-task early-warning AUROC's interval at k = 3 (replications with
+    fewer than two usable tasks give no interval and are left out)."""
+    rows = []
+    for name, path in (("outcome ignores actions", False), ("successes on a path", True)):
+        truth = 0.5
+        if path:
+            rng = np.random.default_rng(seed + 1)
+            draws = [
+                within_task_aurocs(_early_runs(rng, tasks, True), [(3, None)])[0] for _ in range(10 * reps)
+            ]
+            truth = float(np.mean([d[0] for d in draws if d[1] is not None]))
+        rng = np.random.default_rng(seed)
+        hits = zero = seen = 0
+        for _ in range(reps):
+            _, ci, _, _ = within_task_aurocs(_early_runs(rng, tasks, path), [(3, None)])[0]
+            if ci is None:
+                continue
+            seen += 1
+            hits += ci[0] <= truth <= ci[1]
+            zero += ci[1] - ci[0] <= 1e-12
+        rows.append((f"{name} ({truth:.3f})", "early k=3", hits / max(seen, 1), zero))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reps", type=int, default=4000)
     ap.add_argument("--compare-reps", type=int, default=4000)
+    ap.add_argument("--early-reps", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     start = time.perf_counter()
@@ -117,6 +169,8 @@ def main() -> None:
         for name, est, cov, zero in outcome_coverage(tasks, args.reps, args.seed):
             print(f"{tasks:5d}  {name:32s} {est:9s} {100 * cov:7.1f}% {zero:10d}")
         for name, est, cov, zero in compare_coverage(tasks, args.compare_reps, args.seed):
+            print(f"{tasks:5d}  {name:32s} {est:9s} {100 * cov:7.1f}% {zero:10d}")
+        for name, est, cov, zero in early_coverage(tasks, args.early_reps, args.seed):
             print(f"{tasks:5d}  {name:32s} {est:9s} {100 * cov:7.1f}% {zero:10d}")
     print(f"({time.perf_counter() - start:.0f} s)")
 

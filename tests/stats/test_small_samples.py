@@ -40,6 +40,21 @@ def test_interval_coverage_at_10_tasks_and_5_runs():
         assert zero_width == 0
 
 
+def test_within_task_early_warning_interval_coverage_at_10_tasks_and_5_runs():
+    """The within-task AUROC's interval over the 2-8 usable tasks of 10 (a Student-t interval
+    there covered 92-94%)."""
+    cov = _coverage_module()
+    rows = cov.early_coverage(tasks=10, reps=400, seed=5)
+    assert [name.split(" (")[0] for name, *_ in rows] == [
+        "outcome ignores actions",
+        "successes on a path",
+    ]
+    assert 0.6 < float(rows[1][0].split("(")[1].rstrip(")")) < 0.75  # a real effect, not chance
+    for name, est, coverage, zero_width in rows:
+        assert coverage >= 0.95, (name, est, coverage)
+        assert zero_width == 0, (name, est)
+
+
 def _shared_rates() -> dict[str, dict[str, list[bool]]]:
     from trajdiv import read_runs
 

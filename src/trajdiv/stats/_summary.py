@@ -286,5 +286,5 @@ DEFINITIONS = {
     "logit scale to a mean difference D (trajdiv.stats.PowerModel)",
     "early_warning": "AUROC of predicting failure from the first k steps; across tasks: a model "
     "cross-fitted over two halves of the tasks, jackknife interval; within tasks: departure from "
-    "the other successful runs' prefix tree, t interval over tasks",
+    "the other successful runs' prefix tree, score interval over tasks (as pass1)",
 }
