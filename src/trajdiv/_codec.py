@@ -1,8 +1,9 @@
 """Cache and spill entries as data, never code: a JSON header, binary parts (Arrow IPC for
-tables, JSON for runs) and a checksum over all of it.
+tables, JSON for runs) and a checksum over all of it and the entry's key.
 
 Nothing here unpickles: an entry written by another user of a shared cache folder, by another
-version, or damaged on disk can only fail its checks and be recomputed (:class:`CacheMiss`).
+version, damaged on disk, or whole but found under another key (copied or moved there) can only
+fail its checks and be recomputed (:class:`CacheMiss`).
 """
 
 from __future__ import annotations
@@ -28,41 +29,46 @@ __all__ = [
     "unpack",
 ]
 
-_MAGIC = b"TRAJDIV-ENTRY-3\n"
+_MAGIC = b"TRAJDIV-ENTRY-4\n"
 
 
 class CacheMiss(Exception):  # noqa: N818 (a miss, not an error: the value is recomputed)
     """A cache or spill entry that is absent, damaged, foreign or from another version."""
 
 
-def _digest(header: bytes, parts: list[bytes]) -> str:
+def _digest(key: str, header: bytes, parts: list[bytes]) -> str:
     h = content_hash()
-    for piece in (header, *parts):
+    for piece in (key.encode("utf-8", "surrogatepass"), header, *parts):
         h.update(len(piece).to_bytes(8, "little"))
         h.update(piece)
     return h.hexdigest()[:40]
 
 
-def pack(meta: Mapping[str, Any], parts: Mapping[str, bytes] | None = None) -> bytes:
-    """One entry: ``meta`` (JSON-serialisable) and named binary ``parts``, with a checksum.
+def pack(meta: Mapping[str, Any], parts: Mapping[str, bytes] | None = None, *, key: str) -> bytes:
+    """One entry: ``meta`` (JSON-serialisable) and named binary ``parts``, with a checksum that
+    covers ``key`` too (what the entry is stored under: :func:`unpack` refuses it elsewhere).
 
     Examples
     --------
-    >>> meta, parts = unpack(pack({"a": 1}, {"x": b"\\x00\\x01"}))
+    >>> meta, parts = unpack(pack({"a": 1}, {"x": b"\\x00\\x01"}, key="k1"), key="k1")
     >>> meta, parts
     ({'a': 1}, {'x': b'\\x00\\x01'})
+    >>> unpack(pack({"a": 1}, key="k1"), key="k2")
+    Traceback (most recent call last):
+    trajdiv._codec.CacheMiss: checksum mismatch (damaged, or an entry of another key)
     """
     names = sorted(parts or {})
     blobs = [(parts or {})[n] for n in names]
     header = json.dumps(
         {"meta": meta, "parts": [[n, len(b)] for n, b in zip(names, blobs, strict=True)]}
     ).encode()
-    digest = _digest(header, blobs).encode()
+    digest = _digest(key, header, blobs).encode()
     return b"".join([_MAGIC, len(header).to_bytes(8, "little"), header, digest, *blobs])
 
 
-def unpack(data: bytes) -> tuple[Any, dict[str, bytes]]:
-    """Inverse of :func:`pack`; raises :class:`CacheMiss` on anything unexpected."""
+def unpack(data: bytes, *, key: str) -> tuple[Any, dict[str, bytes]]:
+    """Inverse of :func:`pack` for an entry stored under ``key``; raises :class:`CacheMiss` on
+    anything unexpected, an entry of another key included."""
     try:
         if not data.startswith(_MAGIC):
             raise CacheMiss("not a trajdiv cache entry")
@@ -77,8 +83,8 @@ def unpack(data: bytes) -> tuple[Any, dict[str, bytes]]:
             blobs.append(data[pos : pos + size])
             names.append(str(name))
             pos += size
-        if pos != len(data) or _digest(header, blobs).encode() != digest:
-            raise CacheMiss("checksum mismatch")
+        if pos != len(data) or _digest(key, header, blobs).encode() != digest:
+            raise CacheMiss("checksum mismatch (damaged, or an entry of another key)")
         return head["meta"], dict(zip(names, blobs, strict=True))
     except CacheMiss:
         raise

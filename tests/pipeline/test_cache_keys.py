@@ -154,6 +154,28 @@ def test_foreign_or_damaged_cache_entries_are_misses_never_code(tmp_path: Path, 
     assert _digests(out) == _digests(fresh)
 
 
+def test_whole_entries_under_another_key_are_misses(tmp_path: Path):
+    """An entry copied or moved under another key (a cache folder merged by hand, or synced
+    badly) passes every check of its own form; its key is in its checksum, so it is a miss."""
+    d = tmp_path / "dump"
+    tasks = {f"org__pkg-{i}": [["ls", f"cat {i}"], ["ls", "pwd"], [f"grep {i}", "ls"]] for i in range(4)}
+    write_ac_dump(d, "m", tasks)
+    cache = tmp_path / "cache"
+    args = ["-q", "-j", "1"]
+    assert main(["analyze", str(d), "-o", str(tmp_path / "first"), "--cache-dir", str(cache), *args]) == 0
+    copied = 0
+    for kind in ("sources", "groups", "chunks", "across", "tokens"):
+        entries = sorted(p for p in (cache / kind).rglob("*") if p.suffix in (".idx", ".entry"))
+        for p in entries[1:]:  # each holds the first one's bytes
+            p.write_bytes(entries[0].read_bytes())
+            copied += 1
+    assert copied >= 3 * 3  # sources, groups and tokens: four entries each
+    out, fresh = tmp_path / "second", tmp_path / "fresh"
+    assert main(["analyze", str(d), "-o", str(out), "--cache-dir", str(cache), *args]) == 0
+    assert main(["analyze", str(d), "-o", str(fresh), "--no-cache", *args]) == 0
+    assert _digests(out) == _digests(fresh)
+
+
 def _alpha_analysed_then_beta(tmp_path: Path) -> tuple[Path, Path, Path]:
     """Dumps a (three tasks of model alpha) and b (one task of beta), and a analysed into out."""
     a, b = tmp_path / "a", tmp_path / "b"

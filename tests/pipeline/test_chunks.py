@@ -204,8 +204,8 @@ def test_graphs_across_configurations_are_kept_by_the_runs_they_are_made_of(tmp_
     monkeypatch.setattr(passes, "build_branch_graph", real_build)
     entries = sorted((cache / "across").rglob("*.entry"))
     entries[0].write_bytes(entries[0].read_bytes()[:-3])
-    entries[1].write_bytes(passes.pack({"json": 1, "graphml": None}))
-    entries[2].write_bytes(passes.pack({"other": "x"}))
+    entries[1].write_bytes(passes.pack({"json": 1, "graphml": None}, key=entries[1].stem))
+    entries[2].write_bytes(passes.pack({"other": "x"}, key=entries[2].stem))
     run_pipeline([dump], tmp_path / "o3", jobs=1, cache_dir=cache)
     assert _across(tmp_path / "o3") == fresh
     # other runs of a task: another graph
@@ -239,13 +239,13 @@ def test_a_chunk_with_a_damaged_or_foreign_part_is_a_miss(tmp_path: Path, small_
     elif damage == "missing":
         part.unlink()
     else:  # a well-formed entry naming a part that is not one of its own files
-        meta, _ = unpack((folder / "chunk.entry").read_bytes())
+        meta, _ = unpack((folder / "chunk.entry").read_bytes(), key=folder.name)
         name = next(iter(meta["parts"]))
         kept = (folder / meta["parts"][name][0][0]).read_bytes()  # the same bytes, elsewhere
         (folder / "other.parquet").write_bytes(kept)
         (tmp_path / "outside.parquet").write_bytes(kept)
         meta["parts"][name][0][0] = "other.parquet" if damage == "renamed" else "../../../../outside.parquet"
-        (folder / "chunk.entry").write_bytes(pack(meta))
+        (folder / "chunk.entry").write_bytes(pack(meta, key=folder.name))
     again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
     assert again.chunks_from_cache == len(folders) - 1
     assert _digests(tmp_path / "o1") == _digests(tmp_path / "o2")
@@ -295,7 +295,7 @@ def test_pruning_removes_a_chunk_folder_whole(tmp_path: Path, small_chunks):
     left = [f for f in (cache / "chunks").glob("*/*") if f.is_dir()]
     assert 0 < len(left) < len(folders)
     for f in left:  # whole: the entry and every part it lists
-        meta, _ = unpack((f / "chunk.entry").read_bytes())
+        meta, _ = unpack((f / "chunk.entry").read_bytes(), key=f.name)
         assert all((f / file).is_file() for ps in meta["parts"].values() for file, _, _ in ps)
     again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
     assert again.chunks_from_cache == len(left)

@@ -121,7 +121,7 @@ def store_chunk(
             listed.setdefault(name, []).append([file, rows, file_hash(made / file)])
         texts: dict[str, bytes] = {}
         meta = {"groups": [group_meta(g, texts, f"{i}/") for i, g in enumerate(groups)], "parts": listed}
-        (made / _ENTRY).write_bytes(pack(meta, texts))
+        (made / _ENTRY).write_bytes(pack(meta, texts, key=key))
         if folder.exists():  # damaged (it was not placed): replaced
             shutil.rmtree(folder, ignore_errors=True)
         os.rename(made, folder)
@@ -144,7 +144,7 @@ def load_chunk(
     placed: list[tuple[str, Path, int]] = []
     staged: list[Path] = []
     try:
-        meta, texts = unpack((folder / _ENTRY).read_bytes())
+        meta, texts = unpack((folder / _ENTRY).read_bytes(), key=key)
         groups = [group_from_meta(g, {}, texts, f"{i}/") for i, g in enumerate(meta["groups"])]
         if [(g.result.config, g.result.task_id) for g in groups] != expected:
             raise CacheMiss("the chunk holds other groups")
@@ -193,7 +193,7 @@ def cached_across(path: Path | None) -> tuple[str, str] | None:
     if path is None:
         return None
     try:
-        meta, _ = unpack(path.read_bytes())
+        meta, _ = unpack(path.read_bytes(), key=path.stem)
         texts = meta["json"], meta["graphml"]
     except (OSError, CacheMiss, KeyError, TypeError):
         return None

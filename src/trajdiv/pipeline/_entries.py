@@ -97,7 +97,7 @@ def cached_index(key: str | None, cache_dir: Path | None) -> SourceIndex | None:
         return None
     path = cache_dir / "sources" / key[:2] / f"{key}.idx"
     try:
-        meta, _ = unpack(path.read_bytes())
+        meta, _ = unpack(path.read_bytes(), key=key)
         idx = SourceIndex(
             str(meta["display"]),
             [_ref_from_json(r) for r in meta["refs"]],
@@ -216,7 +216,7 @@ def cache_index(idx: SourceIndex, key: str | None, cache_dir: str | None) -> Sou
             "warnings": idx.warnings,
             "refs": [dataclasses.asdict(r) for r in idx.refs],
         }
-        atomic_write_bytes(idx_path, pack(meta))
+        atomic_write_bytes(idx_path, pack(meta, key=key))
     return idx
 
 
@@ -367,13 +367,13 @@ _TEXT_PART = "text/"
 """Where a group entry keeps its graph texts among its tables' parts."""
 
 
-def _group_to_bytes(out: GroupOut) -> bytes:
+def _group_to_bytes(out: GroupOut, key: str) -> bytes:
     parts = {name: frame_to_bytes(df) for name, df in out.frames.items()}
-    return pack(group_meta(out, parts, _TEXT_PART), parts)
+    return pack(group_meta(out, parts, _TEXT_PART), parts, key=key)
 
 
-def _group_from_bytes(data: bytes) -> GroupOut:
-    meta, parts = unpack(data)
+def _group_from_bytes(data: bytes, key: str) -> GroupOut:
+    meta, parts = unpack(data, key=key)
     frames = {name: frame_from_bytes(blob) for name, blob in parts.items() if not name.startswith(_TEXT_PART)}
     return group_from_meta(meta, frames, parts, _TEXT_PART)
 
@@ -384,7 +384,7 @@ def cached_group(cache_dir: str | Path | None, key: str) -> GroupOut | None:
     if path is None or not path.exists():
         return None
     try:
-        out = _group_from_bytes(path.read_bytes())
+        out = _group_from_bytes(path.read_bytes(), key)
     except (OSError, CacheMiss):
         return None
     touch(path)
@@ -395,4 +395,4 @@ def store_group(cache_dir: str | Path | None, key: str, out: GroupOut) -> None:
     """Cache a group's result."""
     path = group_cache_path(cache_dir, key)
     if path is not None:
-        atomic_write_bytes(path, _group_to_bytes(out))
+        atomic_write_bytes(path, _group_to_bytes(out, key))

@@ -373,7 +373,7 @@ def _write_across(groups: list[GroupResult], job: Job, res: PipelineResult) -> i
         bg = build_branch_graph(run_ids, seqs, outcomes, level="verb", configs=configs)
         texts = bg.to_json(), bg.to_graphml()
         if kept is not None:
-            atomic_write_bytes(kept, pack({"json": texts[0], "graphml": texts[1]}))
+            atomic_write_bytes(kept, pack({"json": texts[0], "graphml": texts[1]}, key=kept.stem))
     base = job.out_dir / "graphs" / "_across" / safe_name(groups[0].task_id)
     for path, text in zip(
         (base.parent / f"{base.name}.json", base.parent / f"{base.name}.graphml"), texts, strict=True

@@ -171,14 +171,16 @@ class TokenCache:
     def _load(self, group: tuple[str, str]) -> dict[str, RunTokens]:
         """The runs' tokens kept for ``group``, by run key (none when absent or damaged)."""
         try:
-            _, parts = unpack(self._path(group).read_bytes())
+            path = self._path(group)
+            _, parts = unpack(path.read_bytes(), key=path.stem)
             return {key: _unpack(np.frombuffer(data, dtype=np.uint32).copy()) for key, data in parts.items()}
         except (OSError, CacheMiss, ValueError, IndexError):
             return {}  # a damaged entry is simply recomputed
 
     def _save(self, group: tuple[str, str], tokens: dict[str, RunTokens | None]) -> None:
         parts = {key: _pack(rt).tobytes() for key, rt in tokens.items() if rt is not None}
-        atomic_write_bytes(self._path(group), pack({"group": list(group)}, parts))
+        path = self._path(group)
+        atomic_write_bytes(path, pack({"group": list(group)}, parts, key=path.stem))
 
 
 def _pack(rt: RunTokens) -> npt.NDArray[np.uint32]:
