@@ -156,6 +156,7 @@ def test_formats_and_schema(capsys):
         "swe-agent",
         "mini-swe-agent",
         "openhands",
+        "openhands-eval",
         "tau-bench",
         "trajdiv-jsonl",
     ):

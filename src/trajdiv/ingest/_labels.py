@@ -42,7 +42,9 @@ from typing import Any
 
 from trajdiv._errors import InputError
 from trajdiv.ingest._base import trailing_number
+from trajdiv.ingest._openhands_eval import eval_labels
 from trajdiv.ingest._source import Source, load_json
+from trajdiv.ingest._stream import json_lines
 from trajdiv.model import Outcome, Run
 
 __all__ = ["LabelFile", "apply_labels", "bind_keys", "parse_label_file", "sniff_label_file"]
@@ -92,6 +94,8 @@ class LabelFile:
 
 def sniff_label_file(source: Source, head: bytes) -> bool:
     """True if the file looks like one of the recognised label files."""
+    if source.name.endswith(".swebench_eval.jsonl"):
+        return True
     if not source.name.endswith(".json"):
         return False
     if source.name == "report.json":
@@ -180,8 +184,36 @@ def _scope_folders(folders: tuple[str, ...]) -> tuple[str, ...]:
     return folders
 
 
+def _openhands_eval_labels(source: Source) -> LabelFile:
+    """An OpenHands ``*.swebench_eval.jsonl``: per line an instance's ``test_result.report``
+    (an instance whose evaluation failed, ``error_eval``, stays unlabelled)."""
+    labels: dict[str, bool] = {}
+    incomplete: set[str] = set()
+    for line, obj in json_lines(source):
+        if not isinstance(obj, dict) or not isinstance(obj.get("instance_id"), (str, int)):
+            raise InputError(source.display, f"line {line}: expected an object with an instance_id")
+        resolved = eval_labels(obj)
+        if resolved is None:
+            incomplete.add(str(obj["instance_id"]))
+        else:
+            labels[str(obj["instance_id"])] = resolved
+    if not labels and not incomplete:
+        raise InputError(source.display, "no evaluated instance in it")
+    return LabelFile(
+        display=source.display,
+        scope=(source.archive or "", *source.folder_parts),
+        key=None,
+        run_index=None,
+        labels=labels,
+        incomplete=frozenset(incomplete),
+        per_instance=False,
+    )
+
+
 def parse_label_file(source: Source) -> LabelFile:
     """Read a label file; raises :class:`InputError` when it holds no usable label."""
+    if source.name.endswith(".swebench_eval.jsonl"):
+        return _openhands_eval_labels(source)
     obj = load_json(source)
     if not isinstance(obj, dict):
         raise InputError(source.display, "a label file should be a JSON object")

@@ -85,6 +85,8 @@ def _not_a_dump_reason(source: Source) -> str | None:
         return "SWE-bench predictions file (patches only, no steps)"
     if _DOC_NAMES.search(name):
         return "not a run dump (documentation, code or image)"
+    if "llm_completions" in source.folder_parts:
+        return "one model call's log of an OpenHands evaluation (its run is read from output.jsonl)"
     return None
 
 
@@ -92,10 +94,13 @@ _HARBOR_TRIAL_RESULT = (b'"trial_name"', b'"verifier_result"', b'"agent_info"')
 _HARBOR_JOB_FILE = (b'"n_total_trials"', b'"trials_dir"', b'"job_name"', b'"n_attempts"')
 
 
-def _harbor_side_role(source: Source, head: bytes) -> tuple[str, str] | None:
-    """``(role, format)`` of a Harbor side file, or None for any other file."""
+def _side_role(source: Source, head: bytes) -> tuple[str, str] | None:
+    """``(role, format)`` of a Harbor side file or an OpenHands evaluation's ``metadata.json``,
+    or None for any other file."""
     if source.name.endswith(".pane") and source.folder_parts[-1:] == ("agent",):
         return "none", "harbor-terminal-recording"
+    if source.name == "metadata.json" and any(m in head for m in (b'"agent_class"', b'"max_iterations"')):
+        return "metadata", "openhands-metadata"  # beside output.jsonl, whose reader consults it
     if source.name not in ("result.json", "config.json"):
         return None
     if source.name == "result.json" and any(m in head for m in _HARBOR_TRIAL_RESULT):
@@ -187,13 +192,13 @@ def _classify(src: Source, found: _Found) -> ManifestEntry:
         return ManifestEntry(src.display, "skipped", "none", reason=exc.reason, kind="error")
     if not head.strip():
         return ManifestEntry(src.display, "skipped", "none", reason="empty file", kind="error")
-    side = _harbor_side_role(src, head)
+    side = _side_role(src, head)
     if side is not None:
         role, fmt = side
         if role == "none":
             why = "Harbor terminal recording (the steps come from agent/trajectory.json)"
             return ManifestEntry(src.display, "skipped", "none", fmt, why, "not-a-dump")
-        if role == "outcomes":
+        if role == "outcomes" or fmt == "openhands-metadata":
             try:
                 _keep_side_text(src, found)
             except InputError as exc:

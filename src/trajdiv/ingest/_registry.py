@@ -12,6 +12,7 @@ from trajdiv.ingest._inspect import InspectReader
 from trajdiv.ingest._jsonl import JsonlReader
 from trajdiv.ingest._mini_swe_agent import MiniSweAgentReader
 from trajdiv.ingest._openhands import OpenHandsReader
+from trajdiv.ingest._openhands_eval import OpenHandsEvalReader
 from trajdiv.ingest._source import Source
 from trajdiv.ingest._swe_agent import SweAgentReader
 from trajdiv.ingest._tau_bench import TauBenchReader
@@ -30,6 +31,7 @@ _BUILTIN: list[Reader] = [
     SweAgentReader(),
     MiniSweAgentReader(),
     OpenHandsReader(),
+    OpenHandsEvalReader(),
 ]
 _EXTRA: list[Reader] = []
 _loaded_entry_points = False
