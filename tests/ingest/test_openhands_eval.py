@@ -284,3 +284,19 @@ def test_broken_lines_name_the_file_and_line(tmp_path: Path):
     assert "history" in (entry.reason or "")
     _write(tmp_path / "b" / "output.swebench_eval.jsonl", [{"instance_id": "t", "test_result": {}}])
     assert main(["ingest", str(tmp_path / "b"), "-o", str(tmp_path / "o"), "-q"]) == 4
+
+
+def test_a_changed_metadata_json_is_a_cache_miss(tmp_path: Path):
+    """The model named by metadata.json beside output.jsonl: editing it changes the runs read,
+    with a cache that holds the earlier parse."""
+    import polars as pl
+
+    folder = tmp_path / "d" / "x_maxiter_30"
+    _write(folder / "output.jsonl", [_record("org__repo-1", _events("ls", 0), meta=None)])
+    (folder / "metadata.json").write_text(json.dumps(META))
+    args = ["--cache-dir", str(tmp_path / "cache"), "-q", "-j", "1"]
+    assert main(["ingest", str(tmp_path / "d"), "-o", str(tmp_path / "o1"), *args]) == 0
+    (folder / "metadata.json").write_text(json.dumps({**META, "llm_config": {"model": "other-model"}}))
+    assert main(["ingest", str(tmp_path / "d"), "-o", str(tmp_path / "o2"), *args]) == 0
+    labels = [pl.read_parquet(tmp_path / o / "runs.parquet")["config"].to_list() for o in ("o1", "o2")]
+    assert labels == [[f"openhands:{MODEL}"], ["openhands:other-model"]]

@@ -14,6 +14,7 @@ from trajdiv.model import Run
 
 __all__ = [
     "GENERIC_FOLDERS",
+    "SIDE_FILES",
     "ReadContext",
     "Reader",
     "Submission",
@@ -202,6 +203,16 @@ def parse_simple_yaml(text: str) -> dict[str, str]:
         if sep:
             out[key.strip()] = val.strip().strip("'\"")
     return out
+
+
+SIDE_FILES: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (1, ("result.json",)),  # a Harbor trial's, above agent/trajectory.json
+    (1, ("verifier", "reward.txt")),
+    (0, ("metadata.json",)),  # an OpenHands evaluation's, beside output.jsonl
+)
+"""Every side file a reader consults (:meth:`ReadContext.side_text`: folders up from the file's
+own, then the path): their text is part of each file's cache key, so that a changed side file
+is a miss."""
 
 
 def side_key(archive: str | None, parts: tuple[str, ...]) -> str:

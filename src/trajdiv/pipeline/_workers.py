@@ -21,7 +21,7 @@ from trajdiv._errors import TrajdivError
 from trajdiv.align._abstraction import PhaseRules, load_phase_rules, parse_phase_rules
 from trajdiv.analysis._group import analyze_group
 from trajdiv.analysis._settings import Settings
-from trajdiv.ingest._base import ReadContext, Reader
+from trajdiv.ingest._base import SIDE_FILES, ReadContext, Reader
 from trajdiv.ingest._ingest import finalize_group, label_key, read_source_into, relabel
 from trajdiv.ingest._labels import LabelFile
 from trajdiv.ingest._registry import readers
@@ -120,9 +120,7 @@ def source_key(source: Source, reader_name: str, settings: Settings, ctx: ReadCo
         reader_name.encode(),
         settings.read.config_from.encode(),
         f"{ctx.grading}:{ctx.f1_threshold!r}:{ctx.score}".encode(),
-        json.dumps(
-            [ctx.side_text(source, 1, "result.json"), ctx.side_text(source, 1, "verifier", "reward.txt")]
-        ).encode(),
+        json.dumps([ctx.side_text(source, up, *rel) for up, rel in SIDE_FILES]).encode(),
         json.dumps(ctx.metadata_for(source), sort_keys=True).encode(),
     ):
         h.update(len(piece).to_bytes(8, "little"))
