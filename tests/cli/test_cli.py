@@ -158,6 +158,7 @@ def test_formats_and_schema(capsys):
         "openhands",
         "openhands-eval",
         "tau-bench",
+        "tau2-bench",
         "trajdiv-jsonl",
     ):
         assert name in out

@@ -187,7 +187,7 @@ def _cmd_formats(args: argparse.Namespace) -> int:
         print(f"{r.name:20s} {r.description}")
     print(
         f"{'swe-bench-labels':20s} outcome labels: harness reports <key>.<run>.json, "
-        "results/results.json, report.json"
+        "results/results.json, report.json, OpenHands *.swebench_eval.jsonl"
     )
     return EXIT_OK
 

@@ -209,6 +209,7 @@ SIDE_FILES: tuple[tuple[int, tuple[str, ...]], ...] = (
     (1, ("result.json",)),  # a Harbor trial's, above agent/trajectory.json
     (1, ("verifier", "reward.txt")),
     (0, ("metadata.json",)),  # an OpenHands evaluation's, beside output.jsonl
+    (1, ("results.json",)),  # tau2-bench's, above simulations/<id>.json
 )
 """Every side file a reader consults (:meth:`ReadContext.side_text`: folders up from the file's
 own, then the path): their text is part of each file's cache key, so that a changed side file

@@ -16,6 +16,7 @@ from trajdiv.ingest._labels import LabelFile, parse_label_file, sniff_label_file
 from trajdiv.ingest._options import CONFIG_FROM, ConfigFrom, ReadOptions
 from trajdiv.ingest._registry import detect_reader
 from trajdiv.ingest._source import HEAD_BYTES, Source
+from trajdiv.ingest._tau2_bench import RESULTS_MARKERS
 
 __all__ = ["CONFIG_FROM", "ConfigFrom", "ManifestEntry", "Plan", "plan_inputs"]
 
@@ -99,6 +100,13 @@ def _side_role(source: Source, head: bytes) -> tuple[str, str] | None:
     or None for any other file."""
     if source.name.endswith(".pane") and source.folder_parts[-1:] == ("agent",):
         return "none", "harbor-terminal-recording"
+    if (
+        source.name == "results.json"
+        and source.fs_path is not None
+        and all(m in head for m in RESULTS_MARKERS)
+        and (Path(source.fs_path).parent / "simulations").is_dir()
+    ):
+        return "metadata", "tau2-results-index"  # the directory form: runs in simulations/
     if source.name == "metadata.json" and any(m in head for m in (b'"agent_class"', b'"max_iterations"')):
         return "metadata", "openhands-metadata"  # beside output.jsonl, whose reader consults it
     if source.name not in ("result.json", "config.json"):
@@ -198,7 +206,7 @@ def _classify(src: Source, found: _Found) -> ManifestEntry:
         if role == "none":
             why = "Harbor terminal recording (the steps come from agent/trajectory.json)"
             return ManifestEntry(src.display, "skipped", "none", fmt, why, "not-a-dump")
-        if role == "outcomes" or fmt == "openhands-metadata":
+        if role == "outcomes" or fmt in ("openhands-metadata", "tau2-results-index"):
             try:
                 _keep_side_text(src, found)
             except InputError as exc:

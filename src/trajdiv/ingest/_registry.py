@@ -15,6 +15,7 @@ from trajdiv.ingest._openhands import OpenHandsReader
 from trajdiv.ingest._openhands_eval import OpenHandsEvalReader
 from trajdiv.ingest._source import Source
 from trajdiv.ingest._swe_agent import SweAgentReader
+from trajdiv.ingest._tau2_bench import Tau2BenchReader
 from trajdiv.ingest._tau_bench import TauBenchReader
 
 __all__ = ["ENTRY_POINT_GROUP", "detect_reader", "readers", "register_reader"]
@@ -28,6 +29,7 @@ _BUILTIN: list[Reader] = [
     HarborReader(),
     AgentConsistencyReader(),
     TauBenchReader(),
+    Tau2BenchReader(),
     SweAgentReader(),
     MiniSweAgentReader(),
     OpenHandsReader(),
