@@ -357,3 +357,33 @@ def test_mini_swe_agent_2_several_parsed_actions_in_one_message(tmp_path: Path):
     (tmp_path / "a.traj.json").write_text(json.dumps({"messages": msgs, "info": {}}))
     (run,) = read_runs([tmp_path]).runs
     assert [(s.index, s.action) for s in run.steps] == [(1, "ls"), (2, "pwd"), (3, "id")]
+
+
+def test_batch_run_side_files_are_not_dumps(tmp_path: Path):
+    """What SWE-agent, mini-swe-agent and OpenHands write beside the trajectories of a batch
+    (configurations, exit statuses, predictions, patches, logs) is listed as not a dump, so a
+    whole output folder reads with exit code 0; a YAML file never hides metadata.yaml."""
+    need_realdata()
+    traj = next((REALDATA / "swe-agent").rglob("*.traj"))
+    run = tmp_path / "run"
+    inst = run / "django__django-1"
+    inst.mkdir(parents=True)
+    (inst / "django__django-1.traj").write_bytes(traj.read_bytes())
+    pred = {"model_name_or_path": "m", "instance_id": "django__django-1", "model_patch": "diff --git"}
+    (inst / "django__django-1.pred").write_text(json.dumps(pred))
+    (inst / "django__django-1.patch").write_text("diff --git a/x b/x\n")
+    (inst / "django__django-1.config.yaml").write_text("agent:\n  model: x\n")
+    (inst / "django__django-1.debug.log").write_text("log\n")
+    (run / "run_batch_exit_statuses.yaml").write_text("instances_by_exit_status:\n  submitted: []\n")
+    (run / "exit_statuses_1700000000.yaml").write_text("{}\n")
+    (run / "preds.json").write_text(json.dumps({"django__django-1": pred}))
+    (run / "output.swebench.jsonl").write_text(json.dumps(pred) + "\n")
+    (run / "patch.diff").write_text("diff --git a/x b/x\n")
+    out = tmp_path / "o"
+    assert main(["ingest", str(run), "-o", str(out), "-q", "--no-cache"]) == 0
+    files = json.loads((out / "manifest.json").read_text())["files"]
+    kinds = Counter((e["status"], e.get("kind")) for e in files)
+    assert kinds == {("read", None): 1, ("skipped", "not-a-dump"): 9}
+    (run / "metadata.yaml").write_text("name: SWE-agent + GPT-4\n")
+    ds = read_runs([run])
+    assert [e.role for e in ds.manifest if e.file.endswith("metadata.yaml")] == ["metadata"]

@@ -88,6 +88,25 @@ def _not_a_dump_reason(source: Source) -> str | None:
         return "not a run dump (documentation, code or image)"
     if "llm_completions" in source.folder_parts:
         return "one model call's log of an OpenHands evaluation (its run is read from output.jsonl)"
+    if _SIDE_NAMES.search(name) and name not in ("metadata.yaml", "metadata.yml"):
+        return "a run's configuration, exit statuses or patch (no steps)"
+    return None
+
+
+_SIDE_NAMES = re.compile(r"(?i)\.(ya?ml|patch|diff)$")
+"""What agent runs write beside their trajectories: SWE-agent's and mini-swe-agent's
+``*.config.yaml`` and exit-status YAML, patches (``*.patch``, OpenHands' ``patch.diff``)."""
+
+_PREDICTION_MARKERS = (b'"model_patch"', b'"instance_id"')
+_STEP_MARKERS = (b'"history"', b'"trajectory"', b'"messages"', b'"steps"', b'"traj"', b'"runs"')
+
+
+def _predictions_reason(head: bytes) -> str | None:
+    """A SWE-bench predictions file under any name (``preds.json``, a SWE-agent ``.pred``,
+    OpenHands' ``output.swebench.jsonl``): patches only, no steps. Asked only of a file no
+    reader recognises."""
+    if all(m in head for m in _PREDICTION_MARKERS) and not any(m in head for m in _STEP_MARKERS):
+        return "SWE-bench predictions (patches only, no steps)"
     return None
 
 
@@ -220,6 +239,8 @@ def _classify(src: Source, found: _Found) -> ManifestEntry:
         return ManifestEntry(src.display, "read", "labels", "swe-bench-labels")
     reader = detect_reader(src, head)
     if reader is None:
+        if (why_not := _predictions_reason(head)) is not None:
+            return ManifestEntry(src.display, "skipped", "none", reason=why_not, kind="not-a-dump")
         why = "unknown format: no reader recognises it (see `trajdiv formats`)"
         return ManifestEntry(src.display, "skipped", "none", reason=why, kind="error")
     found.work.append((src, reader))
