@@ -10,7 +10,7 @@ from trajdiv.ingest._base import tool_action_text, tool_args_json
 from trajdiv.ingest._source import Source
 from trajdiv.model import Step
 
-__all__ = ["RESPOND", "content_text", "steps_from_chat", "tool_answer_messages"]
+__all__ = ["RESPOND", "call_step", "content_text", "respond_step", "steps_from_chat", "tool_answer_messages"]
 
 RESPOND = "respond"
 """Tool name given to an assistant message that calls no tool (it talks to the user)."""
@@ -33,6 +33,26 @@ def content_text(content: Any) -> str:
     return str(content)
 
 
+def call_step(
+    index: int, name: str, args: str, thought: str = "", observation: str = "", returncode: int | None = None
+) -> Step:
+    """The step of a call of tool ``name`` with arguments ``args`` (canonical JSON text)."""
+    return Step(
+        index=index,
+        thought=thought,
+        action=tool_action_text(name, args),
+        tool_name=name,
+        tool_args=args,
+        observation=observation,
+        returncode=returncode,
+    )
+
+
+def respond_step(index: int, text: str, observation: str = "") -> Step:
+    """The step of a message of the agent that calls no tool (it talks to the user)."""
+    return call_step(index, RESPOND, json.dumps({"content": text}, ensure_ascii=False), "", observation)
+
+
 def steps_from_chat(messages: Any, source: Source, where: str = "messages") -> list[Step]:
     """One step per tool call, and one ``respond`` step per assistant message without a call.
 
@@ -53,17 +73,7 @@ def steps_from_chat(messages: Any, source: Source, where: str = "messages") -> l
         if not isinstance(calls, list):
             raise InputError(source.display, f"{where}[{pos}].tool_calls should be a list")
         if not calls:
-            args = json.dumps({"content": thought}, ensure_ascii=False)
-            steps.append(
-                Step(
-                    index=len(steps) + 1,
-                    thought="",
-                    action=f"{RESPOND} {args}",
-                    tool_name=RESPOND,
-                    tool_args=args,
-                    observation=_next_user(messages, pos),
-                )
-            )
+            steps.append(respond_step(len(steps) + 1, thought, _next_user(messages, pos)))
             continue
         answers = _tool_answers(messages, pos, calls)
         for k, call in enumerate(calls):
@@ -71,16 +81,7 @@ def steps_from_chat(messages: Any, source: Source, where: str = "messages") -> l
             if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
                 raise InputError(source.display, f"{where}[{pos}].tool_calls[{k}] has no function name")
             args = tool_args_json(fn.get("arguments", {}))
-            steps.append(
-                Step(
-                    index=len(steps) + 1,
-                    thought=thought if k == 0 else "",
-                    action=tool_action_text(fn["name"], args),
-                    tool_name=fn["name"],
-                    tool_args=args,
-                    observation=answers[k],
-                )
-            )
+            steps.append(call_step(len(steps) + 1, fn["name"], args, thought if k == 0 else "", answers[k]))
     return steps
 
 

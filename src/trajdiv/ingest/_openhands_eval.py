@@ -25,8 +25,8 @@ from datetime import datetime
 from typing import Any
 
 from trajdiv._errors import InputError
-from trajdiv.ingest._base import ReadContext, benchmark_of_task, tool_action_text, tool_args_json
-from trajdiv.ingest._chat import RESPOND, content_text
+from trajdiv.ingest._base import ReadContext, benchmark_of_task, tool_args_json
+from trajdiv.ingest._chat import RESPOND, call_step, content_text, respond_step
 from trajdiv.ingest._source import Source
 from trajdiv.ingest._stream import json_lines
 from trajdiv.model import Config, Outcome, Run, Step
@@ -101,14 +101,9 @@ def _step(index: int, action: dict[str, Any], observation: dict[str, Any] | None
     name, call_args = _call_arguments(action) or _fallback_call(kind, args)
     thought = args.get("thought") if kind != "message" else ""
     text = content_text(observation.get("content")) if observation else ""
-    return Step(
-        index=index,
-        thought=thought if isinstance(thought, str) else "",
-        action=tool_action_text(name, call_args),
-        tool_name=name,
-        tool_args=call_args,
-        observation=reply if reply is not None and not text else text,
-        returncode=_exit_code(observation),
+    said = reply if reply is not None and not text else text
+    return call_step(
+        index, name, call_args, thought if isinstance(thought, str) else "", said, _exit_code(observation)
     )
 
 
@@ -168,10 +163,7 @@ def _sdk_steps(history: list[Any]) -> list[Step]:
             msg = e.get("llm_message")
             text = content_text(msg.get("content")) if isinstance(msg, dict) else ""
             if source == "agent":
-                args = json.dumps({"content": text}, ensure_ascii=False)
-                steps.append(
-                    Step(index=len(steps) + 1, action=f"{RESPOND} {args}", tool_name=RESPOND, tool_args=args)
-                )
+                steps.append(respond_step(len(steps) + 1, text))
             elif source == "user" and steps and steps[-1].tool_name == RESPOND and not steps[-1].observation:
                 steps[-1] = replace(steps[-1], observation=text)
             continue
@@ -183,18 +175,7 @@ def _sdk_steps(history: list[Any]) -> list[Step]:
         args = tool_args_json(call.get("arguments", {}))
         answer = answers.get(_id(e.get("id"))) or answers.get(_id(e.get("tool_call_id")))
         text, code = _sdk_answer_text(answer) if answer else ("", None)
-        thought = content_text(e.get("thought"))
-        steps.append(
-            Step(
-                index=len(steps) + 1,
-                thought=thought,
-                action=tool_action_text(name, args),
-                tool_name=name,
-                tool_args=args,
-                observation=text,
-                returncode=code,
-            )
-        )
+        steps.append(call_step(len(steps) + 1, name, args, content_text(e.get("thought")), text, code))
     return steps
 
 

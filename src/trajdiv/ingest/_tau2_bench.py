@@ -19,8 +19,8 @@ from dataclasses import replace
 from typing import Any
 
 from trajdiv._errors import InputError
-from trajdiv.ingest._base import ReadContext, tool_action_text, tool_args_json
-from trajdiv.ingest._chat import RESPOND, content_text
+from trajdiv.ingest._base import ReadContext, tool_args_json
+from trajdiv.ingest._chat import RESPOND, call_step, content_text, respond_step
 from trajdiv.ingest._source import Source, load_json
 from trajdiv.ingest._stream import json_object_with_array
 from trajdiv.model import Config, Outcome, Run, Step
@@ -75,26 +75,15 @@ def steps_from_messages(messages: list[Any], source: Source, where: str) -> list
         ]
         thought = content_text(m.get("content"))
         if not calls:
-            args = json.dumps({"content": thought}, ensure_ascii=False)
-            steps.append(
-                Step(index=len(steps) + 1, action=f"{RESPOND} {args}", tool_name=RESPOND, tool_args=args)
-            )
+            steps.append(respond_step(len(steps) + 1, thought))
             continue
         for k, call in enumerate(calls):
             if not isinstance(call.get("name"), str):
                 raise InputError(source.display, f"{where}[{pos}].tool_calls[{k}] has no name")
             args = tool_args_json(call.get("arguments", {}))
             call_id = call.get("id")
-            steps.append(
-                Step(
-                    index=len(steps) + 1,
-                    thought=thought if k == 0 else "",
-                    action=tool_action_text(call["name"], args),
-                    tool_name=call["name"],
-                    tool_args=args,
-                    observation=answers.get(call_id, "") if isinstance(call_id, str) else "",
-                )
-            )
+            answer = answers.get(call_id, "") if isinstance(call_id, str) else ""
+            steps.append(call_step(len(steps) + 1, call["name"], args, thought if k == 0 else "", answer))
     return steps
 
 
