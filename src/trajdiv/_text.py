@@ -41,11 +41,13 @@ _NAME_CHARS_MAX = 64
 
 
 def safe_name(text: str) -> str:
-    """A file name for a label or task id: bounded, and distinct for distinct texts.
+    """A file name for a label or task id: bounded, and distinct for distinct texts, also on
+    the file systems that ignore case (macOS, Windows).
 
     Characters other than letters, digits and ``-_.@`` become ``_``; when that changed the
-    text, or it is longer than 64 characters, a digest of the whole text is appended, so
-    ``dup<1`` and ``dup>1`` (or 300-character ids sharing a prefix) never share a file.
+    text, when the text has capital letters, or when it is longer than 64 characters, a digest
+    of the whole text is appended, so ``dup<1`` and ``dup>1``, ``Q1`` and ``q1`` (or
+    300-character ids sharing a prefix) never share a file.
 
     Examples
     --------
@@ -53,11 +55,13 @@ def safe_name(text: str) -> str:
     'astropy__astropy-12907'
     >>> safe_name("dup<1") != safe_name("dup>1")
     True
+    >>> safe_name("Q1").lower() != safe_name("q1").lower()
+    True
     """
     import hashlib
 
     out = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in text).strip("._")
-    if out == text and 0 < len(out) <= _NAME_CHARS_MAX:
+    if out == text and out == out.lower() and 0 < len(out) <= _NAME_CHARS_MAX:
         return out
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=5).hexdigest()
     return f"{out[:_NAME_CHARS_MAX]}-{digest}" if out else digest
