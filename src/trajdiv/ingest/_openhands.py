@@ -18,7 +18,7 @@ from trajdiv.ingest._chat import content_text, steps_from_chat
 from trajdiv.ingest._source import Source, load_json
 from trajdiv.model import Config, Run, Step
 
-__all__ = ["OpenHandsReader"]
+__all__ = ["OpenHandsReader", "response_message"]
 
 _TS_SUFFIX = re.compile(r"-\d{9,}(?:\.\d+)?$")
 _EXIT = re.compile(r"\[Command finished with exit code (-?\d+)\]")
@@ -26,9 +26,9 @@ _FUNC = re.compile(r"<function=([^>\s]+)>(.*?)(?:</function>|$)", re.DOTALL)
 _PARAM = re.compile(r"<parameter=([^>\s]+)>\n?(.*?)\n?</parameter>", re.DOTALL)
 
 
-def _final_message(obj: dict[str, Any]) -> dict[str, Any] | None:
-    resp = obj.get("fncall_response")
-    choices = resp.get("choices") if isinstance(resp, dict) else None
+def response_message(response: Any) -> dict[str, Any] | None:
+    """The message of a model response's first choice (``choices[0].message``), if it has one."""
+    choices = response.get("choices") if isinstance(response, dict) else None
     if isinstance(choices, list) and choices and isinstance(choices[0], dict):
         msg = choices[0].get("message")
         if isinstance(msg, dict):
@@ -85,7 +85,7 @@ class OpenHandsReader:
             raise InputError(source.display, "expected a JSON object with 'messages'")
         if isinstance(obj.get("fncall_messages"), list):
             messages = list(obj["fncall_messages"])
-            final = _final_message(obj)
+            final = response_message(obj.get("fncall_response"))
             if final is not None and final.get("tool_calls"):
                 messages.append({"role": "assistant", **final})
             steps = steps_from_chat(messages, source, "fncall_messages")

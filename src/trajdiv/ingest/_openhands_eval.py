@@ -25,8 +25,9 @@ from datetime import datetime
 from typing import Any
 
 from trajdiv._errors import InputError
-from trajdiv.ingest._base import ReadContext, benchmark_of_task, tool_args_json
+from trajdiv.ingest._base import ReadContext, benchmark_of_task, opt_int, opt_number, tool_args_json
 from trajdiv.ingest._chat import RESPOND, call_step, content_text, respond_step
+from trajdiv.ingest._openhands import response_message
 from trajdiv.ingest._source import Source
 from trajdiv.ingest._stream import json_lines
 from trajdiv.model import Config, Outcome, Run, Step
@@ -56,14 +57,8 @@ def _call_arguments(event: dict[str, Any]) -> tuple[str, str] | None:
     if not isinstance(meta, dict) or not isinstance(meta.get("function_name"), str):
         return None
     name, call_id = meta["function_name"], meta.get("tool_call_id")
-    response = meta.get("model_response")
-    choices = response.get("choices") if isinstance(response, dict) else None
-    message = (
-        choices[0].get("message")
-        if isinstance(choices, list) and choices and isinstance(choices[0], dict)
-        else None
-    )
-    calls = message.get("tool_calls") if isinstance(message, dict) else None
+    message = response_message(meta.get("model_response"))
+    calls = message.get("tool_calls") if message is not None else None
     for call in calls if isinstance(calls, list) else []:
         fn = call.get("function") if isinstance(call, dict) else None
         if isinstance(fn, dict) and call.get("id") == call_id and fn.get("name") == name:
@@ -89,8 +84,7 @@ def _exit_code(observation: dict[str, Any] | None) -> int | None:
     if not isinstance(extras, dict):
         return None
     meta = extras.get("metadata")
-    code = meta.get("exit_code") if isinstance(meta, dict) else extras.get("exit_code")
-    return code if isinstance(code, int) and not isinstance(code, bool) else None
+    return opt_int(meta, "exit_code") if isinstance(meta, dict) else opt_int(extras, "exit_code")
 
 
 def _step(index: int, action: dict[str, Any], observation: dict[str, Any] | None, reply: str | None) -> Step:
@@ -133,12 +127,10 @@ def _sdk_answer_text(event: dict[str, Any]) -> tuple[str, int | None]:
     parts), an agent error or a rejection."""
     obs = event.get("observation")
     if isinstance(obs, dict):
-        code = obs.get("exit_code")
-        meta = obs.get("metadata")
-        if not isinstance(code, int) and isinstance(meta, dict):
-            code = meta.get("exit_code")
-        text = content_text(obs.get("content", obs.get("output")))
-        return text, code if isinstance(code, int) and not isinstance(code, bool) else None
+        code = opt_int(obs, "exit_code")
+        if code is None:
+            code = opt_int(obs.get("metadata"), "exit_code")
+        return content_text(obs.get("content", obs.get("output"))), code
     for key in ("error", "rejection_reason"):
         if isinstance(event.get(key), str):
             return event[key], None
@@ -231,16 +223,11 @@ def _metrics(obj: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(m, dict):
         return {}
     usage = m.get("accumulated_token_usage")
-    usage = usage if isinstance(usage, dict) else {}
-
-    def number(v: Any) -> Any:
-        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
     latencies = m.get("response_latencies")
     return {
-        "cost": number(m.get("accumulated_cost")),
-        "tokens_sent": number(usage.get("prompt_tokens")),
-        "tokens_received": number(usage.get("completion_tokens")),
+        "cost": opt_number(m, "accumulated_cost"),
+        "tokens_sent": opt_int(usage, "prompt_tokens"),
+        "tokens_received": opt_int(usage, "completion_tokens"),
         "api_calls": len(latencies) if isinstance(latencies, list) else None,
     }
 

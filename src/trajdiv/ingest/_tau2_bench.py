@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from trajdiv._errors import InputError
-from trajdiv.ingest._base import ReadContext, tool_args_json
+from trajdiv.ingest._base import ReadContext, opt_number, tool_args_json
 from trajdiv.ingest._chat import RESPOND, call_step, content_text, respond_step
 from trajdiv.ingest._source import Source, load_json
 from trajdiv.ingest._stream import json_object_with_array
@@ -120,9 +120,6 @@ def _run(sim: Any, config: Config, stem: str, source: Source, fmt: str, where: s
     sim_id = sim.get("id")
     task = str(sim["task_id"])
 
-    def number(v: Any) -> float | None:
-        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
     return Run(
         task_id=task,
         run_id=str(sim_id) if isinstance(sim_id, str) and sim_id else f"{task}_trial_{trial}",
@@ -132,8 +129,8 @@ def _run(sim: Any, config: Config, stem: str, source: Source, fmt: str, where: s
         config=config,
         steps=tuple(steps_from_messages(messages, source, f"{where}.messages")),
         outcome=outcome,
-        cost=number(sim.get("agent_cost")),
-        duration_s=number(sim.get("duration")),
+        cost=opt_number(sim, "agent_cost"),
+        duration_s=opt_number(sim, "duration"),
         dump_key=stem,
         source=source.display,
         fmt=fmt,
