@@ -18,6 +18,7 @@ boundaries, so the tables are the same bytes either way.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -33,11 +34,13 @@ from trajdiv._digest import code_digest, content_hash, file_hash
 from trajdiv.pipeline._cachedir import touch
 from trajdiv.pipeline._entries import VERSION, GroupOut, group_from_meta, group_meta
 from trajdiv.pipeline._sink import Part, TableSink
+from trajdiv.tables import frame
 
 __all__ = [
     "CHUNK_GROUPS",
     "across_path",
     "cached_across",
+    "chunk_groups",
     "chunk_key",
     "chunk_path",
     "load_chunk",
@@ -166,6 +169,65 @@ def load_chunk(
         sink.add_part(name, path, rows)
     touch(folder / _ENTRY)
     return groups
+
+
+def chunk_groups(
+    cache_dir: str | Path | None, key: str, expected: list[tuple[str, str]]
+) -> list[GroupOut] | None:
+    """A kept chunk's groups with their tables as frames, each group's rows cut from the chunk's
+    parts (a changed chunk takes its unchanged groups from the chunk they were kept in, reading
+    its parts rather than every group's own entry); None when absent, damaged, foreign, not of
+    the ``expected`` groups, or kept without each group's rows. Each part's bytes are read once,
+    checked against its content hash, and read as a table from those bytes."""
+    folder = chunk_path(cache_dir, key)
+    if folder is None:
+        return None
+    try:
+        meta, texts = unpack((folder / _ENTRY).read_bytes(), key=key)
+        groups = [group_from_meta(g, {}, texts, f"{i}/") for i, g in enumerate(meta["groups"])]
+        if [(g.result.config, g.result.task_id) for g in groups] != expected:
+            raise CacheMiss("the chunk holds other groups")
+        if not all(g.rows for g in groups):
+            raise CacheMiss("a chunk without each group's rows")
+        tables = {}
+        for name, ps in meta["parts"].items():
+            frames = []
+            for file, _, digest in ps:
+                if not isinstance(file, str) or not _PART_NAME.match(file):
+                    raise CacheMiss("a part of another name")
+                data = (folder / file).read_bytes()
+                if _bytes_hash(data) != digest:
+                    raise CacheMiss("a part of other content")
+                frames.append(pl.read_parquet(io.BytesIO(data)))
+            tables[str(name)] = pl.concat(frames, how="vertical") if frames else None
+        for name in sorted({n for g in groups for n in g.rows}):
+            df, at, empty = tables.get(name), 0, frame(name, [])
+            if df is not None and df.schema != empty.schema:
+                raise CacheMiss(f"table {name}: a part of another schema")
+            for g in groups:
+                n = g.rows.get(name)
+                if n is not None:
+                    g.frames[name] = empty if df is None and n == 0 else _rows_of(df, at, n)
+                    at += n
+            if at != (0 if df is None else df.height):
+                raise CacheMiss(f"table {name}: the parts hold other rows")
+    except (OSError, CacheMiss, KeyError, TypeError, ValueError, AttributeError, pl.exceptions.PolarsError):
+        return None
+    touch(folder / _ENTRY)
+    return groups
+
+
+def _bytes_hash(data: bytes) -> str:
+    """:func:`~trajdiv._digest.file_hash` of content held in memory."""
+    h = content_hash()
+    h.update(data)
+    return h.hexdigest()
+
+
+def _rows_of(df: pl.DataFrame | None, start: int, n: int) -> pl.DataFrame:
+    if df is None or start + n > df.height:
+        raise CacheMiss("the parts hold fewer rows")
+    return df.slice(start, n)
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:

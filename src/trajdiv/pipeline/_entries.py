@@ -1,7 +1,6 @@
 """The cache entries of both passes and the spill files: a file's parsed runs (its index and
 spilled run bytes, pass 1) and a group's result (pass 2). Every entry is checked when read; one
-that is absent, damaged or foreign is a miss that costs a recomputation, never a wrong result.
-"""
+that is absent, damaged or foreign is a miss that costs a recomputation, never a wrong result."""
 
 from __future__ import annotations
 
@@ -295,6 +294,7 @@ class GroupOut:
     files: dict[str, int]
     """Runs kept per input file."""
     cached: bool = False
+    rows: dict[str, int] = dataclasses.field(default_factory=dict)  # per table, kept once framed
 
 
 def group_cache_path(cache_dir: str | Path | None, key: str) -> Path | None:
@@ -333,6 +333,7 @@ def group_meta(out: GroupOut, texts: dict[str, bytes], prefix: str = "") -> dict
         "errors": out.errors,
         "n_runs": out.n_runs,
         "files": out.files,
+        "rows": out.rows or {name: df.height for name, df in out.frames.items()},
     }
 
 
@@ -358,6 +359,7 @@ def group_from_meta(
             int(meta["n_runs"]),
             {str(k): int(v) for k, v in meta["files"].items()},
             cached=True,
+            rows={str(k): int(v) for k, v in meta.get("rows", {}).items()},
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CacheMiss(f"damaged group entry: {exc}") from None

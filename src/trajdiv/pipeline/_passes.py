@@ -47,6 +47,7 @@ from trajdiv.pipeline._entries import (
     store_group,
     store_index,
 )
+from trajdiv.pipeline._rechunk import EarlierChunks
 from trajdiv.pipeline._result import PipelineResult
 from trajdiv.pipeline._sink import TableSink
 from trajdiv.pipeline._workers import (
@@ -236,7 +237,12 @@ def analyse_groups(job: Job, keyed: Keyed, res: PipelineResult) -> TableSink:
     chunks = split_chunks(keyed)
     ckeys = [chunk_key([k for k, _, _ in c]) for c in chunks]
     kept = [(p := chunk_path(job.cache_dir, ck)) is not None and p.exists() for ck in ckeys]
-    outs = _group_outs(job, [g for c, hit in zip(chunks, kept, strict=True) if not hit for g in c])
+    todo = [g for c, hit in zip(chunks, kept, strict=True) if not hit for g in c]
+    cache = str(job.cache_dir) if job.cache_dir else None
+    hits = {k for k, _, _ in todo if (p := group_cache_path(cache, k)) is not None and p.exists()}
+    earlier = EarlierChunks(job.cache_dir, keyed, {k for k, _, _ in todo}, hits)
+    from_earlier = earlier.keys
+    outs = _group_outs(job, [g for g in todo if g[0] not in from_earlier], hits)
     done = _GroupsDone(job, res, len(keyed))
     for chunk, ck, hit in zip(chunks, ckeys, kept, strict=True):
         expected = [(label, refs[0].group[1]) for _, label, refs in chunk]
@@ -249,11 +255,15 @@ def analyse_groups(job: Job, keyed: Keyed, res: PipelineResult) -> TableSink:
         if hit:  # damaged since it was found: its groups are read or analysed here
             gouts: Iterator[GroupOut] = (_group_here(job, k, label, refs) for k, label, refs in chunk)
         else:
-            gouts = (next(outs) for _ in chunk)
+            gouts = (
+                (earlier.take(k) or _group_here(job, k, label, refs)) if k in from_earlier else next(outs)
+                for k, label, refs in chunk
+            )
         analysed = []
         for gout in gouts:
             for name, df in gout.frames.items():
                 sink.add(name, df)
+            gout.rows = {name: df.height for name, df in gout.frames.items()}
             gout.frames = {}
             done.add(gout)
             analysed.append(gout)
@@ -298,10 +308,10 @@ class _GroupsDone:
             _write_across(self.across, self.job, self.res)
 
 
-def _group_outs(job: Job, keyed: Keyed) -> Iterator[GroupOut]:
-    """Each group's result, in order: read here from the cache, or analysed by a worker."""
+def _group_outs(job: Job, keyed: Keyed, hits: set[str]) -> Iterator[GroupOut]:
+    """Each group's result, in order: read here from the cache (``hits``: the groups it holds),
+    or analysed by a worker."""
     cache = str(job.cache_dir) if job.cache_dir else None
-    hits = {k for k, _, _ in keyed if (p := group_cache_path(cache, k)) is not None and p.exists()}
     repair_spills(job, [ref for k, _, refs in keyed if k not in hits for ref in refs])
     misses = (_group_item(job, k, label, refs) for k, label, refs in keyed if k not in hits)
     computed = job.map(process_group, misses, job.jobs if len(keyed) - len(hits) > 1 else 1)
