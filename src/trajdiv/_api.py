@@ -228,7 +228,7 @@ def _statistics(
         browser = workers.submit(
             functools.partial(browser_data, out, keep_format_errors=keep, layouts=layouts)
         )
-    apart = summarize_apart(out, seed=seed)
+    apart = summarize_apart(out, seed=seed, action_jsd=result.pipeline.action_jsd)
     data = None
     if report:
         made = (

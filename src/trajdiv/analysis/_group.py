@@ -37,6 +37,9 @@ class GroupResult:
     outcomes: list[bool | None] = field(default_factory=list)
     layout: tuple[str, str] | None = None
     """The report's layout of the graph, made with the group (``trajdiv.report.group_layout``)."""
+    action_jsd: list[float | None] = field(default_factory=list)
+    """The mean pairwise JSD of its runs' verb counts, as the statistics compute it from the
+    ``steps`` table, made with the group (empty when not made)."""
 
 
 def analyze_group(

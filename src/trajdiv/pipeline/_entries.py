@@ -301,17 +301,8 @@ def group_cache_path(cache_dir: str | Path | None, key: str) -> Path | None:
     return Path(cache_dir) / "groups" / key[:2] / f"{key}.entry" if cache_dir else None
 
 
-_RESULT_FIELDS = (
-    "config",
-    "task_id",
-    "graph_json",
-    "graph_graphml",
-    "graph_file",
-    "seqs",
-    "run_ids",
-    "outcomes",
-    "layout",
-)
+_RESULT_FIELDS = tuple(f.name for f in dataclasses.fields(GroupResult) if f.name != "tables")
+"""What a group entry keeps of its :class:`GroupResult` besides its tables."""
 
 
 _TEXTS = ("graph_json", "graph_graphml")

@@ -289,6 +289,8 @@ class _GroupsDone:
         job.intake.group_done(gout.used, gout.warnings, gout.errors, gout.files)
         if r.layout is not None:
             res.layouts[(r.config, r.task_id)] = r.layout
+        if r.action_jsd:
+            res.action_jsd[(r.config, r.task_id)] = r.action_jsd[0]
         if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
             graph_json = job.out_dir / r.graph_file
             graphml = job.out_dir / r.graph_file.replace(".json", ".graphml")

@@ -37,6 +37,9 @@ class PipelineResult:
     layouts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     """Each group's graph layout for the report, made with the group (the report checks that
     it still fits the group's graph file)."""
+    action_jsd: dict[tuple[str, str], float | None] = field(default_factory=dict)
+    """Each group's mean pairwise JSD of its runs' verb counts, made with the group (the
+    statistics take them instead of counting the steps table's verbs when every group has one)."""
 
     @property
     def n_skipped_errors(self) -> int:

@@ -12,8 +12,10 @@ as data; this process reads and writes the spill files and the cache (:func:`sto
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from trajdiv._codec import CacheMiss, run_from_bytes, run_to_bytes
 from trajdiv._digest import blob_digest, code_digest, content_hash
@@ -241,9 +243,27 @@ def process_group(state: WorkerState, item: GroupItem) -> GroupOut:
 
         outcomes = {str(r["run_id"]): r["resolved"] for r in result.tables["runs"]}
         result.layout = group_layout(result.graph_json, outcomes)
+    result.action_jsd = action_jsd(result.tables.get("steps", []))
     # typed frames are built here, in parallel, rather than row by row in the main process
     frames = {name: frame(name, result.tables.pop(name)) for name in list(result.tables)}
     out = GroupOut(result, frames, used, warnings, errors, n_kept, files)
     if state.spill_dir is not None:
         store_group(state.cache_dir, key, out)
     return out
+
+
+def action_jsd(steps: list[dict[str, Any]]) -> list[float | None]:
+    """``[x]``: the mean pairwise JSD of the runs' verb counts in a group's ``steps`` rows, as
+    :func:`trajdiv.stats._per_task.per_task` computes it from the table (runs in run id order,
+    each run's count of steps per verb), so that the statistics of a re-run need not count
+    every group's verbs again; ``[]`` when verbs of different kinds do not sort together (the
+    statistics meet that themselves)."""
+    from trajdiv.stats._consistency import mean_pairwise_jsd
+
+    counts: dict[str, Counter[Any]] = {}
+    for row in steps:
+        counts.setdefault(row["run_id"], Counter())[row.get("verb")] += 1
+    try:
+        return [mean_pairwise_jsd([counts[r] for r in sorted(counts)])]
+    except TypeError:
+        return []

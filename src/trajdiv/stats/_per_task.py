@@ -4,6 +4,7 @@ runs and the steps' verb counts in one pass over each table."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,18 @@ class PerTask:
 
 
 def per_task(
-    cfg: str, r: pl.DataFrame, verbs: pl.DataFrame | None, groups: pl.DataFrame | None, has: set[str]
+    cfg: str,
+    r: pl.DataFrame,
+    verbs: pl.DataFrame | None,
+    groups: pl.DataFrame | None,
+    has: set[str],
+    jsd: Mapping[str, float | None] | None = None,
 ) -> PerTask:
-    """``r``: the configuration's runs sorted by task, run index and run id (tasks contiguous)."""
+    """``r``: the configuration's runs sorted by task, run index and run id (tasks contiguous);
+    ``jsd``: each task's mean pairwise JSD of verb counts made already (else from ``verbs``)."""
     out = PerTask()
-    jsd_by_task: dict[str, float | None] = {}
-    if verbs is not None:
+    jsd_by_task: dict[str, float | None] = dict(jsd or {})
+    if verbs is not None and jsd is None:
         v = verbs.filter(pl.col("config") == cfg)  # sorted by task, run, verb
         counts: dict[str, dict[str, Counter[str]]] = {}
         for task, run, verb, n in zip(

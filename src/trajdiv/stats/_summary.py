@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,16 +101,29 @@ class SummaryApart:
 
 
 def summarize_apart(
-    out_dir: Path, *, seed: int = 0, diffs: tuple[float, ...] = (1.0, 2.0, 5.0)
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    diffs: tuple[float, ...] = (1.0, 2.0, 5.0),
+    action_jsd: Mapping[tuple[str, str], float | None] | None = None,
 ) -> SummaryApart:
     """:func:`summarize` without the early-warning models; ``.finish(early_warnings(out_dir))``
-    completes it (its ``stats_tasks`` table is final already)."""
+    completes it (its ``stats_tasks`` table is final already). ``action_jsd``: each group's
+    mean pairwise JSD of its runs' verb counts, made with the groups (used when it has every
+    group of the runs table; else they are counted from the steps table)."""
     runs = pl.read_parquet(out_dir / "runs.parquet")
     has = set(runs.columns)
     groups = _read_opt(out_dir / "divergence_groups.parquet")
     strat = _read_opt(out_dir / "strategies.parquet")
     gsum = _read_opt(out_dir / "graph_summary.parquet")
-    verbs = verb_counts(out_dir / "steps.parquet")
+    steps = out_dir / "steps.parquet"
+    made = (
+        action_jsd is not None
+        and steps.exists()
+        and "verb" in pl.read_parquet_schema(steps)
+        and set(zip(runs["config"].to_list(), runs["task_id"].to_list(), strict=True)) <= action_jsd.keys()
+    )
+    verbs = None if made else verb_counts(steps)
     configs_out = []
     task_rows: list[dict[str, Any]] = []
     passk_rows: list[dict[str, Any]] = []
@@ -126,7 +140,8 @@ def summarize_apart(
             "n_runs": r.height,
             "n_labelled_runs": int(r["resolved"].is_not_null().sum()),
         }
-        per_task = per_task_figures(cfg, r, verbs, groups, has)
+        jsd = {t: v for (c, t), v in action_jsd.items() if c == cfg} if made and action_jsd else None
+        per_task = per_task_figures(cfg, r, verbs, groups, has, jsd)
         task_rows += per_task.rows
         task_p[cfg], task_cv[cfg] = per_task.p, per_task.cv
         entry.update(consistency(per_task.rows))
