@@ -139,3 +139,19 @@ def test_chunk_groups_cut_each_groups_rows_from_the_parts(tmp_path: Path, small_
             seen += 1
         assert chunk_groups(cache, chunk_key(keys), list(reversed(expected))) is None or len(keys) == 1
     assert seen == res.n_groups
+
+
+def test_an_earlier_chunk_too_big_to_hold_whole_leaves_its_groups_to_their_entries(
+    tmp_path: Path, small_chunks, entry_reads, monkeypatch
+):
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
+    _write(dump, range(0, 40, 2))
+    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    monkeypatch.setattr(_chunks, "MAX_REUSE_BYTES", 0)
+    entry_reads.clear()
+    _write(dump, range(1, 40, 6))
+    again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
+    run_pipeline([dump], tmp_path / "o3", jobs=1)
+    assert _digests(tmp_path / "o2") == _digests(tmp_path / "o3")
+    assert again.groups_from_cache == 40
+    assert entry_reads

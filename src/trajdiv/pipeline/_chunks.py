@@ -57,6 +57,11 @@ MAX_CHUNK_BYTES = 64 << 20
 """A chunk whose parts are larger is not kept (reading it back would hold it in memory); its
 groups are read one by one, as from a cache without chunks."""
 
+MAX_REUSE_BYTES = 16 << 20
+"""An earlier chunk whose parts are larger is not read whole to take groups from
+(:func:`chunk_groups` holds its tables in memory, several times the parts' size for repetitive
+text); its groups are read one by one."""
+
 
 def split_chunks(keyed: list[T]) -> list[list[T]]:
     """``keyed`` (items whose first element is a group's hex key) cut after every item whose key
@@ -189,6 +194,11 @@ def chunk_groups(
             raise CacheMiss("the chunk holds other groups")
         if not all(g.rows for g in groups):
             raise CacheMiss("a chunk without each group's rows")
+        files = [str(p[0]) for ps in meta["parts"].values() for p in ps]
+        if not all(_PART_NAME.match(f) for f in files):
+            raise CacheMiss("a part of another name")
+        if sum((folder / f).stat().st_size for f in files) > MAX_REUSE_BYTES:
+            raise CacheMiss("a chunk too big to hold whole")
         tables = {}
         for name, ps in meta["parts"].items():
             frames = []
