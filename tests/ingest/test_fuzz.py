@@ -47,9 +47,8 @@ json_values = st.recursive(
 )
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> tuple[str, str, bytes]:
-    folder, name, base = draw(st.sampled_from(SEEDS))
+def _mutate(draw: st.DrawFn, base: Any) -> Any:
+    """``base`` with one to three values replaced or removed."""
     doc = copy.deepcopy(base)
     paths = list(_paths(doc))
     for _ in range(draw(st.integers(1, 3))):
@@ -62,18 +61,42 @@ def mutated(draw: st.DrawFn) -> tuple[str, str, bytes]:
                 parent = parent[p]
             if draw(st.booleans()):
                 parent[path[-1]] = draw(json_values)
-            elif isinstance(parent, dict):
+            elif isinstance(parent, dict | list):
                 del parent[path[-1]]
         except (KeyError, IndexError, TypeError):
             continue
-    data = json.dumps(doc).encode()
+    return doc
+
+
+def _damage(draw: st.DrawFn, data: bytes) -> bytes:
+    """``data`` as it is, cut short, or with one byte changed."""
     how = draw(st.sampled_from(["json", "truncate", "flip"]))
     if how == "truncate" and data:
-        data = data[: draw(st.integers(0, len(data) - 1))]
-    elif how == "flip" and data:
+        return data[: draw(st.integers(0, len(data) - 1))]
+    if how == "flip" and data:
         i = draw(st.integers(0, len(data) - 1))
-        data = data[:i] + bytes([draw(st.integers(0, 255))]) + data[i + 1 :]
-    return folder, name, data
+        return data[:i] + bytes([draw(st.integers(0, 255))]) + data[i + 1 :]
+    return data
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> tuple[str, str, bytes]:
+    folder, name, base = draw(st.sampled_from(SEEDS))
+    return folder, name, _damage(draw, json.dumps(_mutate(draw, base)).encode())
+
+
+def _read_alone(tmp: str, rel: str, data: bytes) -> None:
+    """The file ``rel`` under ``tmp`` read by the reader its content picks: only trajdiv's own
+    errors may come out."""
+    path = Path(tmp) / rel
+    src = Source(str(path), (Path(tmp).name, *Path(rel).parts), len(data), fs_path=str(path))
+    reader = detect_reader(src, data[:65536])
+    if reader is not None:
+        try:
+            for _ in reader.read(src, ReadContext()):
+                pass
+        except TrajdivError:
+            pass  # the only kind of error a reader may raise
 
 
 def _check(case: tuple[str, str, bytes]) -> None:
@@ -82,15 +105,7 @@ def _check(case: tuple[str, str, bytes]) -> None:
         path = Path(tmp) / folder / name
         path.parent.mkdir(parents=True)
         path.write_bytes(data)
-        parts = (Path(tmp).name, *Path(folder).parts, name)
-        src = Source(str(path), parts, len(data), fs_path=str(path))
-        reader = detect_reader(src, data[:65536])
-        if reader is not None:
-            try:
-                for _ in reader.read(src, ReadContext()):
-                    pass
-            except TrajdivError:
-                pass  # the only kind of error a reader may raise
+        _read_alone(tmp, f"{folder}/{name}", data)
         ds = read_runs([tmp])  # and the whole ingest never raises for a bad file
         assert len(ds.manifest) == 1
 
@@ -165,26 +180,6 @@ def _tree_seeds() -> list[tuple[Tree, str]]:
 TREE_SEEDS = _tree_seeds()
 
 
-def _mutate(draw: st.DrawFn, base: Any) -> Any:
-    doc = copy.deepcopy(base)
-    paths = list(_paths(doc))
-    for _ in range(draw(st.integers(1, 3))):
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        parent = doc
-        try:
-            for p in path[:-1]:
-                parent = parent[p]
-            if draw(st.booleans()):
-                parent[path[-1]] = draw(json_values)
-            elif isinstance(parent, dict | list):
-                del parent[path[-1]]
-        except (KeyError, IndexError, TypeError):
-            continue
-    return doc
-
-
 @st.composite
 def mutated_tree(draw: st.DrawFn) -> tuple[dict[str, bytes], str]:
     tree, target = draw(st.sampled_from(TREE_SEEDS))
@@ -197,13 +192,7 @@ def mutated_tree(draw: st.DrawFn) -> tuple[dict[str, bytes], str]:
             files[rel] = "".join(json.dumps(r) + "\n" for r in records).encode()
         else:
             files[rel] = json.dumps(_mutate(draw, doc) if rel == target else doc).encode()
-    data = files[target]
-    how = draw(st.sampled_from(["json", "truncate", "flip"]))
-    if how == "truncate" and data:
-        files[target] = data[: draw(st.integers(0, len(data) - 1))]
-    elif how == "flip" and data:
-        i = draw(st.integers(0, len(data) - 1))
-        files[target] = data[:i] + bytes([draw(st.integers(0, 255))]) + data[i + 1 :]
+    files[target] = _damage(draw, files[target])
     return files, target
 
 
@@ -214,16 +203,8 @@ def _check_tree(case: tuple[dict[str, bytes], str]) -> None:
             path = Path(tmp) / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        for rel, data in files.items():  # each file's reader raises only trajdiv's own errors
-            path = Path(tmp) / rel
-            src = Source(str(path), (Path(tmp).name, *Path(rel).parts), len(data), fs_path=str(path))
-            reader = detect_reader(src, data[:65536])
-            if reader is not None:
-                try:
-                    for _ in reader.read(src, ReadContext()):
-                        pass
-                except TrajdivError:
-                    pass
+        for rel, data in files.items():
+            _read_alone(tmp, rel, data)
         ds = read_runs([tmp])  # and the whole ingest never raises, and accounts for every file
         assert len(ds.manifest) == len(files), target
 

@@ -105,13 +105,7 @@ def test_an_earlier_chunk_that_does_not_prove_itself_leaves_its_groups_to_their_
                 elif damage == "groups":
                     g["result"]["task_id"] += "x"
             entry.write_bytes(pack(meta, texts, key=folder.name))
-    entry_reads.clear()
-    _write(dump, range(1, 60, 6))
-    again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
-    run_pipeline([dump], tmp_path / "o3", jobs=1)
-    assert _digests(tmp_path / "o2") == _digests(tmp_path / "o3")
-    assert again.groups_from_cache == 60
-    assert entry_reads  # read one by one instead
+    _read_one_by_one_after_new_tasks(tmp_path, range(1, 60, 6), 60, entry_reads)
 
 
 def test_chunk_groups_cut_each_groups_rows_from_the_parts(tmp_path: Path, small_chunks):
@@ -148,10 +142,17 @@ def test_an_earlier_chunk_too_big_to_hold_whole_leaves_its_groups_to_their_entri
     _write(dump, range(0, 40, 2))
     run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
     monkeypatch.setattr(_chunks, "MAX_REUSE_BYTES", 0)
+    _read_one_by_one_after_new_tasks(tmp_path, range(1, 40, 6), 40, entry_reads)
+
+
+def _read_one_by_one_after_new_tasks(tmp_path: Path, new: range, known: int, entry_reads: list[str]) -> None:
+    """New tasks added to the dump of ``tmp_path``: the re-run reads the ``known`` groups from
+    their own entries (some one by one) and writes what a run without a cache writes."""
+    dump, cache = tmp_path / "dump", tmp_path / "cache"
     entry_reads.clear()
-    _write(dump, range(1, 40, 6))
+    _write(dump, new)
     again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
     run_pipeline([dump], tmp_path / "o3", jobs=1)
     assert _digests(tmp_path / "o2") == _digests(tmp_path / "o3")
-    assert again.groups_from_cache == 40
-    assert entry_reads
+    assert again.groups_from_cache == known
+    assert entry_reads  # read one by one
