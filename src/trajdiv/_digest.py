@@ -11,7 +11,15 @@ from typing import Protocol, TypeVar
 
 import blake3
 
-__all__ = ["blob_digest", "code_digest", "content_hash", "data_digest", "file_hash", "hash_file"]
+__all__ = [
+    "blob_digest",
+    "bytes_hash",
+    "code_digest",
+    "content_hash",
+    "data_digest",
+    "file_hash",
+    "hash_file",
+]
 
 
 @functools.cache
@@ -67,14 +75,19 @@ def blob_digest(data: bytes) -> str:
     >>> blob_digest(b"run")
     'a7fceeda275f1d74d7dd05d0139905d2'
     """
-    h = content_hash()
-    h.update(data)
-    return h.hexdigest()[:32]
+    return bytes_hash(data)[:32]
 
 
 def file_hash(path: Path) -> str:
     """:func:`content_hash` of a file, read in blocks."""
     return hash_file(content_hash(), path).hexdigest()
+
+
+def bytes_hash(data: bytes) -> str:
+    """:func:`file_hash` of content held in memory."""
+    h = content_hash()
+    h.update(data)
+    return h.hexdigest()
 
 
 class _Updatable(Protocol):

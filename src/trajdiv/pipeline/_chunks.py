@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import polars as pl
 
 from trajdiv._codec import CacheMiss, pack, unpack
-from trajdiv._digest import code_digest, content_hash, file_hash
+from trajdiv._digest import bytes_hash, code_digest, content_hash, file_hash
 from trajdiv.pipeline._cachedir import touch
 from trajdiv.pipeline._entries import VERSION, GroupOut, group_from_meta, group_meta
 from trajdiv.pipeline._sink import Part, TableSink
@@ -152,14 +152,9 @@ def load_chunk(
     placed: list[tuple[str, Path, int]] = []
     staged: list[Path] = []
     try:
-        meta, texts = unpack((folder / _ENTRY).read_bytes(), key=key)
-        groups = [group_from_meta(g, {}, texts, f"{i}/") for i, g in enumerate(meta["groups"])]
-        if [(g.result.config, g.result.task_id) for g in groups] != expected:
-            raise CacheMiss("the chunk holds other groups")
+        meta, groups = _entry(folder, key, expected)
         for name, ps in meta["parts"].items():
             for file, rows, digest in ps:
-                if not isinstance(file, str) or not _PART_NAME.match(file):
-                    raise CacheMiss("a part of another name")
                 here = sink.staging()
                 staged.append(here)
                 _link_or_copy(folder / file, here)
@@ -188,25 +183,17 @@ def chunk_groups(
     if folder is None:
         return None
     try:
-        meta, texts = unpack((folder / _ENTRY).read_bytes(), key=key)
-        groups = [group_from_meta(g, {}, texts, f"{i}/") for i, g in enumerate(meta["groups"])]
-        if [(g.result.config, g.result.task_id) for g in groups] != expected:
-            raise CacheMiss("the chunk holds other groups")
+        meta, groups = _entry(folder, key, expected)
         if not all(g.rows for g in groups):
             raise CacheMiss("a chunk without each group's rows")
-        files = [str(p[0]) for ps in meta["parts"].values() for p in ps]
-        if not all(_PART_NAME.match(f) for f in files):
-            raise CacheMiss("a part of another name")
-        if sum((folder / f).stat().st_size for f in files) > MAX_REUSE_BYTES:
+        if sum((folder / p[0]).stat().st_size for ps in meta["parts"].values() for p in ps) > MAX_REUSE_BYTES:
             raise CacheMiss("a chunk too big to hold whole")
         tables = {}
         for name, ps in meta["parts"].items():
             frames = []
             for file, _, digest in ps:
-                if not isinstance(file, str) or not _PART_NAME.match(file):
-                    raise CacheMiss("a part of another name")
                 data = (folder / file).read_bytes()
-                if _bytes_hash(data) != digest:
+                if bytes_hash(data) != digest:
                     raise CacheMiss("a part of other content")
                 frames.append(pl.read_parquet(io.BytesIO(data)))
             tables[str(name)] = pl.concat(frames, how="vertical") if frames else None
@@ -227,11 +214,17 @@ def chunk_groups(
     return groups
 
 
-def _bytes_hash(data: bytes) -> str:
-    """:func:`~trajdiv._digest.file_hash` of content held in memory."""
-    h = content_hash()
-    h.update(data)
-    return h.hexdigest()
+def _entry(folder: Path, key: str, expected: list[tuple[str, str]]) -> tuple[Any, list[GroupOut]]:
+    """A chunk folder's entry and its groups (results but tables), checked to be the ``expected``
+    groups in order and to name only part files of its own; raises :class:`CacheMiss`."""
+    meta, texts = unpack((folder / _ENTRY).read_bytes(), key=key)
+    groups = [group_from_meta(g, {}, texts, f"{i}/") for i, g in enumerate(meta["groups"])]
+    if [(g.result.config, g.result.task_id) for g in groups] != expected:
+        raise CacheMiss("the chunk holds other groups")
+    for ps in meta["parts"].values():
+        if not all(isinstance(p[0], str) and _PART_NAME.match(p[0]) for p in ps):
+            raise CacheMiss("a part of another name")
+    return meta, groups
 
 
 def _rows_of(df: pl.DataFrame | None, start: int, n: int) -> pl.DataFrame:
