@@ -27,11 +27,22 @@ DEFAULT_CLUSTER_THRESHOLD = 0.5
 def distance_matrix(seqs: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
     """Pairwise normalized Levenshtein distance (0 = same actions, 1 = nothing in common)."""
     n = len(seqs)
+    lists = [list(s) for s in seqs]
+    if n > _MANY_RUNS:  # rapidfuzz's all-pairs loop (its first call loads it: 0.1 s)
+        from rapidfuzz.process import cdist
+
+        d = cdist(lists, lists, scorer=Levenshtein.normalized_distance, dtype=np.float64, workers=1)
+        np.fill_diagonal(d, 0.0)
+        return np.asarray(d, dtype=np.float64)
     d = np.zeros((n, n))
     for i in range(n):
         for j in range(i + 1, n):
-            d[i, j] = d[j, i] = Levenshtein.normalized_distance(list(seqs[i]), list(seqs[j]))
+            d[i, j] = d[j, i] = Levenshtein.normalized_distance(lists[i], lists[j])
     return d
+
+
+_MANY_RUNS = 64
+"""Groups of more runs than this have their distances computed by rapidfuzz's own loop."""
 
 
 def entropy_bits(counts: Sequence[int]) -> float:
@@ -75,27 +86,70 @@ def cluster_strategies(
     n = len(seqs)
     if n == 0:
         return Strategies(())
-    d = distance_matrix(seqs)
-    clusters: list[list[int]] = [[i] for i in range(n)]
-    while len(clusters) > 1:
-        best: tuple[float, int, int] | None = None
-        for a in range(len(clusters)):
-            for b in range(a + 1, len(clusters)):
-                dist = float(d[np.ix_(clusters[a], clusters[b])].mean())
-                if best is None or dist < best[0] - 1e-12:
-                    best = (dist, a, b)
-        assert best is not None
-        if best[0] > threshold + 1e-12:
+    first = _average_linkage(distance_matrix(seqs), threshold)
+    order = {f: k for k, f in enumerate(sorted(set(first)), start=1)}
+    return Strategies(tuple(order[f] for f in first))
+
+
+_TIE = 1e-12
+"""Mean distances this close count as equal (their sums differ by rounding alone)."""
+
+
+def _average_linkage(d: npt.NDArray[np.float64], threshold: float) -> list[int]:
+    """Each run's cluster, named by its first run: average linkage merging the closest pair
+    while its mean distance is at most ``threshold``, ties to the pair whose first runs come
+    first.
+
+    A cluster is a row of ``d`` (its first run's), its distance to another the mean over their
+    runs' pairs, updated on a merge as the size-weighted mean of the two merged rows
+    (Lance-Williams); each row keeps its closest later cluster, recomputed only when that one
+    merged or moved away, so that a group of thousands of runs takes O(n^2) memory and about
+    O(n^2) time instead of a search over all pairs of clusters at each merge. (A merged
+    cluster is never closer to a row than the closer of its two parts, the mean lying between
+    them: no other row's closest cluster changes.)"""
+    n = len(d)
+    dist = d.astype(np.float64, copy=True)
+    dist[np.tril_indices(n)] = np.inf  # a row's candidates: the clusters after it
+    size = np.ones(n)
+    members = [[i] for i in range(n)]
+    best_j = np.full(n, -1)
+    best_v = np.full(n, np.inf)
+
+    def rebest(i: int) -> None:
+        if i + 1 < n:
+            j = int(np.argmin(dist[i, i + 1 :])) + i + 1
+            best_j[i], best_v[i] = j, dist[i, j]
+
+    for i in range(n):
+        rebest(i)
+    for _ in range(n - 1):  # each merge removes a cluster
+        low = float(best_v.min())
+        if not low <= threshold + _TIE:
             break
-        _, a, b = best
-        clusters[a] = sorted(clusters[a] + clusters[b])
-        del clusters[b]
-    clusters.sort(key=lambda c: c[0])
-    labels = [0] * n
-    for k, members in enumerate(clusters, start=1):
-        for m in members:
-            labels[m] = k
-    return Strategies(tuple(labels))
+        a = int(np.flatnonzero(best_v <= low + _TIE)[0])
+        b = int(np.flatnonzero(dist[a, a + 1 :] <= low + _TIE)[0]) + a + 1
+        merged = (size[a] * _full_row(dist, a) + size[b] * _full_row(dist, b)) / (size[a] + size[b])
+        size[a] += size[b]
+        dist[:a, a] = merged[:a]
+        dist[a, a + 1 :] = merged[a + 1 :]
+        dist[:b, b] = np.inf
+        dist[b, b + 1 :] = np.inf
+        best_v[b], best_j[b] = np.inf, -1
+        members[a] += members[b]
+        members[b] = []
+        rebest(a)
+        for i in np.flatnonzero((best_j == a) | (best_j == b)).tolist():
+            rebest(i)
+    owner = [0] * n
+    for first, runs in enumerate(members):
+        for run in runs:
+            owner[run] = first
+    return owner
+
+
+def _full_row(dist: npt.NDArray[np.float64], i: int) -> npt.NDArray[np.float64]:
+    """Cluster ``i``'s distances to every cluster (the upper triangle holds each pair once)."""
+    return np.concatenate([dist[:i, i], [np.inf], dist[i, i + 1 :]])
 
 
 def branching_factor(seqs: Sequence[Sequence[str]]) -> list[tuple[int, int, float]]:

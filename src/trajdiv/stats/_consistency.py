@@ -90,9 +90,11 @@ def jensen_shannon(a: Counter[str], b: Counter[str]) -> float:
 def mean_pairwise_jsd(counts: Sequence[Counter[str]]) -> float | None:
     """Mean Jensen-Shannon divergence over the pairs of runs' action-count distributions.
 
-    Every pair at once: each distribution over all the runs' actions, a pair's midpoints and
-    terms in one array, and each pair's two sums over the same terms as :func:`jensen_shannon`
-    sums (those of each run's own actions, in action order), so the values are its own."""
+    Each distribution over all the runs' actions; run by run, the pairs it belongs to at once,
+    with each pair's two sums over the same terms as :func:`jensen_shannon` sums (those of each
+    run's own actions, in action order), so the values are its own. What is held at once is one
+    run's pairs (a group of thousands of runs has millions of pairs), and the time is that of
+    the pairs' arithmetic."""
     n = len(counts)
     if n < 2:
         return None
@@ -103,17 +105,21 @@ def mean_pairwise_jsd(counts: Sequence[Counter[str]]) -> float | None:
         return float(
             np.mean([jensen_shannon(counts[i], counts[j]) for i in range(n) for j in range(i + 1, n)])
         )
-    first, second = np.triu_indices(n, k=1)  # the pairs (i, j), i < j, in row order
     p = c / total[:, None]
-    m = (p[first] + p[second]) / 2
+    # pair (i, j), i < j, sits at i n - i (i + 1) / 2 + j - i - 1 of the row order of the pairs
+    row_start = np.arange(n) * n - np.arange(n) * (np.arange(n) + 1) // 2
+    kl_a, kl_b = np.empty(n * (n - 1) // 2), np.empty(n * (n - 1) // 2)
     with np.errstate(divide="ignore", invalid="ignore"):  # 0 log 0: left out of every sum
-        term_a = p[first] * np.log2(p[first] / m)
-        term_b = p[second] * np.log2(p[second] / m)
-    kl_a, kl_b = np.empty(len(first)), np.empty(len(first))
-    for run in range(n):  # a run's terms are summed over its own actions, row by row
-        own = c[run] > 0
-        at = first == run
-        kl_a[at] = np.ascontiguousarray(term_a[at][:, own]).sum(axis=1)
-        at = second == run
-        kl_b[at] = np.ascontiguousarray(term_b[at][:, own]).sum(axis=1)
-    return float(np.mean([0.5 * a + 0.5 * b for a, b in zip(kl_a.tolist(), kl_b.tolist(), strict=True)]))
+        for run in range(n):  # a run's terms are summed over its own actions, row by row
+            own = c[run] > 0
+            pr = p[run][own]
+            if run + 1 < n:  # as the first of its pairs (run, j): a range of the order
+                m = (p[run] + p[run + 1 :]) / 2
+                kl_a[row_start[run] : row_start[run] + n - run - 1] = np.ascontiguousarray(
+                    pr * np.log2(pr / m[:, own])
+                ).sum(axis=1)
+            if run > 0:  # as the second of its pairs (i, run)
+                m = (p[:run] + p[run]) / 2
+                at = row_start[:run] + run - np.arange(run) - 1
+                kl_b[at] = np.ascontiguousarray(pr * np.log2(pr / m[:, own])).sum(axis=1)
+    return float(np.mean(0.5 * kl_a + 0.5 * kl_b))
