@@ -29,6 +29,7 @@ KINDS = {
     "groups": "group results",
     "chunks": "table chunks",
     "across": "graphs across configurations",
+    "hashes": "file hashes by identity",
 }
 """The subfolders trajdiv keeps in a cache folder; nothing else there is ever touched."""
 

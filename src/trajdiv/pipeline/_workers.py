@@ -39,6 +39,7 @@ from trajdiv.pipeline._entries import (
     spilled_runs,
     store_group,
 )
+from trajdiv.pipeline._known import known_hash
 from trajdiv.tables import frame
 from trajdiv.tokens._tokenize import TokenCache
 
@@ -110,8 +111,12 @@ def worker_setup(
     return WorkerSetup(settings, ctx, labels, cache_dir, spill_dir, rules.content, rules.source)
 
 
-def source_key(source: Source, reader_name: str, settings: Settings, ctx: ReadContext) -> str | None:
-    """Content hash of a file and of everything that shapes the runs read from it."""
+def source_key(
+    source: Source, reader_name: str, settings: Settings, ctx: ReadContext, cache_dir: Path | None = None
+) -> str | None:
+    """Content hash of a file and of everything that shapes the runs read from it. With a
+    ``cache_dir``, a plain file's content hash is remembered there by the file's identity
+    (:mod:`._known`): an unchanged file is not read again."""
     h = content_hash()
     for piece in (
         VERSION,
@@ -127,15 +132,31 @@ def source_key(source: Source, reader_name: str, settings: Settings, ctx: ReadCo
     ):
         h.update(len(piece).to_bytes(8, "little"))
         h.update(piece)
+    plain = source.fs_path is not None and source.data is None
+    if cache_dir is not None and plain:
+        assert source.fs_path is not None
+        content = known_hash(cache_dir, source.fs_path, lambda: _content_hash(source))
+    else:
+        content = _content_hash(source)
+    if content is None:
+        return None
+    h.update(content.encode())
+    return h.hexdigest()[:40]
+
+
+def _content_hash(source: Source) -> str | None:
+    """:func:`~trajdiv._digest.content_hash` of a file's bytes and their number, None when it
+    cannot be read (the parse step reports why)."""
+    h = content_hash()
     size = 0
     try:
         for chunk in source.chunks():  # a big file is hashed without holding it whole
             h.update(chunk)
             size += len(chunk)
-    except Exception:  # unreadable now: the parse step reports why
+    except Exception:
         return None
     h.update(size.to_bytes(8, "little"))
-    return h.hexdigest()[:40]
+    return h.hexdigest()
 
 
 ParseItem = tuple[Source, str, str | None, str | None]

@@ -1,0 +1,84 @@
+"""Content hashes of input files, remembered by what the file system says of each file.
+
+A re-run finds each input file's parse in the cache by the hash of its content, which means
+reading every file again: most of a re-run's time on a big corpus. The hash is remembered with
+the file's identity as ``stat`` gives it (path, device, inode, size, modification and change
+times, to the nanosecond); while the file system reports exactly that identity, the file is not
+read again. This is the test ``git`` and ``make`` trust, made strict in two ways:
+
+* the change time is part of it: writing a file, or setting its times back, sets its change
+  time to the present (no system call sets it to anything else);
+* a hash taken less than :data:`SETTLE_NS` after the file last changed is not remembered: a
+  second change within the file system's clock tick would leave every time as it was (the
+  "racy" case of ``git``'s index).
+
+An entry that is damaged, or that describes another identity, is a miss: the file is hashed
+again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from trajdiv._codec import CacheMiss, pack, unpack
+from trajdiv._digest import bytes_hash
+from trajdiv._io import atomic_write_bytes
+from trajdiv.pipeline._cachedir import touch
+
+__all__ = ["SETTLE_NS", "known_hash"]
+
+SETTLE_NS = 5_000_000_000
+"""A file's hash is remembered only when the file was last changed at least this long (5 s)
+before it was hashed."""
+
+
+def _identity(path: str, st: os.stat_result) -> str:
+    return "\0".join(
+        [
+            os.path.abspath(path),
+            *(str(v) for v in (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)),
+        ]
+    )
+
+
+def _entry_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / "hashes" / key[:2] / f"{key}.hash"
+
+
+def known_hash(cache_dir: Path, path: str, digest: Callable[[], str | None]) -> str | None:
+    """The content hash of the plain file at ``path``: remembered in ``cache_dir`` for the
+    file's present identity, else ``digest()`` (which reads the file), remembered when the file
+    held still while it was read and had been still for :data:`SETTLE_NS` before."""
+    try:
+        before = os.stat(path)
+    except OSError:
+        return digest()  # unreadable now: ``digest`` says so its own way
+    ident = _identity(path, before)
+    key = bytes_hash(ident.encode("utf-8", "surrogatepass"))[:40]
+    entry = _entry_path(cache_dir, key)
+    try:
+        meta, _ = unpack(entry.read_bytes(), key=key)
+        if meta["identity"] == ident and isinstance(meta["hash"], str):
+            touch(entry)
+            return meta["hash"]
+    except (OSError, CacheMiss, KeyError, TypeError):
+        pass
+    started = time.time_ns()
+    value = digest()
+    if value is None:
+        return None
+    try:
+        after = os.stat(path)
+    except OSError:
+        return value
+    settled = started - max(before.st_mtime_ns, before.st_ctime_ns) >= SETTLE_NS
+    if settled and _identity(path, after) == ident:
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(entry, pack({"identity": ident, "hash": value}, key=key))
+        except OSError:
+            pass  # a cache that cannot be written costs the next run time, nothing else
+    return value
