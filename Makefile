@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the package's compiled bytecode, as a regular install leaves it: the editable install does not,
+# and with PYTHONDONTWRITEBYTECODE set every process would compile every module again
+BYTECODE := $(BIN)/python -m compileall -q src >/dev/null
 
 .PHONY: demo test test-slow lint bench clean
 
@@ -14,10 +17,12 @@ $(STAMP): pyproject.toml
 
 ## demo: install, then analyse the bundled demo corpus into out/demo
 demo: $(STAMP)
+	$(BYTECODE)
 	$(BIN)/trajdiv analyze --plots -o out/demo
 
 ## test: install, lint (ruff), type-check (mypy --strict) and run the test suite
 test: $(STAMP)
+	$(BYTECODE)
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy
@@ -28,6 +33,7 @@ test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow
 
 bench: $(STAMP)
+	$(BYTECODE)
 	$(BIN)/python scripts/bench_divergence.py
 	$(BIN)/python scripts/bench_scale.py
 

@@ -20,6 +20,7 @@ scale (median repetition) and the fixed cost that the fit leaves.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -155,6 +156,8 @@ def main() -> None:
     p.add_argument("--workdir", type=Path, default=None)
     a = p.parse_args()
     work = a.workdir or Path(tempfile.mkdtemp(prefix="trajdiv-bench-real-"))
+    # trajdiv as installed: a regular install compiles its bytecode, the editable one does not
+    compileall.compile_dir(HERE.parent / "src", quiet=1)
     print(
         f"machine: {os.cpu_count()} cores; trajdiv analyze -j {a.jobs}; raw tiktoken on 1 core; workdir {work}"
     )

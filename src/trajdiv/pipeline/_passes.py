@@ -189,7 +189,7 @@ def _lookups(job: Job) -> Iterator[_Lookup]:
         return
 
     def look(src: Source, reader_name: str) -> _Lookup:
-        key = source_key(src, reader_name, job.settings, plan.ctx)
+        key = source_key(src, reader_name, job.settings, plan.ctx, job.cache_dir)
         return key, cached_index(key, job.cache_dir)
 
     threads = min(job.jobs, _LOOKUP_THREADS)
@@ -315,8 +315,9 @@ def _group_outs(job: Job, keyed: Keyed, hits: set[str]) -> Iterator[GroupOut]:
     or analysed by a worker."""
     cache = str(job.cache_dir) if job.cache_dir else None
     repair_spills(job, [ref for k, _, refs in keyed if k not in hits for ref in refs])
+    n_misses = sum(k not in hits for k, _, _ in keyed)  # ``hits`` may hold groups not in ``keyed``
     misses = (_group_item(job, k, label, refs) for k, label, refs in keyed if k not in hits)
-    computed = job.map(process_group, misses, job.jobs if len(keyed) - len(hits) > 1 else 1)
+    computed = job.map(process_group, misses, job.jobs if n_misses > 1 else 1)
     for k, label, refs in keyed:
         out = cached_group(cache, k) if k in hits else None
         if out is None and k in hits:  # damaged since it was found: analysed here
