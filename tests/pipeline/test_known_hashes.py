@@ -170,3 +170,23 @@ def test_a_rerun_reads_no_unchanged_file_and_sees_a_file_changed_behind_its_time
     assert changed.n_groups == fresh.n_groups == 6
     assert changed.groups_from_cache == 5
     assert _digests(tmp_path / "o3") == _digests(tmp_path / "o4") != _digests(tmp_path / "o1")
+
+
+def test_nothing_is_remembered_where_the_file_system_keeps_no_change_time(
+    tmp_path: Path, settled, monkeypatch
+):
+    f = tmp_path / "a.json"
+    f.write_bytes(b'{"a": 1}')
+    real = os.stat
+
+    def no_ctime(path, *args, **kwargs):
+        st = real(path, *args, **kwargs)
+        fields = {name: getattr(st, name) for name in dir(st) if name.startswith("st_")}
+        return os.stat_result(tuple(st), {**fields, "st_ctime_ns": 0})
+
+    monkeypatch.setattr(_known.os, "stat", no_ctime)
+    calls, digest = _counting(f)
+    known_hash(tmp_path / "cache", str(f), digest)
+    known_hash(tmp_path / "cache", str(f), digest)
+    assert len(calls) == 2
+    assert _entries(tmp_path / "cache") == []

@@ -74,7 +74,9 @@ def known_hash(cache_dir: Path, path: str, digest: Callable[[], str | None]) -> 
         after = os.stat(path)
     except OSError:
         return value
-    settled = started - max(before.st_mtime_ns, before.st_ctime_ns) >= SETTLE_NS
+    # a file system that keeps no change time (reported as 0) cannot show a rewrite behind
+    # restored times: nothing of it is remembered
+    settled = before.st_ctime_ns > 0 and started - max(before.st_mtime_ns, before.st_ctime_ns) >= SETTLE_NS
     if settled and _identity(path, after) == ident:
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
