@@ -190,3 +190,13 @@ def test_nothing_is_remembered_where_the_file_system_keeps_no_change_time(
     known_hash(tmp_path / "cache", str(f), digest)
     assert len(calls) == 2
     assert _entries(tmp_path / "cache") == []
+
+
+def test_another_version_of_trajdiv_hashes_again(tmp_path: Path, settled, monkeypatch):
+    f = tmp_path / "a.json"
+    f.write_bytes(b'{"a": 1}')
+    calls, digest = _counting(f)
+    known_hash(tmp_path / "cache", str(f), digest)
+    monkeypatch.setattr(_known, "code_digest", lambda: b"another version")
+    known_hash(tmp_path / "cache", str(f), digest)
+    assert len(calls) == 2

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from trajdiv._codec import CacheMiss, pack, unpack
-from trajdiv._digest import bytes_hash
+from trajdiv._digest import bytes_hash, code_digest
 from trajdiv._io import atomic_write_bytes
 from trajdiv.pipeline._cachedir import touch
 
@@ -57,7 +57,7 @@ def known_hash(cache_dir: Path, path: str, digest: Callable[[], str | None]) -> 
     except OSError:
         return digest()  # unreadable now: ``digest`` says so its own way
     ident = _identity(path, before)
-    key = bytes_hash(ident.encode("utf-8", "surrogatepass"))[:40]
+    key = bytes_hash(code_digest() + ident.encode("utf-8", "surrogatepass"))[:40]  # as every key
     entry = _entry_path(cache_dir, key)
     try:
         meta, _ = unpack(entry.read_bytes(), key=key)
