@@ -9,6 +9,7 @@ import hashlib
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +35,16 @@ def _counting(data_of: Path) -> tuple[list[int], object]:
         return bytes_hash(data_of.read_bytes())
 
     return calls, digest
+
+
+def _hashed_once(tmp_path: Path) -> tuple[Path, Path, list[int], Any]:
+    """A file ``a.json``, the cache, and the counted digest with which it was hashed once."""
+    f = tmp_path / "a.json"
+    f.write_bytes(b'{"a": 1}')
+    cache = tmp_path / "cache"
+    calls, digest = _counting(f)
+    known_hash(cache, str(f), digest)
+    return f, cache, calls, digest
 
 
 def _entries(cache: Path) -> list[Path]:
@@ -63,11 +74,7 @@ def test_a_settled_file_is_hashed_once(tmp_path: Path, settled):
 
 @pytest.mark.parametrize("change", ["same-size-times-back", "size", "replaced", "touched"])
 def test_any_change_the_file_system_sees_means_a_new_hash(tmp_path: Path, settled, change: str):
-    f = tmp_path / "a.json"
-    f.write_bytes(b'{"a": 1}')
-    cache = tmp_path / "cache"
-    calls, digest = _counting(f)
-    known_hash(cache, str(f), digest)
+    f, cache, calls, digest = _hashed_once(tmp_path)
     if change == "same-size-times-back":
         _rewrite_keeping_times(f, b'{"a": 2}')
     elif change == "size":
@@ -112,11 +119,7 @@ def test_a_file_that_changes_while_it_is_hashed_is_not_remembered(tmp_path: Path
 
 @pytest.mark.parametrize("entry", ["damaged", "other-key", "other-identity", "not-text"])
 def test_an_entry_that_does_not_describe_the_file_is_a_miss(tmp_path: Path, settled, entry: str):
-    f = tmp_path / "a.json"
-    f.write_bytes(b'{"a": 1}')
-    cache = tmp_path / "cache"
-    calls, digest = _counting(f)
-    known_hash(cache, str(f), digest)
+    f, cache, calls, digest = _hashed_once(tmp_path)
     (path,) = _entries(cache)
     key = path.stem
     if entry == "damaged":
@@ -193,10 +196,7 @@ def test_nothing_is_remembered_where_the_file_system_keeps_no_change_time(
 
 
 def test_another_version_of_trajdiv_hashes_again(tmp_path: Path, settled, monkeypatch):
-    f = tmp_path / "a.json"
-    f.write_bytes(b'{"a": 1}')
-    calls, digest = _counting(f)
-    known_hash(tmp_path / "cache", str(f), digest)
+    f, cache, calls, digest = _hashed_once(tmp_path)
     monkeypatch.setattr(_known, "code_digest", lambda: b"another version")
-    known_hash(tmp_path / "cache", str(f), digest)
+    known_hash(cache, str(f), digest)
     assert len(calls) == 2
