@@ -4,13 +4,14 @@ A re-run finds each input file's parse in the cache by the hash of its content, 
 reading every file again: most of a re-run's time on a big corpus. The hash is remembered with
 the file's identity as ``stat`` gives it (path, device, inode, size, modification and change
 times, to the nanosecond); while the file system reports exactly that identity, the file is not
-read again. This is the test ``git`` and ``make`` trust, made strict in two ways:
+read again. This is the test ``git`` and ``make`` trust, made strict in three ways:
 
 * the change time is part of it: writing a file, or setting its times back, sets its change
   time to the present (no system call sets it to anything else);
 * a hash taken less than :data:`SETTLE_NS` after the file last changed is not remembered: a
   second change within the file system's clock tick would leave every time as it was (the
-  "racy" case of ``git``'s index).
+  "racy" case of ``git``'s index);
+* nothing is remembered on a file system that reports no change time (0).
 
 An entry that is damaged, or that describes another identity, is a miss: the file is hashed
 again.
@@ -18,6 +19,7 @@ again.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -74,13 +76,9 @@ def known_hash(cache_dir: Path, path: str, digest: Callable[[], str | None]) -> 
         after = os.stat(path)
     except OSError:
         return value
-    # a file system that keeps no change time (reported as 0) cannot show a rewrite behind
-    # restored times: nothing of it is remembered
     settled = before.st_ctime_ns > 0 and started - max(before.st_mtime_ns, before.st_ctime_ns) >= SETTLE_NS
     if settled and _identity(path, after) == ident:
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
+        # a cache that cannot be written costs the next run time, nothing else
+        with contextlib.suppress(OSError):
             atomic_write_bytes(entry, pack({"identity": ident, "hash": value}, key=key))
-        except OSError:
-            pass  # a cache that cannot be written costs the next run time, nothing else
     return value
