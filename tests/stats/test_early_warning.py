@@ -315,7 +315,7 @@ def test_a_start_near_the_optimum_reaches_the_same_fit():
 def test_jackknife_refits_started_from_the_full_fit_give_the_same_aurocs():
     # collinear features (the second is twice the first) make distinct rows tie exactly in
     # score: the scores are compared at 9 decimals, so the start of a fit cannot order them
-    from trajdiv.stats._early import _cross_fitted
+    from trajdiv.stats._early_model import _cross_fitted
 
     rng = np.random.default_rng(3)
     base = rng.integers(0, 6, size=(400, 1)).astype(float)

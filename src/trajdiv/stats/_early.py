@@ -37,13 +37,12 @@ import numpy.typing as npt
 
 from trajdiv.stats._early_features import (
     EarlyRun,
-    Prefixes,
-    features,
     majority_departures,
     prefix_features,
     prefix_totals,
     top_actions,
 )
+from trajdiv.stats._early_model import _across_tasks, auroc, ridge_logistic
 from trajdiv.stats._interval import clustered_score_interval, t_quantile
 
 __all__ = [
@@ -62,164 +61,6 @@ MAX_K = 10
 """Prefix lengths k = 1..MAX_K are scored."""
 FRACTIONS = (0.10, 0.25, 0.50)
 """Prefixes as a fraction of each run's own length."""
-_RIDGE = 1.0
-_JACKKNIFE_GROUPS = 30
-
-
-def auroc(
-    scores: Sequence[float] | npt.NDArray[np.float64], failed: Sequence[bool] | npt.NDArray[np.bool_]
-) -> float | None:
-    """P(score of a failing run > score of a successful run), ties counting half (Mann-Whitney).
-
-    Examples
-    --------
-    >>> auroc([0.9, 0.8, 0.3, 0.1], [True, False, True, False])
-    0.75
-    """
-    s = np.asarray(scores, dtype=np.float64)
-    y = np.asarray(failed, dtype=bool)
-    pos, neg = s[y], s[~y]
-    if len(pos) == 0 or len(neg) == 0:
-        return None
-    if np.isnan(s).any():  # NaN is neither above, below nor equal to anything: counted pair by pair
-        greater = (pos[:, None] > neg[None, :]).sum()
-        ties = (pos[:, None] == neg[None, :]).sum()
-    else:  # the same two counts from the sorted successes, in O((m + n) log n)
-        ordered = np.sort(neg)
-        below = np.searchsorted(ordered, pos, side="left")
-        greater = below.sum()
-        ties = (np.searchsorted(ordered, pos, side="right") - below).sum()
-    return float((greater + 0.5 * ties) / (len(pos) * len(neg)))
-
-
-def ridge_logistic(
-    x: npt.NDArray[np.float64],
-    y: npt.NDArray[np.float64],
-    ridge: float = _RIDGE,
-    start: npt.NDArray[np.float64] | None = None,
-) -> npt.NDArray[np.float64]:
-    """Coefficients (intercept first) of a logistic regression with an L2 penalty on the
-    standardised slopes, by Newton's method.
-
-    ``start`` (coefficients as returned, such as the fit of most of the same rows) saves
-    iterations. Newton's method may leave a start far from the optimum, but the penalised
-    likelihood is strictly concave, so a fit whose steps vanish is at the optimum: a start from
-    which the steps do not vanish is dropped for the usual start at zero."""
-    n, p = x.shape
-    mu, sd = x.mean(axis=0), x.std(axis=0)
-    sd[sd == 0] = 1.0
-    z = np.hstack([np.ones((n, 1)), (x - mu) / sd])
-    penalty = np.full(p + 1, ridge)
-    penalty[0] = 0.0
-    beta = None
-    if start is not None:  # to the standardised scale: slope_j sd_j, intercept + sum slope_j mu_j
-        first = np.concatenate([[start[0] + float(start[1:] @ mu)], start[1:] * sd])
-        beta = _newton(z, y, penalty, first)
-    if beta is None:
-        beta = _newton(z, y, penalty, np.zeros(p + 1), must_converge=False)
-    assert beta is not None
-    # back to the original scale: slope_j / sd_j, intercept - sum slope_j mu_j / sd_j
-    slopes = beta[1:] / sd
-    return np.concatenate([[beta[0] - float(slopes @ mu)], slopes])
-
-
-def _newton(
-    z: npt.NDArray[np.float64],
-    y: npt.NDArray[np.float64],
-    penalty: npt.NDArray[np.float64],
-    beta: npt.NDArray[np.float64],
-    *,
-    must_converge: bool = True,
-) -> npt.NDArray[np.float64] | None:
-    """Newton steps from ``beta`` (changed in place) until they vanish, at most 50; None when
-    they do not and ``must_converge``."""
-    diag, jitter = np.diag(penalty), 1e-9 * np.eye(len(beta))
-    zt = z.T
-    for _ in range(50):
-        eta = np.clip(z @ beta, -30, 30)
-        prob = 1 / (1 + np.exp(-eta))
-        grad = zt @ (y - prob) - penalty * beta
-        hess = (z * (prob * (1 - prob))[:, None]).T @ z + diag + jitter
-        step = np.linalg.solve(hess, grad)
-        beta += step
-        if np.abs(step).max() < 1e-8:
-            return beta
-    return None if must_converge else beta
-
-
-def _cross_fitted(
-    x: npt.NDArray[np.float64],
-    y: npt.NDArray[np.bool_],
-    side: npt.NDArray[np.int64],
-    fits: list[npt.NDArray[np.float64] | None] | None = None,
-) -> float | None:
-    """Mean over the two halves of the AUROC of the scores a model fitted on the other half
-    gives (None when a half has only one outcome). ``fits``: each half's model, started from
-    the model already in it when there is one (the full-sample fit, for the jackknife's refits)
-    and left there."""
-    values = []
-    for h in (0, 1):
-        test, train = side == h, side != h
-        if y[train].all() or not y[train].any():
-            scores = np.zeros(int(test.sum()))  # one outcome only in training: nothing learnt
-        else:
-            start = None if fits is None else fits[h]
-            beta = ridge_logistic(x[train], y[train].astype(np.float64), start=start)
-            if fits is not None and start is None:
-                fits[h] = beta
-            scores = np.round(x[test] @ beta[1:], 9)
-        a = auroc(scores, y[test])
-        if a is None:
-            return None
-        values.append(a)
-    return (values[0] + values[1]) / 2
-
-
-def _across_tasks(
-    runs: Sequence[EarlyRun], ks: Sequence[int], prefixes: Prefixes | None = None
-) -> tuple[float | None, tuple[float, float] | None]:
-    """Two-fold cross-fitting by task (the sorted tasks split alternately into two halves; a
-    model fitted on one half scores the other), so that each half's AUROC comes from a model
-    that never saw it: centred on 0.5 when there is no relation. (Pooling leave-one-task-out
-    scores of many models is biased below 0.5: each leans against its held-out task.) The
-    interval is a jackknife over tasks, refitting the models each time, so that it carries the
-    models' own variability; Student-t on tasks - 1 df."""
-    tasks = [r.task_id for r in runs]
-    order = sorted(set(tasks))
-    if len(order) < 4:
-        return None, None
-    half = {t: i % 2 for i, t in enumerate(order)}
-    y = np.array([r.failed for r in runs], dtype=bool)
-    x = features(prefixes or prefix_totals(runs, top_actions(runs)), ks)
-    side = np.array([half[t] for t in tasks])
-    fits: list[npt.NDArray[np.float64] | None] = [None, None]
-    est = _cross_fitted(x, y, side, fits)
-    if est is None:
-        return None, None
-    code = {t: i for i, t in enumerate(order)}
-    task_code = np.array([code[t] for t in tasks], dtype=np.int64)
-    groups = (
-        [[t] for t in order]
-        if len(order) <= _JACKKNIFE_GROUPS
-        else [order[i::_JACKKNIFE_GROUPS] for i in range(_JACKKNIFE_GROUPS)]
-    )
-    leave_out = []
-    for g in groups:
-        left_out = np.zeros(len(order), dtype=bool)
-        left_out[[code[t] for t in g]] = True
-        keep = ~left_out[task_code]
-        v = _cross_fitted(x[keep], y[keep], side[keep], fits)
-        if v is not None:
-            leave_out.append(v)
-    k = len(leave_out)
-    if k < 3:
-        return est, None
-    lo_arr = np.asarray(leave_out)
-    se = math.sqrt((k - 1) / k * float(((lo_arr - lo_arr.mean()) ** 2).sum()))
-    if se == 0:
-        se = 0.5 / k
-    q = t_quantile(0.975, k - 1)
-    return est, (max(0.0, est - q * se), min(1.0, est + q * se))
 
 
 def clustered_auroc(
