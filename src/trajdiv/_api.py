@@ -223,17 +223,19 @@ def _statistics(
     early = workers.submit(early_warnings, out) if workers is not None else None
     keep = settings.keep_format_errors
     layouts = result.pipeline.layouts  # made with the groups
+    digests = {  # of the graph files this run wrote or checked
+        path.relative_to(out).as_posix(): digest
+        for path, digest in result.pipeline.digests.items()
+        if path.is_relative_to(out)
+    }
+    browse = functools.partial(browser_data, out, keep_format_errors=keep, layouts=layouts, digests=digests)
     browser = None
     if report and workers is not None:
-        browser = workers.submit(
-            functools.partial(browser_data, out, keep_format_errors=keep, layouts=layouts)
-        )
+        browser = workers.submit(browse)
     apart = summarize_apart(out, seed=seed, action_jsd=result.pipeline.action_jsd)
     data = None
     if report:
-        made = (
-            browser() if browser is not None else browser_data(out, keep_format_errors=keep, layouts=layouts)
-        )
+        made = browser() if browser is not None else browse()
         data = with_cv(*made, apart.tables["stats_tasks"])
     summary, tables = apart.finish(early() if early is not None else early_warnings(out))
     for name, df in tables.items():

@@ -518,8 +518,19 @@ def test_graph_layouts_made_with_the_groups_are_used_only_where_they_fit(
     assert report_layout.graph_layout(out, rel, outcomes, strings, made) is not None
     flipped = {r: not ok for r, ok in outcomes.items()}
     assert report_layout.graph_layout(out, rel, flipped, strings, made) is None
+    # the digest of the bytes this run wrote stands for them; another digest sends to the file
+    digests = {path.relative_to(out).as_posix(): d for path, d in res.digests.items()}
+    assert rel in digests
+    assert text(res.layouts) == report_data.json_for_script(
+        report_data.browser_data(out, layouts=res.layouts, digests=digests)[0]
+    )
+    assert report_layout.graph_layout(out, rel, flipped, strings, made, digests[rel]) is None
     graph_file.write_text(json.dumps(json.loads(graph_file.read_text()), indent=2))
     assert report_layout.graph_layout(out, rel, outcomes, strings, made) is None
+    assert report_layout.graph_layout(out, rel, outcomes, strings, made, "b3:other") is None
+    assert report_layout.graph_layout(out, rel, outcomes, strings, made, digests[rel]) is not None
+    graph_file.unlink()  # with its digest known, the file is not read
+    assert report_layout.graph_layout(out, rel, outcomes, strings, made, digests[rel]) is not None
 
 
 def _no_layout(*args, **kwargs):

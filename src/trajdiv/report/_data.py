@@ -122,13 +122,17 @@ def browser_data(
     *,
     keep_format_errors: bool = False,
     layouts: Mapping[tuple[str, str], Layout] | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """:func:`app_data` but the CV of steps, which needs the statistics (:func:`with_cv` adds
     it), and each group's ``(configuration, task)``; made apart so that it can be built beside
     the statistics. ``layouts``: graph layouts made already, per group;
     one is used only if it was made from the group's graph file and outcomes as they are
-    (:func:`~trajdiv.report._layout.group_layout`)."""
+    (:func:`~trajdiv.report._layout.group_layout`). ``digests``: the digests of graph files
+    (by their path in ``out_dir``) that this run wrote or checked, which are then not read
+    again to know that a layout fits them."""
     layouts = layouts or {}
+    digests = digests or {}
     runs = pl.read_parquet(out_dir / "runs.parquet").sort("config", "task_id", "run_index", "run_id")
     groups = _opt(out_dir / "divergence_groups.parquet")
     gsum = _opt(out_dir / "graph_summary.parquet")
@@ -164,7 +168,8 @@ def browser_data(
             # _json of the run with its cells last, in one encoding of the rest
             out_runs.append(f'{compact_json(head_run)[:-1]},"a":{cells}}}')
         outcomes = dict(zip(col["run_id"][start:end], col["resolved"][start:end], strict=True))
-        layout = graph_layout(out_dir, graph_file.get(key), outcomes, strings, layouts.get(key))
+        path = graph_file.get(key)
+        layout = graph_layout(out_dir, path, outcomes, strings, layouts.get(key), digests.get(path or ""))
         head = {
             "gl": layout,
             "c": cfg_at[key[0]],

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-from trajdiv._digest import content_hash
+from trajdiv._digest import content_hash, data_digest
 from trajdiv._text import for_page
 from trajdiv.plot._spine import spine_layout
 
@@ -20,6 +20,7 @@ __all__ = [
     "graph_layout",
     "group_layout",
     "layout_key",
+    "layout_key_of",
     "page_safe",
 ]
 
@@ -47,9 +48,16 @@ its JSON text (node labels as text, every other text made safe)."""
 
 
 def layout_key(graph_text: str, outcomes: dict[str, bool | None]) -> str:
-    """What a group's graph layout is made from: its graph file's text and its runs' outcomes."""
+    """What a group's graph layout is made from: its graph file's text and its runs' outcomes
+    (:func:`layout_key_of` the text's digest)."""
+    return layout_key_of(data_digest(graph_text.encode("utf-8", "surrogatepass")), outcomes)
+
+
+def layout_key_of(graph_digest: str, outcomes: dict[str, bool | None]) -> str:
+    """:func:`layout_key` from the digest of the graph file's bytes
+    (:func:`~trajdiv._digest.data_digest`), which a run that wrote the file knows already."""
     h = content_hash()
-    for piece in (graph_text, json.dumps(sorted(outcomes.items()))):
+    for piece in (graph_digest, json.dumps(sorted(outcomes.items()))):
         data = piece.encode("utf-8", "surrogatepass")
         h.update(len(data).to_bytes(8, "little") + data)
     return h.hexdigest()
@@ -68,23 +76,33 @@ def graph_layout(
     outcomes: dict[str, bool | None],
     intern: Callable[[str], int],
     made: Layout | None,
+    digest: str | None = None,
 ) -> dict[str, Any] | None:
     """The group's branching graph as the figure draws it (:func:`spine_layout`), for the task
     view: positions, nodes ``[label, runs, share resolved, labelled]``, edges ``[from, to, steps,
-    runs]``; ``made`` when it is the layout of this graph and these outcomes."""
+    runs]``; ``made`` when it is the layout of this graph and these outcomes. ``digest``: the
+    digest of the graph file's bytes when this run wrote or checked them (the file is then read
+    only if ``made`` does not fit)."""
     if graph_file is None:
         return None
+    layout = None
+    if made is not None and digest is not None and made[0] == layout_key_of(digest, outcomes):
+        layout = _made_layout(made[1])
+        if layout is not None:
+            return _interned(layout, intern)
     try:
         text = (out_dir / graph_file).read_text("utf-8")
     except (OSError, ValueError):
         return None  # no graph file (graph stage not run): the view goes without it
-    layout = None
     if made is not None and made[0] == layout_key(text, outcomes):
         layout = _made_layout(made[1])
     if layout is None:  # not made ahead, made from other inputs, or not of a layout's form
         layout = _layout(text, outcomes)
-    if layout is None:
-        return None
+    return None if layout is None else _interned(layout, intern)
+
+
+def _interned(layout: dict[str, Any], intern: Callable[[str], int]) -> dict[str, Any]:
+    """``layout`` with its node labels as string positions."""
     for node in layout["nodes"].values():
         node[0] = intern(node[0])
     return layout
