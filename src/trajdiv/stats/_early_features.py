@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -96,9 +97,12 @@ def prefix_totals(
     # one row per prefix length 0..len of each run: each step's amounts go to the row after it,
     # the running sums over all rows less each run's sum at its empty prefix are its totals
     rows = np.repeat(start + 1 - np.cumsum(lengths) + lengths, lengths) + np.arange(n, dtype=np.int64)
-    steps = (step for r in runs for step in zip(r.actions, r.tokens, r.failed_rc, strict=True))
-    flat = (x for a, t, f in steps for x in (column.get(a, -1), t, f))
-    col, tok, bad = np.fromiter(flat, dtype=np.int64, count=3 * n).reshape(n, 3).T
+    if any(len(r.tokens) != k or len(r.failed_rc) != k for r, k in zip(runs, lengths.tolist(), strict=True)):
+        raise ValueError("a run's actions, tokens and return codes differ in length")
+    every = itertools.chain.from_iterable
+    col = np.fromiter(map(column.get, every(r.actions for r in runs), itertools.repeat(-1)), np.int64, n)
+    tok = np.fromiter(every(r.tokens for r in runs), np.int64, n)
+    bad = np.fromiter(every(r.failed_rc for r in runs), np.int64, n)
     amounts = np.zeros((n + len(runs), 2 + len(top)), dtype=np.int64)
     amounts[rows, 0] = tok
     amounts[rows, 1] = bad

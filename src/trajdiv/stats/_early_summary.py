@@ -32,7 +32,11 @@ def load_early_runs(
     grouped = (
         steps.sort("config", "task_id", "run_id", "step")
         .group_by("config", "task_id", "run_id", maintain_order=True)
-        .agg(pl.col(level).alias("actions"), pl.col("agent_tokens"), pl.col("returncode"))
+        .agg(
+            pl.col(level).cast(pl.String).fill_null("None").alias("actions"),
+            pl.col("agent_tokens").fill_null(0),
+            (pl.col("returncode").fill_null(0) != 0).alias("returncode"),
+        )
         .collect()
     )
     outcome = {
@@ -47,13 +51,7 @@ def load_early_runs(
         if resolved is None:
             continue
         out.setdefault(c, []).append(
-            EarlyRun(
-                t,
-                tuple(names.setdefault(a, a) for a in map(str, actions)),
-                tuple(int(x or 0) for x in toks),
-                tuple(rc is not None and rc != 0 for rc in rcs),
-                not resolved,
-            )
+            EarlyRun(t, tuple(map(names.setdefault, actions, actions)), tuple(toks), tuple(rcs), not resolved)
         )
     return out
 
