@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import REALDATA, ROOT, need_realdata
 from trajdiv._errors import UsageError
-from trajdiv.pipeline._engine import WorkerError, map_ordered
+from trajdiv.pipeline._engine import ONE_THREAD, WorkerError, map_ordered
 
 
 def _square(x: int) -> int:
@@ -40,6 +40,22 @@ def _bad_init() -> None:
 
 def _broken_init() -> None:
     raise RuntimeError("boom")
+
+
+def _thread_settings(_: int) -> list[str | None]:
+    return [os.environ.get(name) for name in ONE_THREAD]
+
+
+def test_workers_do_linear_algebra_on_one_thread_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch):
+    for name in ONE_THREAD:
+        monkeypatch.delenv(name, raising=False)
+    assert list(map_ordered(_thread_settings, range(2), jobs=2)) == [["1"] * len(ONE_THREAD)] * 2
+    assert all(name not in os.environ for name in ONE_THREAD)  # the parent's as it was
+    monkeypatch.setenv(ONE_THREAD[0], "3")
+    chosen = ["3"] + ["1"] * (len(ONE_THREAD) - 1)
+    assert list(map_ordered(_thread_settings, range(2), jobs=2)) == [chosen] * 2
+    assert os.environ[ONE_THREAD[0]] == "3"
+    assert all(name not in os.environ for name in ONE_THREAD[1:])
 
 
 def test_results_in_input_order_with_workers():

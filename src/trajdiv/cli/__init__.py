@@ -9,6 +9,12 @@ import sys
 # loads, and a value the user set wins.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
+from trajdiv.pipeline._engine import ONE_THREAD
+
+# The main process's linear algebra on one thread as well, beside the workers (set before numpy
+# loads; a value the user set wins).
+os.environ.update({name: os.environ.get(name, "1") for name in ONE_THREAD})
+
 from trajdiv.cli._main import build_parser, summary_table
 from trajdiv.cli._main import main as _main
 
