@@ -35,6 +35,11 @@ def test_ingest_real_dumps(tmp_path: Path):
     m = json.loads((tmp_path / "manifest.json").read_text())
     # the folder grows: the line must agree with the manifest, and hold every file
     assert f"{m['summary']['runs']} runs in {m['summary']['groups']} groups" in p.stdout
+    statuses = [(f["status"], f.get("kind")) for f in m["files"]]
+    read = sum(s == "read" for s, _ in statuses)
+    others = sum(s == "skipped" and k != "error" for s, k in statuses)
+    assert others > 0
+    assert f"from {read} files; {others} not run dumps (reasons in manifest.json); 0 skipped;" in p.stdout
     assert m["summary"]["runs"] >= 385
     assert m["summary"]["files"] == len([f for f in REALDATA.rglob("*") if f.is_file()])
     assert m["summary"]["skipped_error"] == 0

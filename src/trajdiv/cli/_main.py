@@ -47,11 +47,13 @@ def _report_ingest(res: PipelineResult, quiet: bool) -> int:
     for e in partly:
         for err in e.errors:
             print(f"trajdiv: error in {for_terminal(e.file)}: {for_terminal(err)}", file=sys.stderr)
-    if not quiet:
+    if not quiet:  # every input file is in the line: read, not a run dump, or skipped
+        others = sum(e.status == "skipped" and e.kind != "error" for e in res.manifest)
         print(
             f"{res.n_runs} runs in {res.n_groups} groups from "
             f"{sum(e.status == 'read' for e in res.manifest)} files; "
-            f"{len(skipped)} skipped"
+            + (f"{others} not run dumps (reasons in manifest.json); " if others else "")
+            + f"{len(skipped)} skipped"
             + (f", {len(partly)} read with errors" if partly else "")
             + f"; tables in {for_terminal(res.out_dir)}"
         )
