@@ -65,13 +65,13 @@ def test_settled_refits_take_one_newton_step_each(monkeypatch: pytest.MonkeyPatc
     # part) settle well-behaved refits: their own Hessians are made once, for the last step
     x, y, _, group, groups = _sample(0, "plain", n_tasks=60)
     calls: list[int] = []
-    made = ridge._weighted_hessians
+    made = ridge._Batch.newton_step
 
-    def counted(x1: np.ndarray, v: np.ndarray) -> np.ndarray:
+    def counted(self: ridge._Batch, grad: np.ndarray, v: np.ndarray, live: np.ndarray) -> np.ndarray:
         calls.append(len(v))
-        return made(x1, v)
+        return made(self, grad, v, live)
 
-    monkeypatch.setattr(ridge, "_weighted_hessians", counted)
+    monkeypatch.setattr(ridge._Batch, "newton_step", counted)
     yf = y.astype(float)
     list(refits(x, yf, group, list(range(groups)), ridge_logistic(x, yf)))
     assert calls == [groups]

@@ -83,8 +83,7 @@ def _newton(
     diag, jitter = np.diag(penalty), 1e-9 * np.eye(len(beta))
     zt = z.T
     for _ in range(_STEPS):
-        eta = np.clip(z @ beta, -30, 30)
-        prob = 1 / (1 + np.exp(-eta))
+        prob = _prob(z @ beta)
         grad = zt @ (y - prob) - penalty * beta
         hess = (z * (prob * (1 - prob))[:, None]).T @ z + diag + jitter
         step = np.linalg.solve(hess, grad)
@@ -127,17 +126,15 @@ def _group_hessians(
     x1: npt.NDArray[np.float64], theta: npt.NDArray[np.float64], group: npt.NDArray[np.int64], n_groups: int
 ) -> npt.NDArray[np.float64]:
     """Each group's part of the likelihood's Hessian at ``theta``: sum of p (1 - p) x x^T over
-    its rows, a slice of rows at a time."""
-    n, q = x1.shape
-    out = np.zeros((n_groups, q * q))
-    rows = max(1, _CELLS // (q * q))
-    for a in range(0, n, rows):
-        part = x1[a : a + rows]
-        prob = 1 / (1 + np.exp(-np.clip(part @ theta, -30, 30)))
-        outer = (part[:, :, None] * part[:, None, :]).reshape(len(part), q * q) * (prob * (1 - prob))[:, None]
-        member = (group[a : a + rows][None, :] == np.arange(n_groups)[:, None]).astype(np.float64)
-        out += member @ outer
-    return out.reshape(n_groups, q, q)
+    its rows."""
+    prob = _prob(x1 @ theta)
+    member = group[None, :] == np.arange(n_groups)[:, None]
+    return _weighted_hessians(x1, member * (prob * (1 - prob))[None, :])
+
+
+def _prob(eta: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The logistic function of linear predictors clipped to +-30 (as every fit here clips them)."""
+    return np.asarray(1 / (1 + np.exp(-np.clip(eta, -30, 30))))
 
 
 class _Batch:
@@ -177,7 +174,7 @@ class _Batch:
         self, theta: npt.NDArray[np.float64], live: npt.NDArray[np.int64]
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Each live refit's gradient at ``theta[live]``, and its runs' p (1 - p) weights."""
-        prob = 1 / (1 + np.exp(-np.clip(theta[live] @ self.x1.T, -30, 30)))
+        prob = _prob(theta[live] @ self.x1.T)
         grad = (self.w[live] * (self.y[None, :] - prob)) @ self.x1 - self.penalty[live] * theta[live]
         return grad, self.w[live] * prob * (1 - prob)
 
