@@ -228,11 +228,24 @@ def _statistics(
         for path, digest in result.pipeline.digests.items()
         if path.is_relative_to(out)
     }
-    browse = functools.partial(browser_data, out, keep_format_errors=keep, layouts=layouts, digests=digests)
+    browse = functools.partial(
+        browser_data,
+        out,
+        keep_format_errors=keep,
+        layouts=layouts,
+        digests=digests,
+        cells=result.pipeline.cells,
+    )
     browser = None
     if report and workers is not None:
         browser = workers.submit(browse)
-    apart = summarize_apart(out, seed=seed, action_jsd=result.pipeline.action_jsd)
+    # the pairs' statistics go to the first worker free (the report's data is the quicker)
+    apart = summarize_apart(
+        out,
+        seed=seed,
+        action_jsd=result.pipeline.action_jsd,
+        run=workers.submit if workers is not None else None,
+    )
     data = None
     if report:
         made = browser() if browser is not None else browse()

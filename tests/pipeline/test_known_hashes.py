@@ -18,7 +18,7 @@ from trajdiv._codec import pack
 from trajdiv._digest import bytes_hash
 from trajdiv.ingest._source import Source
 from trajdiv.pipeline import _known, run_pipeline
-from trajdiv.pipeline._known import known_hash
+from trajdiv.pipeline._known import known_hash, remembered_hash
 
 
 @pytest.fixture
@@ -65,11 +65,13 @@ def test_a_settled_file_is_hashed_once(tmp_path: Path, settled):
     f = tmp_path / "a.json"
     f.write_bytes(b'{"a": 1}')
     calls, digest = _counting(f)
+    assert remembered_hash(tmp_path / "cache", str(f)) is None
     first = known_hash(tmp_path / "cache", str(f), digest)
     again = known_hash(tmp_path / "cache", str(f), digest)
-    assert first == again == bytes_hash(b'{"a": 1}')
+    assert first == again == remembered_hash(tmp_path / "cache", str(f)) == bytes_hash(b'{"a": 1}')
     assert len(calls) == 1
     assert len(_entries(tmp_path / "cache")) == 1
+    assert remembered_hash(tmp_path / "cache", str(tmp_path / "gone.json")) is None
 
 
 @pytest.mark.parametrize("change", ["same-size-times-back", "size", "replaced", "touched"])
@@ -88,6 +90,7 @@ def test_any_change_the_file_system_sees_means_a_new_hash(tmp_path: Path, settle
     else:
         time.sleep(0.05)
         os.utime(f)
+    assert remembered_hash(cache, str(f)) is None
     value = known_hash(cache, str(f), digest)
     assert value == bytes_hash(f.read_bytes())
     assert len(calls) == 2
@@ -132,6 +135,7 @@ def test_an_entry_that_does_not_describe_the_file_is_a_miss(tmp_path: Path, sett
         path.write_bytes(pack({"identity": "elsewhere", "hash": "0" * 64}, key=key))
     else:
         path.write_bytes(pack({"identity": "x", "hash": 5}, key=key))
+    assert remembered_hash(cache, str(f)) is None
     assert known_hash(cache, str(f), digest) == bytes_hash(b'{"a": 1}')
     assert len(calls) == 2
 
@@ -141,13 +145,14 @@ def _digests(out: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(files)}
 
 
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: remembered files looked up here, the others on threads
 def test_a_rerun_reads_no_unchanged_file_and_sees_a_file_changed_behind_its_times(
-    tmp_path: Path, settled, monkeypatch
+    tmp_path: Path, settled, monkeypatch, jobs: int
 ):
     dump, cache = tmp_path / "dump", tmp_path / "cache"
     tasks = {f"org__pkg-{i}": [["ls", f"cat {i}"], ["ls", "pwd"]] for i in range(6)}
     write_ac_dump(dump, "m", tasks)
-    run_pipeline([dump], tmp_path / "o1", jobs=1, cache_dir=cache)
+    run_pipeline([dump], tmp_path / "o1", jobs=jobs, cache_dir=cache)
     assert len(_entries(cache)) == 6
     read: list[str] = []
     real = Source.chunks
@@ -157,7 +162,7 @@ def test_a_rerun_reads_no_unchanged_file_and_sees_a_file_changed_behind_its_time
         return real(self, size)
 
     monkeypatch.setattr(Source, "chunks", chunks)
-    again = run_pipeline([dump], tmp_path / "o2", jobs=1, cache_dir=cache)
+    again = run_pipeline([dump], tmp_path / "o2", jobs=jobs, cache_dir=cache)
     assert read == []
     assert again.groups_from_cache == 6
     assert _digests(tmp_path / "o2") == _digests(tmp_path / "o1")
@@ -166,7 +171,7 @@ def test_a_rerun_reads_no_unchanged_file_and_sees_a_file_changed_behind_its_time
     text = victim.read_text()
     assert text.count("pwd") == 1
     _rewrite_keeping_times(victim, text.replace("pwd", "cwd").encode())
-    changed = run_pipeline([dump], tmp_path / "o3", jobs=1, cache_dir=cache)
+    changed = run_pipeline([dump], tmp_path / "o3", jobs=jobs, cache_dir=cache)
     fresh = run_pipeline([dump], tmp_path / "o4", jobs=1)
     assert len(read) == 1
     assert read[0].endswith("org__pkg-3.json")

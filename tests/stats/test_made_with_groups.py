@@ -60,3 +60,20 @@ def test_action_jsd_by_hand():
     assert action_jsd(rows[:3]) == [pytest.approx(jensen_shannon(a, b))]
     assert action_jsd([{"run_id": "x", "verb": None}] * 3) == [None]  # one run
     assert action_jsd([]) == [None]
+
+
+def test_the_pairs_statistics_made_elsewhere_meanwhile_are_the_same(analysis: Path):
+    """``run`` may make the comparisons and power curves elsewhere (a worker) while the rest is
+    computed: they come back when the summary is put together, and nothing changes."""
+    started: list[str] = []
+
+    def later(fn, *args):
+        started.append(fn.__name__)
+        return lambda: fn(*args)  # made only when asked for, after everything else
+
+    here = summarize_apart(analysis)
+    apart = summarize_apart(analysis, run=later)
+    assert started == ["across_configs"]
+    assert apart.summary == here.summary
+    assert here.summary["across_configs"]
+    assert all(apart.tables[name].equals(df) for name, df in here.tables.items())

@@ -30,7 +30,7 @@ from trajdiv._digest import bytes_hash, code_digest
 from trajdiv._io import atomic_write_bytes
 from trajdiv.pipeline._cachedir import touch
 
-__all__ = ["SETTLE_NS", "known_hash"]
+__all__ = ["SETTLE_NS", "known_hash", "remembered_hash"]
 
 SETTLE_NS = 5_000_000_000
 """A file's hash is remembered only when the file was last changed at least this long (5 s)
@@ -50,6 +50,31 @@ def _entry_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / "hashes" / key[:2] / f"{key}.hash"
 
 
+def remembered_hash(cache_dir: Path, path: str) -> str | None:
+    """The content hash of the plain file at ``path`` remembered in ``cache_dir`` for the file's
+    present identity; None when there is none (the file is not read)."""
+    try:
+        return _remembered(cache_dir, path, os.stat(path))[0]
+    except OSError:
+        return None
+
+
+def _remembered(cache_dir: Path, path: str, st: os.stat_result) -> tuple[str | None, str, str]:
+    """The hash remembered for identity ``st`` of ``path`` (None: none), the identity, and the
+    key of the entry that holds it or would."""
+    ident = _identity(path, st)
+    key = bytes_hash(code_digest() + ident.encode("utf-8", "surrogatepass"))[:40]  # as every key
+    entry = _entry_path(cache_dir, key)
+    try:
+        meta, _ = unpack(entry.read_bytes(), key=key)
+        if meta["identity"] == ident and isinstance(meta["hash"], str):
+            touch(entry)
+            return meta["hash"], ident, key
+    except (OSError, CacheMiss, KeyError, TypeError):
+        pass
+    return None, ident, key
+
+
 def known_hash(cache_dir: Path, path: str, digest: Callable[[], str | None]) -> str | None:
     """The content hash of the plain file at ``path``: remembered in ``cache_dir`` for the
     file's present identity, else ``digest()`` (which reads the file), remembered when the file
@@ -58,16 +83,9 @@ def known_hash(cache_dir: Path, path: str, digest: Callable[[], str | None]) -> 
         before = os.stat(path)
     except OSError:
         return digest()  # unreadable now: ``digest`` says so its own way
-    ident = _identity(path, before)
-    key = bytes_hash(code_digest() + ident.encode("utf-8", "surrogatepass"))[:40]  # as every key
-    entry = _entry_path(cache_dir, key)
-    try:
-        meta, _ = unpack(entry.read_bytes(), key=key)
-        if meta["identity"] == ident and isinstance(meta["hash"], str):
-            touch(entry)
-            return meta["hash"]
-    except (OSError, CacheMiss, KeyError, TypeError):
-        pass
+    value, ident, key = _remembered(cache_dir, path, before)
+    if value is not None:
+        return value
     started = time.time_ns()
     value = digest()
     if value is None:
@@ -80,5 +98,5 @@ def known_hash(cache_dir: Path, path: str, digest: Callable[[], str | None]) -> 
     if settled and _identity(path, after) == ident:
         # a cache that cannot be written costs the next run time, nothing else
         with contextlib.suppress(OSError):
-            atomic_write_bytes(entry, pack({"identity": ident, "hash": value}, key=key))
+            atomic_write_bytes(_entry_path(cache_dir, key), pack({"identity": ident, "hash": value}, key=key))
     return value

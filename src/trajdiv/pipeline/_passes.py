@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,6 @@ from trajdiv.analysis._settings import Settings
 from trajdiv.graph._branching import build_branch_graph
 from trajdiv.ingest._intake import Intake
 from trajdiv.ingest._plan import Plan
-from trajdiv.ingest._source import Source
 from trajdiv.pipeline._cachedir import hold_files
 from trajdiv.pipeline._chunks import (
     across_path,
@@ -40,13 +37,13 @@ from trajdiv.pipeline._entries import (
     RunRef,
     SourceIndex,
     cached_group,
-    cached_index,
     damaged_files,
     group_cache_path,
     spilled_runs,
     store_group,
     store_index,
 )
+from trajdiv.pipeline._lookup import LOOKUP_THREADS, lookups
 from trajdiv.pipeline._rechunk import EarlierChunks
 from trajdiv.pipeline._result import PipelineResult
 from trajdiv.pipeline._sink import TableSink
@@ -57,7 +54,6 @@ from trajdiv.pipeline._workers import (
     WorkerState,
     parse_source,
     process_group,
-    source_key,
     worker_setup,
 )
 
@@ -143,7 +139,9 @@ def read_sources(job: Job, res: PipelineResult) -> list[RunRef]:
     all_refs: list[RunRef] = []
     indices: list[SourceIndex | None] = []
     misses: list[ParseItem] = []
-    for (src, reader), (key, idx) in zip(plan.work, _lookups(job), strict=True):
+    for (src, reader), (key, idx) in zip(
+        plan.work, lookups(plan, job.settings, job.cache_dir, job.jobs), strict=True
+    ):
         indices.append(idx)
         if idx is None:
             misses.append((src, reader.name, key, None))
@@ -167,51 +165,6 @@ def read_sources(job: Job, res: PipelineResult) -> list[RunRef]:
         if job.progress:
             job.progress("read", k, len(indices))
     return all_refs
-
-
-_LOOKUP_THREADS = 4
-"""Most threads hashing files and checking cached parses at once (both release the GIL)."""
-
-
-_Lookup = tuple[str | None, SourceIndex | None]
-"""A file's cache key and its cached parse."""
-
-
-def _lookups(job: Job) -> Iterator[_Lookup]:
-    """Each file's cache key and cached parse (None: not cached), in plan order. Plain files are
-    looked up by threads, a few ahead; archive members here, in turn (their archive's open
-    handle is shared). Without a cache there is nothing to look up, and a file's content is
-    read once, by its parse."""
-    plan = job.plan
-    if job.cache_dir is None:
-        for _ in plan.work:
-            yield None, None
-        return
-
-    def look(src: Source, reader_name: str) -> _Lookup:
-        key = source_key(src, reader_name, job.settings, plan.ctx, job.cache_dir)
-        return key, cached_index(key, job.cache_dir)
-
-    threads = min(job.jobs, _LOOKUP_THREADS)
-    if threads < 2 or len(plan.work) < 2:
-        for src, reader in plan.work:
-            yield look(src, reader.name)
-        return
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="trajdiv-lookup")
-    try:
-        ahead: deque[Future[_Lookup] | tuple[Source, str]] = deque()
-        work = iter(plan.work)
-        while True:
-            while len(ahead) < 2 * threads and (item := next(work, None)) is not None:
-                src, reader = item
-                plain = src.fs_path is not None and src.data is None
-                ahead.append(pool.submit(look, src, reader.name) if plain else (src, reader.name))
-            if not ahead:
-                return
-            first = ahead.popleft()
-            yield first.result() if isinstance(first, Future) else look(*first)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _align(indices: list[SourceIndex | None], misses: list[ParseItem]) -> Iterator[ParseItem | None]:
@@ -291,6 +244,8 @@ class _GroupsDone:
             res.layouts[(r.config, r.task_id)] = r.layout
         if r.action_jsd:
             res.action_jsd[(r.config, r.task_id)] = r.action_jsd[0]
+        if r.cells is not None:
+            res.cells[(r.config, r.task_id)] = r.cells
         if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
             graph_json = job.out_dir / r.graph_file
             graphml = job.out_dir / r.graph_file.replace(".json", ".graphml")
@@ -352,7 +307,7 @@ def repair_spills(job: Job, refs: list[RunRef]) -> None:
         for ref in refs:
             ref.spill = held.get(ref.spill, ref.spill)
     checked = [ref for ref in refs if ref.file in job.cached_sources]
-    for display in sorted(damaged_files(checked, min(job.jobs, _LOOKUP_THREADS))):
+    for display in sorted(damaged_files(checked, min(job.jobs, LOOKUP_THREADS))):
         item, old = job.cached_sources.pop(display)
         idx = parse_source(job.local_state, item)
         if idx.blobs is not None:  # data mode: spilled here

@@ -112,11 +112,17 @@ def worker_setup(
 
 
 def source_key(
-    source: Source, reader_name: str, settings: Settings, ctx: ReadContext, cache_dir: Path | None = None
+    source: Source,
+    reader_name: str,
+    settings: Settings,
+    ctx: ReadContext,
+    cache_dir: Path | None = None,
+    content: str | None = None,
 ) -> str | None:
     """Content hash of a file and of everything that shapes the runs read from it. With a
     ``cache_dir``, a plain file's content hash is remembered there by the file's identity
-    (:mod:`._known`): an unchanged file is not read again."""
+    (:mod:`._known`): an unchanged file is not read again. ``content``: the file's content
+    hash, when the caller has it."""
     h = content_hash()
     for piece in (
         VERSION,
@@ -133,10 +139,10 @@ def source_key(
         h.update(len(piece).to_bytes(8, "little"))
         h.update(piece)
     plain = source.fs_path is not None and source.data is None
-    if cache_dir is not None and plain:
+    if content is None and cache_dir is not None and plain:
         assert source.fs_path is not None
         content = known_hash(cache_dir, source.fs_path, lambda: _content_hash(source))
-    else:
+    elif content is None:
         content = _content_hash(source)
     if content is None:
         return None
@@ -265,6 +271,10 @@ def process_group(state: WorkerState, item: GroupItem) -> GroupOut:
         outcomes = {str(r["run_id"]): r["resolved"] for r in result.tables["runs"]}
         result.layout = group_layout(result.graph_json, outcomes)
     result.action_jsd = action_jsd(result.tables.get("steps", []))
+    if {"diverge", "graph"} <= set(state.settings.stages):  # what the report shows of the steps
+        from trajdiv.report._cells import group_cells
+
+        result.cells = group_cells(result.tables.get("steps", []), state.settings.keep_format_errors)
     # typed frames are built here, in parallel, rather than row by row in the main process
     frames = {name: frame(name, result.tables.pop(name)) for name in list(result.tables)}
     out = GroupOut(result, frames, used, warnings, errors, n_kept, files)

@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from trajdiv._text import for_page
+from trajdiv.report._cells import LEVELS, read_cells
 from trajdiv.report._layout import ACTION_CHARS, Layout, compact_json, graph_layout, page_safe
 from trajdiv.tables import spans
 
@@ -30,8 +31,6 @@ __all__ = [
     "script_json_pieces",
     "with_cv",
 ]
-
-LEVELS = ("exact", "normalized", "verb", "category", "phase")
 
 
 class _Raw(str):
@@ -123,6 +122,7 @@ def browser_data(
     keep_format_errors: bool = False,
     layouts: Mapping[tuple[str, str], Layout] | None = None,
     digests: Mapping[str, str] | None = None,
+    cells: Mapping[tuple[str, str], str] | None = None,
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """:func:`app_data` but the CV of steps, which needs the statistics (:func:`with_cv` adds
     it), and each group's ``(configuration, task)``; made apart so that it can be built beside
@@ -130,13 +130,14 @@ def browser_data(
     one is used only if it was made from the group's graph file and outcomes as they are
     (:func:`~trajdiv.report._layout.group_layout`). ``digests``: the digests of graph files
     (by their path in ``out_dir``) that this run wrote or checked, which are then not read
-    again to know that a layout fits them."""
+    again to know that a layout fits them. ``cells``: each group's cells made with the group
+    (:mod:`~trajdiv.report._cells`), used when every group has them, made with
+    ``keep_format_errors`` (else the steps table is read)."""
     layouts = layouts or {}
     digests = digests or {}
     runs = pl.read_parquet(out_dir / "runs.parquet").sort("config", "task_id", "run_index", "run_id")
     groups = _opt(out_dir / "divergence_groups.parquet")
     gsum = _opt(out_dir / "graph_summary.parquet")
-    strings = _Strings()
     configs = sorted(runs["config"].unique().to_list())
     cfg_at = {c: i for i, c in enumerate(configs)}
     first = {
@@ -146,17 +147,25 @@ def browser_data(
     n_strat = {(r["config"], r["task_id"]): r["n_strategies"] for r in _rows(gsum)}
     graph_file = {(r["config"], r["task_id"]): r["graph_file"] for r in _rows(gsum)}
     level = str(gsum["level"][0]) if gsum is not None and gsum.height else "verb"
-    by_run = _steps_by_run(out_dir / "steps.parquet", strings, keep_format_errors)
     out_groups, keys = [], []
     names = ["config", "task_id", "run_id", "run_index", "resolved", "n_steps"]
     col = {c: runs[c].to_list() for c in names}
     col["strategy"] = runs["strategy"].to_list() if "strategy" in runs.columns else [None] * runs.height
-    for start, end in spans(list(zip(col["config"], col["task_id"], strict=True))):
+    groups_at = list(spans(list(zip(col["config"], col["task_id"], strict=True))))
+    made = _cells_made(
+        cells, [(col["config"][i], col["task_id"][i]) for i, _ in groups_at], keep_format_errors
+    )
+    if made is None:
+        strings = _Strings()
+        by_run = _steps_by_run(out_dir / "steps.parquet", strings, keep_format_errors)
+    else:
+        by_run, strings = made
+    for start, end in groups_at:
         key = (str(col["config"][start]), str(col["task_id"][start]))
         keys.append(key)
         out_runs = []
         for i in range(start, end):
-            cells, hidden = by_run.pop((key[0], key[1], col["run_id"][i]), (_Raw("[]"), 0))
+            run_cells, hidden = by_run.pop((key[0], key[1], col["run_id"][i]), (_Raw("[]"), 0))
             head_run = {
                 "id": page_safe(col["run_id"][i]),
                 "i": col["run_index"][i],
@@ -166,7 +175,7 @@ def browser_data(
                 "hidden": hidden,
             }
             # _json of the run with its cells last, in one encoding of the rest
-            out_runs.append(f'{compact_json(head_run)[:-1]},"a":{cells}}}')
+            out_runs.append(f'{compact_json(head_run)[:-1]},"a":{run_cells}}}')
         outcomes = dict(zip(col["run_id"][start:end], col["resolved"][start:end], strict=True))
         path = graph_file.get(key)
         layout = graph_layout(out_dir, path, outcomes, strings, layouts.get(key), digests.get(path or ""))
@@ -218,6 +227,30 @@ def _steps_by_run(
         for part in _whole_runs(ordered, _SLICE_ROWS):  # text as Python strings a slice at a time
             _add_cells(out, part, strings, keep_format_errors)
     return out
+
+
+def _cells_made(
+    cells: Mapping[tuple[str, str], str] | None, keys: list[tuple[str, str]], keep_format_errors: bool
+) -> tuple[dict[tuple[str, str, str], tuple[_Raw, int]], _Strings] | None:
+    """What :func:`_steps_by_run` reads, put together from the cells made with the groups
+    ``keys`` (in the table's order), with the table of strings they fill; None unless every
+    group has cells made with ``keep_format_errors``."""
+    if not cells or not all(k in cells for k in keys):
+        return None
+    strings = _Strings()
+    out: dict[tuple[str, str, str], tuple[_Raw, int]] = {}
+    for cfg, task in keys:
+        made = read_cells(cells[(cfg, task)], keep_format_errors)
+        if made is None:
+            return None
+        texts, runs = made
+        at = [str(strings(t)) for t in texts]
+        try:
+            for rid, template, hidden in runs:
+                out[(cfg, task, rid)] = (_Raw(template.format(*at)), hidden)
+        except (IndexError, KeyError, ValueError):
+            return None
+    return out, strings
 
 
 _SLICE_ROWS = 20_000

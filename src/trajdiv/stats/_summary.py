@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,17 +100,30 @@ class SummaryApart:
         return Summary.from_json(self.summary), tables
 
 
+Runner = Callable[..., Callable[[], Any]]
+"""``run(fn, *args)`` starts ``fn(*args)`` and returns the call that gives its result."""
+
+
+def _here(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    value = fn(*args)
+    return lambda: value
+
+
 def summarize_apart(
     out_dir: Path,
     *,
     seed: int = 0,
     diffs: tuple[float, ...] = (1.0, 2.0, 5.0),
     action_jsd: Mapping[tuple[str, str], float | None] | None = None,
+    run: Runner | None = None,
 ) -> SummaryApart:
     """:func:`summarize` without the early-warning models; ``.finish(early_warnings(out_dir))``
     completes it (its ``stats_tasks`` table is final already). ``action_jsd``: each group's
     mean pairwise JSD of its runs' verb counts, made with the groups (used when it has every
-    group of the runs table; else they are counted from the steps table)."""
+    group of the runs table; else they are counted from the steps table). ``run``: how the
+    statistics of pairs of configurations (comparisons and power simulations) are made, once
+    every configuration's task rates are known: here when None, or in a worker meanwhile (the
+    same figures: they draw from their own seeded streams)."""
     runs = pl.read_parquet(out_dir / "runs.parquet")
     has = set(runs.columns)
     groups = _read_opt(out_dir / "divergence_groups.parquet")
@@ -130,8 +143,15 @@ def summarize_apart(
     single_rows: list[dict[str, Any]] = []
     task_p: dict[str, dict[str, tuple[float, int]]] = {}
     task_cv: dict[str, dict[str, float | None]] = {}
+    figures = []
     for cfg in sorted(runs["config"].unique().to_list()):
         r = runs.filter(pl.col("config") == cfg).sort("task_id", "run_index", "run_id")
+        jsd = {t: v for (c, t), v in action_jsd.items() if c == cfg} if made and action_jsd else None
+        per_task = per_task_figures(cfg, r, verbs, groups, has, jsd)
+        task_p[cfg], task_cv[cfg] = per_task.p, per_task.cv
+        figures.append((cfg, r, per_task))
+    across = (run or _here)(across_configs, task_p, task_cv, seed)
+    for cfg, r, per_task in figures:
         entry: dict[str, Any] = {
             "config": cfg,
             "model": r["model"][0],
@@ -140,10 +160,7 @@ def summarize_apart(
             "n_runs": r.height,
             "n_labelled_runs": int(r["resolved"].is_not_null().sum()),
         }
-        jsd = {t: v for (c, t), v in action_jsd.items() if c == cfg} if made and action_jsd else None
-        per_task = per_task_figures(cfg, r, verbs, groups, has, jsd)
         task_rows += per_task.rows
-        task_p[cfg], task_cv[cfg] = per_task.p, per_task.cv
         entry.update(consistency(per_task.rows))
         if per_task.outcomes:
             outcome, pk, single = _outcome(cfg, per_task, diffs)
@@ -156,7 +173,7 @@ def summarize_apart(
     summary = {
         "version": SUMMARY_VERSION,
         "configs": configs_out,
-        "across_configs": across_configs(task_p, task_cv, seed),
+        "across_configs": across(),
         "definitions": DEFINITIONS,
     }
     tables = {
