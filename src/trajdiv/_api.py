@@ -220,7 +220,8 @@ def _statistics(
     from trajdiv.report import browser_data, with_cv
 
     # the early-warning models and the report's data are made in the workers meanwhile
-    early = workers.submit(early_warnings, out) if workers is not None else None
+    early_runs = result.pipeline.early  # each group's early-warning runs, made with the groups
+    early = workers.submit(early_warnings, out, early_runs) if workers is not None else None
     keep = settings.keep_format_errors
     layouts = result.pipeline.layouts  # made with the groups
     digests = {  # of the graph files this run wrote or checked
@@ -250,7 +251,7 @@ def _statistics(
     if report:
         made = browser() if browser is not None else browse()
         data = with_cv(*made, apart.tables["stats_tasks"])
-    summary, tables = apart.finish(early() if early is not None else early_warnings(out))
+    summary, tables = apart.finish(early() if early is not None else early_warnings(out, early_runs))
     for name, df in tables.items():
         result.written += write_table(df, out, name, formats)
     result.summary = summary

@@ -42,6 +42,8 @@ class GroupResult:
     ``steps`` table, made with the group (empty when not made)."""
     cells: str | None = None
     """The report's cells of its steps, made with the group (``trajdiv.report._cells``)."""
+    early: str | None = None
+    """What early warning needs of its runs, made with the group (``trajdiv.stats._early_groups``)."""
 
 
 def analyze_group(

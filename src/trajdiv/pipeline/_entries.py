@@ -305,9 +305,9 @@ _RESULT_FIELDS = tuple(f.name for f in dataclasses.fields(GroupResult) if f.name
 """What a group entry keeps of its :class:`GroupResult` besides its tables."""
 
 
-_TEXTS = ("graph_json", "graph_graphml", "cells")
-"""Result fields kept as binary parts of an entry, not in its JSON header (a chunk's graph files
-and report cells are most of its header's bytes, and reading them back as JSON strings cost more
+_TEXTS = ("graph_json", "graph_graphml", "cells", "early")
+"""Result fields kept as binary parts of an entry, not in its JSON header (a chunk's graph files,
+report cells and early-warning runs are most of its header's bytes, and reading them back as JSON strings cost more
 than the rest)."""
 
 

@@ -246,6 +246,8 @@ class _GroupsDone:
             res.action_jsd[(r.config, r.task_id)] = r.action_jsd[0]
         if r.cells is not None:
             res.cells[(r.config, r.task_id)] = r.cells
+        if r.early is not None:
+            res.early[(r.config, r.task_id)] = r.early
         if r.graph_file and r.graph_json is not None and r.graph_graphml is not None:
             graph_json = job.out_dir / r.graph_file
             graphml = job.out_dir / r.graph_file.replace(".json", ".graphml")

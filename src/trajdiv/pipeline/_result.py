@@ -43,6 +43,9 @@ class PipelineResult:
     cells: dict[tuple[str, str], str] = field(default_factory=dict)
     """Each group's cells of the report's task browser, made with the group (the report puts
     them together instead of reading the steps table when every group has them)."""
+    early: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Each group's early-warning runs, made with the group (the early-warning models take them
+    instead of reading the steps table when every group has them)."""
 
     @property
     def n_skipped_errors(self) -> int:

@@ -271,10 +271,14 @@ def process_group(state: WorkerState, item: GroupItem) -> GroupOut:
         outcomes = {str(r["run_id"]): r["resolved"] for r in result.tables["runs"]}
         result.layout = group_layout(result.graph_json, outcomes)
     result.action_jsd = action_jsd(result.tables.get("steps", []))
-    if {"diverge", "graph"} <= set(state.settings.stages):  # what the report shows of the steps
+    if {"diverge", "graph"} <= set(state.settings.stages):  # what the report and early warning take
         from trajdiv.report._cells import group_cells
+        from trajdiv.stats._early_groups import group_early
 
-        result.cells = group_cells(result.tables.get("steps", []), state.settings.keep_format_errors)
+        steps = result.tables.get("steps", [])
+        result.cells = group_cells(steps, state.settings.keep_format_errors)
+        if all(state.settings.level in row for row in steps[:1]):  # a column of the steps table
+            result.early = group_early(result.task_id, result.tables["runs"], steps, state.settings.level)
     # typed frames are built here, in parallel, rather than row by row in the main process
     frames = {name: frame(name, result.tables.pop(name)) for name in list(result.tables)}
     out = GroupOut(result, frames, used, warnings, errors, n_kept, files)

@@ -176,9 +176,13 @@ def _fraction_k(run: EarlyRun, fraction: float | None) -> int:
     return max(1, math.ceil(fraction * len(run.actions)))
 
 
-def early_warning_rows(runs: Sequence[EarlyRun], config: str) -> list[dict[str, object]]:
+def early_warning_rows(
+    runs: Sequence[EarlyRun], config: str, departures: Sequence[int | None] | None = None
+) -> list[dict[str, object]]:
     """Rows of the ``early_warning`` table for one configuration: both scopes at k = 1..MAX_K
-    and at each of :data:`FRACTIONS` of the runs' lengths."""
+    and at each of :data:`FRACTIONS` of the runs' lengths. ``departures``: each run's
+    :func:`majority_departures`, when made already."""
+    given = None if departures is None else [d for r, d in zip(runs, departures, strict=True) if r.actions]
     labelled = [r for r in runs if r.actions]
     if not labelled:
         return []
@@ -187,7 +191,7 @@ def early_warning_rows(runs: Sequence[EarlyRun], config: str) -> list[dict[str, 
     settings: list[Setting] = [(k, None) for k in range(1, min(MAX_K, max_len) + 1)]
     settings += [(None, f) for f in FRACTIONS]
     rows: list[dict[str, object]] = []
-    prefixes = prefix_totals(labelled, top_actions(labelled))
+    prefixes = prefix_totals(labelled, top_actions(labelled), given)
     within = within_task_aurocs(labelled, settings)
     for (k, frac), (w_est, w_ci, w_runs, w_tasks) in zip(settings, within, strict=True):
         ks = [k if k is not None else _fraction_k(r, frac) for r in labelled]

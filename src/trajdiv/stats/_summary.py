@@ -11,6 +11,7 @@ import polars as pl
 
 from trajdiv.stats._across import across_configs
 from trajdiv.stats._early import early_warning_rows
+from trajdiv.stats._early_groups import early_from_groups
 from trajdiv.stats._early_summary import early_summary, load_early_runs
 from trajdiv.stats._json import rounded
 from trajdiv.stats._outcome import (
@@ -65,18 +66,27 @@ EarlyWarnings = tuple[str, dict[str, list[dict[str, Any]]]]
 """The abstraction level of the early-warning models and each configuration's rows."""
 
 
-def early_warnings(out_dir: Path) -> EarlyWarnings:
+def early_warnings(out_dir: Path, made: Mapping[tuple[str, str], str] | None = None) -> EarlyWarnings:
     """The early-warning rows of every configuration in ``out_dir`` (the costliest part of
-    :func:`summarize`, computed apart so that it can run beside the rest)."""
+    :func:`summarize`, computed apart so that it can run beside the rest). ``made``: each
+    group's early-warning runs made with the groups (:mod:`._early_groups`), used when every
+    group of the runs table has them, made at the analysis level (else the steps table is read)."""
     runs = pl.read_parquet(out_dir / "runs.parquet")
     gsum = _read_opt(out_dir / "graph_summary.parquet")
     level = str(gsum["level"][0]) if gsum is not None and gsum.height else "verb"
     if not (out_dir / "steps.parquet").exists():
         return level, {}
     steps = str(out_dir / "steps.parquet")
+    configs = sorted(runs["config"].unique().to_list())
+    schema = pl.read_parquet_schema(steps)
+    groups = None
+    if made and all(c in schema for c in (level, "agent_tokens", "returncode")):
+        keys = sorted(set(zip(runs["config"].to_list(), runs["task_id"].to_list(), strict=True)))
+        groups = early_from_groups(made, keys, level)
+    if groups is not None:
+        return level, {cfg: early_warning_rows(groups[cfg][0], cfg, groups[cfg][1]) for cfg in configs}
     return level, {  # one configuration's runs in memory at a time
-        cfg: early_warning_rows(load_early_runs(steps, runs, level, cfg).get(cfg, []), cfg)
-        for cfg in sorted(runs["config"].unique().to_list())
+        cfg: early_warning_rows(load_early_runs(steps, runs, level, cfg).get(cfg, []), cfg) for cfg in configs
     }
 
 
