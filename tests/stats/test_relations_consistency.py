@@ -87,7 +87,7 @@ def test_permutation_tests_in_blocks_are_the_whole_permutation_matrix(monkeypatc
     strata = [f"t{i % 7}" for i in range(60)]
     whole = np.random.default_rng(9).permuted(np.tile(np.arange(60.0), (101, 1)), axis=1)
     monkeypatch.setattr(rel, "_BLOCK_CELLS", 60 * 8 + 5)  # blocks of 8 rows, the last of 5
-    blocks = list(rel._permuted_blocks(np.random.default_rng(9), np.arange(60.0), 101))
+    blocks = [b.copy() for b in rel._permuted_blocks(np.random.default_rng(9), np.arange(60.0), 101)]
     assert [len(b) for b in blocks] == [8] * 12 + [5]
     assert np.array_equal(np.concatenate(blocks), whole)
     small = (
