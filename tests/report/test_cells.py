@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import polars as pl
@@ -35,9 +36,9 @@ COLS = [
 ]
 
 
-def _filled(text: str, keep: bool) -> tuple[dict[str, tuple[list, int]], list[str]]:
+def _filled(blob: bytes, keep: bool) -> tuple[dict[str, tuple[list, int]], list[str]]:
     """A group's cells filled in with the positions of a table holding only its texts."""
-    made = read_cells(text, keep)
+    made = read_cells(blob, keep)
     assert made is not None
     texts, runs = made
     at = [str(i) for i in range(len(texts))]
@@ -59,7 +60,8 @@ def test_group_cells_are_those_of_a_walk_over_the_sorted_steps(keep: bool):
     "bad", ["{not json", "[true, [1], []]", '[true, [], [["r", "[{0}]", "1"]]]', "[]", "7"]
 )
 def test_cells_that_are_not_cells_are_refused(bad: str):
-    assert read_cells(bad, True) is None
+    assert read_cells(zlib.compress(bad.encode()), True) is None
+    assert read_cells(bad.encode(), True) is None  # not compressed
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +102,10 @@ def test_report_data_from_the_groups_cells_is_the_data_read_from_the_steps_table
     first = sorted(res.cells)[0]
     lacking = {k: v for k, v in res.cells.items() if k != first}
     assert text(keep, lacking) == fresh  # a group without cells: every group read from the table
-    flag, texts, runs = json.loads(res.cells[first])
+    flag, texts, runs = json.loads(zlib.decompress(res.cells[first]))
     runs[0][1] = runs[0][1].replace("{0}", f"{{{len(texts)}}}", 1)  # a position it has no text for
     for bad in ("[1, 2]", json.dumps([flag, texts, runs])):
-        assert text(keep, {**res.cells, first: bad}) == fresh
+        assert text(keep, {**res.cells, first: zlib.compress(bad.encode())}) == fresh
 
 
 def _not_read(*args, **kwargs):

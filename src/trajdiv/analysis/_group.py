@@ -40,7 +40,7 @@ class GroupResult:
     action_jsd: list[float | None] = field(default_factory=list)
     """The mean pairwise JSD of its runs' verb counts, as the statistics compute it from the
     ``steps`` table, made with the group (empty when not made)."""
-    cells: str | None = None
+    cells: bytes | None = None
     """The report's cells of its steps, made with the group (``trajdiv.report._cells``)."""
     early: str | None = None
     """What early warning needs of its runs, made with the group (``trajdiv.stats._early_groups``)."""

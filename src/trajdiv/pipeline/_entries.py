@@ -306,9 +306,12 @@ _RESULT_FIELDS = tuple(f.name for f in dataclasses.fields(GroupResult) if f.name
 
 
 _TEXTS = ("graph_json", "graph_graphml", "cells", "early")
-"""Result fields kept as binary parts of an entry, not in its JSON header (a chunk's graph files,
-report cells and early-warning runs are most of its header's bytes, and reading them back as JSON strings cost more
-than the rest)."""
+"""Result fields kept as binary parts of an entry, not in its JSON header (a chunk's graph
+files, report cells and early-warning runs are most of its header's bytes, and reading them
+back as JSON strings cost more than the rest)."""
+
+_BYTES = ("cells",)
+"""Of :data:`_TEXTS`, those that are bytes already (kept as they are)."""
 
 
 def group_meta(out: GroupOut, texts: dict[str, bytes], prefix: str = "") -> dict[str, Any]:
@@ -317,7 +320,7 @@ def group_meta(out: GroupOut, texts: dict[str, bytes], prefix: str = "") -> dict
     for f in _TEXTS:
         value = getattr(out.result, f)
         if value is not None:
-            texts[prefix + f] = value.encode("utf-8", "surrogatepass")
+            texts[prefix + f] = value if f in _BYTES else value.encode("utf-8", "surrogatepass")
     return {
         "result": {f: getattr(out.result, f) for f in _RESULT_FIELDS if f not in _TEXTS},
         "used": out.used,
@@ -337,7 +340,7 @@ def group_from_meta(
         fields = {f: meta["result"][f] for f in _RESULT_FIELDS if f not in _TEXTS}
         for f in _TEXTS:
             blob = texts.get(prefix + f)
-            fields[f] = None if blob is None else blob.decode("utf-8", "surrogatepass")
+            fields[f] = blob if blob is None or f in _BYTES else blob.decode("utf-8", "surrogatepass")
         result = GroupResult(**fields)
         if result.layout is not None:  # a pair, kept in JSON as a list
             key, text = result.layout

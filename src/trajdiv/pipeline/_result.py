@@ -40,7 +40,7 @@ class PipelineResult:
     action_jsd: dict[tuple[str, str], float | None] = field(default_factory=dict)
     """Each group's mean pairwise JSD of its runs' verb counts, made with the group (the
     statistics take them instead of counting the steps table's verbs when every group has one)."""
-    cells: dict[tuple[str, str], str] = field(default_factory=dict)
+    cells: dict[tuple[str, str], bytes] = field(default_factory=dict)
     """Each group's cells of the report's task browser, made with the group (the report puts
     them together instead of reading the steps table when every group has them)."""
     early: dict[tuple[str, str], str] = field(default_factory=dict)

@@ -2,7 +2,9 @@
 cached result: the report's data of a re-run then puts them together instead of reading every
 step of the steps table again.
 
-A group's cells are the JSON text ``[keep_format_errors, texts, runs]``:
+A group's cells are the JSON text ``[keep_format_errors, texts, runs]``, compressed (zlib, level
+1: a fifth of the size, so that the cells of a big corpus weigh little in the main process,
+which holds them until the report's data is made):
 
 ``texts``
     the distinct texts of its shown steps (each action and level cut to
@@ -22,6 +24,7 @@ steps table (tested against each other).
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,7 +35,7 @@ __all__ = ["LEVELS", "group_cells", "read_cells"]
 LEVELS = ("exact", "normalized", "verb", "category", "phase")
 
 
-def group_cells(steps: Sequence[Mapping[str, Any]], keep_format_errors: bool) -> str:
+def group_cells(steps: Sequence[Mapping[str, Any]], keep_format_errors: bool) -> bytes:
     """The cells (module docstring) of one group's ``steps`` rows."""
     n = ACTION_CHARS
     at: dict[str, int] = {}
@@ -48,7 +51,8 @@ def group_cells(steps: Sequence[Mapping[str, Any]], keep_format_errors: bool) ->
         step = "null" if row["step"] is None else str(int(row["step"]))
         cells.append(f"[{step},{int(len(action) > n)},{places}]")
     made = [[rid, "[" + ",".join(cells) + "]", hidden[0]] for rid, (cells, hidden) in runs.items()]
-    return json.dumps([keep_format_errors, list(at), made], ensure_ascii=False)
+    text = json.dumps([keep_format_errors, list(at), made], ensure_ascii=False)
+    return zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
 
 
 def _order(row: Mapping[str, Any]) -> tuple[str, bool, int]:
@@ -65,16 +69,16 @@ Cells = tuple[list[str], list[tuple[str, str, int]]]
 """A group's texts and its runs' (run id, template, hidden steps)."""
 
 
-def read_cells(text: str, keep_format_errors: bool) -> Cells | None:
+def read_cells(blob: bytes, keep_format_errors: bool) -> Cells | None:
     """A group's cells read back; None when they were made with the other
     ``keep_format_errors`` or are not cells."""
     try:
-        keep, texts, runs = json.loads(text)
+        keep, texts, runs = json.loads(zlib.decompress(blob).decode("utf-8", "surrogatepass"))
         if keep is not keep_format_errors or not all(isinstance(t, str) for t in texts):
             return None
         out = [(r, t, h) for r, t, h in runs]
         if not all(isinstance(r, str) and isinstance(t, str) and type(h) is int for r, t, h in out):
             return None
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, zlib.error):
         return None
     return texts, out

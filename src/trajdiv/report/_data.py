@@ -122,7 +122,7 @@ def browser_data(
     keep_format_errors: bool = False,
     layouts: Mapping[tuple[str, str], Layout] | None = None,
     digests: Mapping[str, str] | None = None,
-    cells: Mapping[tuple[str, str], str] | None = None,
+    cells: Mapping[tuple[str, str], bytes] | None = None,
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """:func:`app_data` but the CV of steps, which needs the statistics (:func:`with_cv` adds
     it), and each group's ``(configuration, task)``; made apart so that it can be built beside
@@ -230,7 +230,7 @@ def _steps_by_run(
 
 
 def _cells_made(
-    cells: Mapping[tuple[str, str], str] | None, keys: list[tuple[str, str]], keep_format_errors: bool
+    cells: Mapping[tuple[str, str], bytes] | None, keys: list[tuple[str, str]], keep_format_errors: bool
 ) -> tuple[dict[tuple[str, str, str], tuple[_Raw, int]], _Strings] | None:
     """What :func:`_steps_by_run` reads, put together from the cells made with the groups
     ``keys`` (in the table's order), with the table of strings they fill; None unless every

@@ -78,13 +78,22 @@ def early_warnings(out_dir: Path, made: Mapping[tuple[str, str], str] | None = N
         return level, {}
     steps = str(out_dir / "steps.parquet")
     configs = sorted(runs["config"].unique().to_list())
+    keys = sorted(set(zip(runs["config"].to_list(), runs["task_id"].to_list(), strict=True)))
     schema = pl.read_parquet_schema(steps)
-    groups = None
-    if made and all(c in schema for c in (level, "agent_tokens", "returncode")):
-        keys = sorted(set(zip(runs["config"].to_list(), runs["task_id"].to_list(), strict=True)))
-        groups = early_from_groups(made, keys, level)
-    if groups is not None:
-        return level, {cfg: early_warning_rows(groups[cfg][0], cfg, groups[cfg][1]) for cfg in configs}
+    if (
+        made
+        and all(c in schema for c in (level, "agent_tokens", "returncode"))
+        and all(k in made for k in keys)
+    ):
+        out = {}
+        for cfg in configs:  # one configuration's runs in memory at a time
+            from_groups = early_from_groups(made, [k for k in keys if k[0] == cfg], level)
+            if from_groups is None:
+                break
+            early, departures = from_groups.get(cfg, ([], []))
+            out[cfg] = early_warning_rows(early, cfg, departures)
+        else:
+            return level, out
     return level, {  # one configuration's runs in memory at a time
         cfg: early_warning_rows(load_early_runs(steps, runs, level, cfg).get(cfg, []), cfg) for cfg in configs
     }
