@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from trajdiv.schemas import all_schemas
 from trajdiv.tables import SCHEMAS, frame, schema_markdown, write_table
@@ -89,3 +90,17 @@ def test_atomic_write_pieces_writes_their_concatenation_as_utf8(tmp_path: Path):
     with pytest.raises(UnicodeEncodeError):
         atomic_write_pieces(tmp_path / "bad.html", ["ok", "\ud800"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 3 << 20])
+def test_read_bytes_is_the_files_bytes(tmp_path: Path, size: int):
+    from trajdiv._io import read_bytes
+
+    path = tmp_path / "f.bin"
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    path.write_bytes(data)
+    assert read_bytes(path) == read_bytes(str(path)) == path.read_bytes() == data
+    with pytest.raises(FileNotFoundError):
+        read_bytes(tmp_path / "missing")
+    with pytest.raises(IsADirectoryError):
+        read_bytes(tmp_path)

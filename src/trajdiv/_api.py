@@ -224,10 +224,11 @@ def _statistics(
     early = workers.submit(early_warnings, out, early_runs) if workers is not None else None
     keep = settings.keep_format_errors
     layouts = result.pipeline.layouts  # made with the groups
-    digests = {  # of the graph files this run wrote or checked
-        path.relative_to(out).as_posix(): digest
+    top = out.parts
+    digests = {  # of the graph files this run wrote or checked, by their path in ``out``
+        "/".join(path.parts[len(top) :]): digest
         for path, digest in result.pipeline.digests.items()
-        if path.is_relative_to(out)
+        if path.parts[: len(top)] == top and len(path.parts) > len(top)
     }
     browse = functools.partial(
         browser_data,

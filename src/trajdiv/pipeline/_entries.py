@@ -17,7 +17,7 @@ import polars as pl
 from trajdiv._codec import CacheMiss, frame_from_bytes, frame_to_bytes, pack, unpack
 from trajdiv._digest import blob_digest
 from trajdiv._errors import TrajdivError
-from trajdiv._io import atomic_write_bytes
+from trajdiv._io import atomic_write_bytes, read_bytes
 from trajdiv.analysis._group import GroupResult
 from trajdiv.ingest._ingest import LabelKey
 from trajdiv.pipeline._cachedir import touch
@@ -96,7 +96,7 @@ def cached_index(key: str | None, cache_dir: Path | None) -> SourceIndex | None:
         return None
     path = cache_dir / "sources" / key[:2] / f"{key}.idx"
     try:
-        meta, _ = unpack(path.read_bytes(), key=key)
+        meta, _ = unpack(read_bytes(path), key=key)
         idx = SourceIndex(
             str(meta["display"]),
             [_ref_from_json(r) for r in meta["refs"]],
@@ -381,7 +381,7 @@ def cached_group(cache_dir: str | Path | None, key: str) -> GroupOut | None:
     if path is None or not path.exists():
         return None
     try:
-        out = _group_from_bytes(path.read_bytes(), key)
+        out = _group_from_bytes(read_bytes(path), key)
     except (OSError, CacheMiss):
         return None
     touch(path)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from trajdiv._codec import CacheMiss, pack, unpack
 from trajdiv._digest import bytes_hash, code_digest
-from trajdiv._io import atomic_write_bytes
+from trajdiv._io import atomic_write_bytes, read_bytes
 from trajdiv.pipeline._cachedir import touch
 
 __all__ = ["SETTLE_NS", "known_hash", "remembered_hash"]
@@ -66,7 +66,7 @@ def _remembered(cache_dir: Path, path: str, st: os.stat_result) -> tuple[str | N
     key = bytes_hash(code_digest() + ident.encode("utf-8", "surrogatepass"))[:40]  # as every key
     entry = _entry_path(cache_dir, key)
     try:
-        meta, _ = unpack(entry.read_bytes(), key=key)
+        meta, _ = unpack(read_bytes(entry), key=key)
         if meta["identity"] == ident and isinstance(meta["hash"], str):
             touch(entry)
             return meta["hash"], ident, key
