@@ -143,6 +143,7 @@ def test_ctrl_c_ends_the_run_at_once(tmp_path: Path, delay: float):
         pytest.skip("the run finished before the signal")
     assert proc.returncode == 130, err
     assert "Traceback" not in err
+    assert err.count("\n") == 1, err  # one line, and no warning of the ended workers' queues
     assert elapsed < 2.0
 
 

@@ -15,6 +15,13 @@ from trajdiv.pipeline._engine import ONE_THREAD
 # loads; a value the user set wins).
 os.environ.update({name: os.environ.get(name, "1") for name in ONE_THREAD})
 
+# Ctrl-C ends the workers at once; multiprocessing's resource tracker (a process that starts with
+# the first worker) then removes the semaphores of the pool's queues and would warn of them after
+# trajdiv's one line. Its warnings are left out (a filter added to any the user set).
+os.environ["PYTHONWARNINGS"] = ",".join(
+    filter(None, [os.environ.get("PYTHONWARNINGS"), "ignore::UserWarning:multiprocessing.resource_tracker"])
+)
+
 from trajdiv.cli._main import build_parser, summary_table
 from trajdiv.cli._main import main as _main
 
