@@ -84,3 +84,22 @@ def write_report(root: Path, key: str, k: int, resolved: list[str], unresolved: 
         )
     )
     return path
+
+
+def made_with_groups(inputs: list[Path], tmp_path: Path, settings: object, part: str) -> tuple[Path, object]:
+    """Analyse ``inputs`` into ``tmp_path/out`` with a cache, then again with ``-j 2`` from the
+    cache; checks that ``part`` (a per-group field of the result: ``cells``, ``early``) covers
+    every group of the runs table and comes back the same from the cache. Returns the output
+    folder and the first result."""
+    import polars as pl
+
+    from trajdiv import run_pipeline
+
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    res = run_pipeline(inputs, out, settings, jobs=1, cache_dir=cache)
+    again = run_pipeline(inputs, tmp_path / "out2", settings, jobs=2, cache_dir=cache)
+    keys = set(pl.read_parquet(out / "runs.parquet").select("config", "task_id").iter_rows())
+    assert set(getattr(res, part)) == keys
+    assert getattr(again, part) == getattr(res, part)  # kept with the cached groups
+    assert again.groups_from_cache + again.chunks_from_cache > 0
+    return out, res

@@ -27,6 +27,7 @@ __all__ = [
     "register_schema",
     "schema_markdown",
     "spans",
+    "step_order",
     "write_table",
 ]
 
@@ -169,3 +170,14 @@ def spans(keys: Sequence[Any]) -> Iterator[tuple[int, int]]:
         if i == len(keys) or keys[i] != keys[start]:
             yield start, i
             start = i
+
+
+def step_order(row: Mapping[str, Any]) -> tuple[str, bool, int]:
+    """Sort key of a group's ``steps`` rows in the order of the table sorted by run and step
+    (polars' order: a step without a number first).
+
+    >>> [r["step"] for r in sorted([{"run_id": "a", "step": 2}, {"run_id": "a", "step": None}], key=step_order)]
+    [None, 2]
+    """
+    step = row["step"]
+    return (str(row["run_id"]), step is not None, 0 if step is None else int(step))

@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.helpers import write_ac_dump
-from tests.report.test_report import PAYLOADS, _cells_walked
+from tests.helpers import made_with_groups, write_ac_dump
+from tests.report.test_report import PAYLOADS, STEP_COLUMNS, _cells_walked
 from trajdiv.report._cells import group_cells, read_cells
 
 ROWS = [
@@ -21,18 +21,6 @@ ROWS = [
     ("c", "t1", "r10", 1, "</script>", "<b>", "&", "a\x00b", "{0}", False),
     ("c", "t1", "r3", 1, "ls -la", "ls", "ls", "explore", "explore", True),
     ("c", "t1", "r3", 2, "pytest {1}", "pytest", "pytest", "test", "test", False),
-]
-COLS = [
-    "config",
-    "task_id",
-    "run_id",
-    "step",
-    "action",
-    "normalized",
-    "verb",
-    "category",
-    "phase",
-    "format_error",
 ]
 
 
@@ -47,7 +35,7 @@ def _filled(blob: bytes, keep: bool) -> tuple[dict[str, tuple[list, int]], list[
 
 @pytest.mark.parametrize("keep", [False, True])
 def test_group_cells_are_those_of_a_walk_over_the_sorted_steps(keep: bool):
-    steps = pl.DataFrame(ROWS, schema=COLS, orient="row")
+    steps = pl.DataFrame(ROWS, schema=STEP_COLUMNS, orient="row")
     walked, texts = _cells_walked(steps.sort("config", "task_id", "run_id", "step"), keep)
     cells, made_texts = _filled(group_cells(steps.to_dicts(), keep), keep)
     assert made_texts == texts  # raw, cut texts in the walk's order (made page-safe when stored)
@@ -78,15 +66,9 @@ def test_report_data_from_the_groups_cells_is_the_data_read_from_the_steps_table
     keep: bool, dumps: list[Path], tmp_path: Path, monkeypatch
 ):
     import trajdiv.report._data as report_data
-    from trajdiv import Settings, run_pipeline
+    from trajdiv import Settings
 
-    out, cache = tmp_path / "out", tmp_path / "cache"
-    res = run_pipeline(dumps, out, Settings(keep_format_errors=keep), jobs=1, cache_dir=cache)
-    again = run_pipeline(dumps, tmp_path / "out2", Settings(keep_format_errors=keep), jobs=2, cache_dir=cache)
-    keys = set(pl.read_parquet(out / "runs.parquet").select("config", "task_id").iter_rows())
-    assert set(res.cells) == keys
-    assert again.cells == res.cells  # kept with the cached groups
-    assert again.groups_from_cache + again.chunks_from_cache > 0
+    out, res = made_with_groups(dumps, tmp_path, Settings(keep_format_errors=keep), "cells")
 
     def text(keep_errors: bool, cells=None) -> str:
         data, _ = report_data.browser_data(out, keep_format_errors=keep_errors, cells=cells)

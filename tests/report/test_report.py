@@ -59,6 +59,20 @@ def _chrome(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+STEP_COLUMNS = [
+    "config",
+    "task_id",
+    "run_id",
+    "step",
+    "action",
+    "normalized",
+    "verb",
+    "category",
+    "phase",
+    "format_error",
+]
+"""The steps table's columns the task browser reads."""
+
 HOSTILE_TASK = "task<img src=x onerror=alert(9)>"
 
 
@@ -415,19 +429,7 @@ def test_report_cells_are_those_of_a_step_by_step_walk(keep: bool):
         ("c", "t2", "r1", 2, long[:ACTION_CHARS], "ls", "ls", "explore", "explore", False),
         ("d", "t1", "r1", 1, "</script>", "<b>", "&", "a\x00b", "phase", False),
     ]
-    cols = [
-        "config",
-        "task_id",
-        "run_id",
-        "step",
-        "action",
-        "normalized",
-        "verb",
-        "category",
-        "phase",
-        "format_error",
-    ]
-    steps = pl.DataFrame(rows, schema=cols, orient="row")
+    steps = pl.DataFrame(rows, schema=STEP_COLUMNS, orient="row")
     out: dict = {}
     strings = _Strings()
     _add_cells(out, steps, strings, keep)
@@ -459,8 +461,7 @@ def test_report_cells_read_one_configuration_at_a_time_are_those_of_the_sorted_t
         ("a", "t1", "r1", 1, "sed -n 1p", "sed", "sed", "read", "read", False),
         ("b", "t1", "r1", 1, "pytest", "pytest", "pytest", "test", "test", False),
     ]
-    cols = ["config", "task_id", "run_id", "step", "action", "normalized", "verb", "category", "phase"]
-    steps = pl.DataFrame(rows, schema=[*cols, "format_error"], orient="row")
+    steps = pl.DataFrame(rows, schema=STEP_COLUMNS, orient="row")
     path = tmp_path / "steps.parquet"
     steps.write_parquet(path)
     strings = _Strings()

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.helpers import write_ac_dump
+from tests.helpers import made_with_groups, write_ac_dump
 from trajdiv.stats._early_features import majority_departures
 from trajdiv.stats._early_groups import early_from_groups, group_early
 from trajdiv.stats._early_summary import load_early_runs
@@ -40,12 +40,8 @@ def test_early_warning_from_the_groups_is_that_of_the_steps_table(
     import trajdiv.stats._summary as summary
     from trajdiv import Settings, run_pipeline
 
-    out, cache = tmp_path / "out", tmp_path / "cache"
-    res = run_pipeline(dumps, out, Settings(level=level), jobs=1, cache_dir=cache)
-    again = run_pipeline(dumps, tmp_path / "out2", Settings(level=level), jobs=2, cache_dir=cache)
-    keys = set(pl.read_parquet(out / "runs.parquet").select("config", "task_id").iter_rows())
-    assert set(res.early) == keys
-    assert again.early == res.early  # kept with the cached groups
+    out, res = made_with_groups(dumps, tmp_path, Settings(level=level), "early")
+    keys = set(res.early)
     read = early_warnings(out)
     assert any(rows for rows in read[1].values())
     load = summary.load_early_runs

@@ -28,19 +28,18 @@ import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from trajdiv.align._abstraction import LEVELS
 from trajdiv.report._layout import ACTION_CHARS
+from trajdiv.tables import step_order
 
 __all__ = ["LEVELS", "group_cells", "read_cells"]
-
-LEVELS = ("exact", "normalized", "verb", "category", "phase")
-
 
 def group_cells(steps: Sequence[Mapping[str, Any]], keep_format_errors: bool) -> bytes:
     """The cells (module docstring) of one group's ``steps`` rows."""
     n = ACTION_CHARS
     at: dict[str, int] = {}
     runs: dict[str, tuple[list[str], list[int]]] = {}
-    for row in sorted(steps, key=_order):
+    for row in sorted(steps, key=step_order):
         cells, hidden = runs.setdefault(str(row["run_id"]), ([], [0]))
         if row.get("format_error") and not keep_format_errors:
             hidden[0] += 1
@@ -53,12 +52,6 @@ def group_cells(steps: Sequence[Mapping[str, Any]], keep_format_errors: bool) ->
     made = [[rid, "[" + ",".join(cells) + "]", hidden[0]] for rid, (cells, hidden) in runs.items()]
     text = json.dumps([keep_format_errors, list(at), made], ensure_ascii=False)
     return zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
-
-
-def _order(row: Mapping[str, Any]) -> tuple[str, bool, int]:
-    """The order of the steps table sorted by run and step (a step without a number first)."""
-    step = row["step"]
-    return (str(row["run_id"]), step is not None, 0 if step is None else int(step))
 
 
 def _text(value: object) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from trajdiv.stats._early_features import EarlyRun, majority_departures
+from trajdiv.tables import step_order
 
 __all__ = ["early_from_groups", "group_early"]
 
@@ -28,7 +29,7 @@ def group_early(
     outcome = {str(r["run_id"]): r["resolved"] for r in runs}
     at: dict[str, int] = {}
     made: dict[str, tuple[list[int], list[int], list[int]]] = {}
-    for row in sorted(steps, key=_order):
+    for row in sorted(steps, key=step_order):
         rid = str(row["run_id"])
         if row.get("format_error") or outcome.get(rid) is None:
             continue
@@ -48,12 +49,6 @@ def group_early(
         for (rid, (acts, toks, rcs)), r, d in zip(made.items(), early, departures, strict=True)
     ]
     return json.dumps([level, names, rows], ensure_ascii=False)
-
-
-def _order(row: Mapping[str, Any]) -> tuple[str, bool, int]:
-    """The order of the steps table sorted by run and step (a step without a number first)."""
-    step = row["step"]
-    return (str(row["run_id"]), step is not None, 0 if step is None else int(step))
 
 
 Made = dict[str, tuple[list[EarlyRun], list[int | None]]]
