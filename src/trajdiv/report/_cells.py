@@ -34,6 +34,7 @@ from trajdiv.tables import step_order
 
 __all__ = ["LEVELS", "group_cells", "read_cells"]
 
+
 def group_cells(steps: Sequence[Mapping[str, Any]], keep_format_errors: bool) -> bytes:
     """The cells (module docstring) of one group's ``steps`` rows."""
     n = ACTION_CHARS
