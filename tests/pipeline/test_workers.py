@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import REALDATA, ROOT, need_realdata
 from trajdiv._errors import UsageError
-from trajdiv.pipeline._engine import ONE_THREAD, WorkerError, map_ordered
+from trajdiv.pipeline._engine import ONE_THREAD, WorkerError, WorkerPool, map_ordered
 
 
 def _square(x: int) -> int:
@@ -46,6 +46,11 @@ def _thread_settings(_: int) -> list[str | None]:
     return [os.environ.get(name) for name in ONE_THREAD]
 
 
+def _slow_square(x: int) -> int:
+    time.sleep(x)
+    return x * x
+
+
 def test_workers_do_linear_algebra_on_one_thread_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch):
     for name in ONE_THREAD:
         monkeypatch.delenv(name, raising=False)
@@ -60,6 +65,23 @@ def test_workers_do_linear_algebra_on_one_thread_unless_the_user_chose(monkeypat
 
 def test_results_in_input_order_with_workers():
     assert list(map_ordered(_square, range(20), jobs=2, window=2)) == [x * x for x in range(20)]
+
+
+def test_idle_workers_end_at_once_and_busy_ones_finish_their_tasks():
+    """Closing a pool whose tasks are all done ends its workers at once (they hold nothing);
+    a task still running when the pool is closed finishes, and its workers exit by themselves."""
+    idle = WorkerPool(2)
+    assert idle.submit(_square, 3)() == 9
+    processes = list(idle.pool._processes.values())
+    idle.close()
+    assert [p.exitcode for p in processes] == [-signal.SIGTERM] * len(processes)
+    busy = WorkerPool(2)
+    busy.warm()
+    result = busy.submit(_slow_square, 1)
+    processes = list(busy.pool._processes.values())
+    busy.close()
+    assert result() == 1
+    assert [p.exitcode for p in processes] == [0] * len(processes)
 
 
 def test_task_error_is_raised_once():

@@ -22,11 +22,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 from rapidfuzz.distance import Levenshtein
 
 from trajdiv.align._alignment import align_steps
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["BranchGraph", "build_branch_graph", "medoid"]
 
@@ -197,6 +200,8 @@ def build_branch_graph(
             edge_runs.setdefault((prev, node), []).append(r)
             prev = node
         ends[prev] = ends.get(prev, 0) + 1
+    import networkx as nx  # here: a re-run that analyses no group in this process never needs it
+
     g = nx.DiGraph()
     for node in node_meta:
         members = node_runs[node]
