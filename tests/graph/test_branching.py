@@ -80,3 +80,42 @@ def test_exports_round_trip():
 
 def test_medoid_ties_go_to_first():
     assert medoid([["a"], ["b"]]) == 0
+
+
+def test_files_list_nodes_and_edges_as_networkx_does():
+    """The node-link file and the summary's counts, made without networkx, against networkx's
+    own walk of the same graph; runs that reach an earlier node's second successor late make
+    the order of edges as made differ from networkx's (by source node)."""
+    runs = [
+        ["ls", "cat", "sed", "pytest"],
+        ["ls", "cat", "sed", "pytest"],
+        ["ls", "grep", "sed", "pytest"],
+        ["find", "cat", "awk"],
+        ["ls", "cat", "vim", "pytest", "git"],
+    ]
+    bg = build_branch_graph(list("abcde"), runs, [True, False, None, True, False], level="exact")
+    data = json.loads(bg.to_json())
+    # by hand: reference a (r1-r4); c: grep -> b1; d: find -> b2, awk -> b3; e: vim -> b4, git -> b5
+    assert [n["id"] for n in data["nodes"]] == ["root", "r1", "r2", "r3", "r4", "b1", "b2", "b3", "b4", "b5"]
+    by_source = [
+        ("root", "r1"), ("root", "b2"), ("r1", "r2"), ("r1", "b1"), ("r2", "r3"), ("r2", "b3"),
+        ("r2", "b4"), ("r3", "r4"), ("r4", "b5"), ("b1", "r3"), ("b2", "r2"), ("b4", "r4"),
+    ]  # fmt: skip
+    assert [(e["source"], e["target"]) for e in data["edges"]] == by_source
+    g = nx.DiGraph()  # networkx's walk of the graph made as the runs pass, edge by edge
+    g.add_nodes_from((n.pop("id"), n) for n in json.loads(bg.to_json())["nodes"])
+    made = ["r1", "r2", "r3", "r4", "b1", "r3", "b2", "r2", "b3", "b4", "r4", "b5"]
+    edges = {(e["source"], e["target"]): e for e in json.loads(bg.to_json())["edges"]}
+    for u, v in zip(
+        ["root", "r1", "r2", "r3", "r1", "b1", "root", "b2", "r2", "r2", "b4", "r4"], made, strict=True
+    ):
+        g.add_edge(u, v, **{k: x for k, x in edges[(u, v)].items() if k not in ("source", "target")})
+    assert data["nodes"] == [{"id": n, **g.nodes[n]} for n in g.nodes]
+    assert data["edges"] == [{"source": u, "target": v, **g.edges[u, v]} for u, v in g.edges]
+    g2 = nx.parse_graphml(bg.to_graphml())
+    assert list(g2.edges) == list(g.edges)
+    assert (
+        sum(1 for v in g.nodes if g.out_degree(v) > 1)
+        == sum(1 for out in bg.succ.values() if len(out) > 1)
+        > 0
+    )

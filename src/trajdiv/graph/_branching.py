@@ -20,7 +20,7 @@ the success rate of those runs (over runs with a label).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,21 +46,43 @@ def medoid(seqs: Sequence[Sequence[str]]) -> int:
 
 @dataclass(frozen=True, slots=True)
 class BranchGraph:
-    """A branching graph with its construction parameters."""
+    """A branching graph with its construction parameters.
 
-    graph: nx.DiGraph
+    Nodes and edges are kept in the order networkx gives them (nodes as made; edges by source
+    node, then as made), so that :attr:`graph` and the files agree without networkx being
+    needed to write them."""
+
+    nodes: dict[str, dict[str, object]]
+    """Each node's attributes, by node id."""
+    succ: dict[str, dict[str, dict[str, object]]]
+    """Each node's successors, with the attributes of the edge to each."""
     level: str
     reference_run: str
 
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The graph as a networkx ``DiGraph`` (a new one at each call)."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        g.add_nodes_from((n, dict(d)) for n, d in self.nodes.items())
+        g.add_edges_from(self.edges())
+        return g
+
+    def edges(self) -> Iterator[tuple[str, str, dict[str, object]]]:
+        """``(source, target, attributes)`` of every edge, in networkx's order."""
+        for u, out in self.succ.items():
+            for v, d in out.items():
+                yield u, v, d
+
     def to_node_link(self) -> dict[str, object]:
         """JSON-ready node-link form (nodes and edges in a stable order)."""
-        g = self.graph
         return {
             "directed": True,
             "level": self.level,
             "reference_run": self.reference_run,
-            "nodes": [{"id": n, **g.nodes[n]} for n in g.nodes],
-            "edges": [{"source": u, "target": v, **g.edges[u, v]} for u, v in g.edges],
+            "nodes": [{"id": n, **d} for n, d in self.nodes.items()],
+            "edges": [{"source": u, "target": v, **d} for u, v, d in self.edges()],
         }
 
     def to_json(self) -> str:
@@ -75,11 +97,10 @@ class BranchGraph:
         pretty-prints an ElementTree and was most of the pipeline's time after tokenization;
         the output reads back with ``networkx.read_graphml``.
         """
-        g = self.graph
         keys: dict[tuple[str, str], str] = {}
         for kind, items in (
-            ("node", [d for _, d in g.nodes(data=True)]),
-            ("edge", [d for _, _, d in g.edges(data=True)]),
+            ("node", list(self.nodes.values())),
+            ("edge", [d for _, _, d in self.edges()]),
         ):
             for d in items:
                 for k, v in d.items():
@@ -96,9 +117,9 @@ class BranchGraph:
         out.append('<graph edgedefault="directed">')
         out.append(f'<data key="g_level">{_xml(self.level)}</data>')
         out.append(f'<data key="g_reference_run">{_xml(self.reference_run)}</data>')
-        for n, d in g.nodes(data=True):
+        for n, d in self.nodes.items():
             out.append(f"<node id={_xml_attr(n)}>{_graphml_data('n', d)}</node>")
-        for u, v, d in g.edges(data=True):
+        for u, v, d in self.edges():
             out.append(f"<edge source={_xml_attr(u)} target={_xml_attr(v)}>{_graphml_data('e', d)}</edge>")
         out.append("</graph></graphml>")
         return "\n".join(out) + "\n"
@@ -200,22 +221,23 @@ def build_branch_graph(
             edge_runs.setdefault((prev, node), []).append(r)
             prev = node
         ends[prev] = ends.get(prev, 0) + 1
-    import networkx as nx  # here: a re-run that analyses no group in this process never needs it
-
-    g = nx.DiGraph()
+    nodes: dict[str, dict[str, object]] = {}
     for node in node_meta:
         members = node_runs[node]
         if not members and node != "root":
             continue  # a reference node no run passes cannot happen, kept for safety
-        g.add_node(
-            node,
+        nodes[node] = {
             **node_meta[node],
             **_attrs(members, run_ids, outcomes, configs),
-            n_end=ends.get(node, 0),
-        )
+            "n_end": ends.get(node, 0),
+        }
+    succ: dict[str, dict[str, dict[str, object]]] = {n: {} for n in nodes}
     for (u, v), members in edge_runs.items():
-        g.add_edge(u, v, **_attrs(members, run_ids, outcomes, configs))
-    return BranchGraph(graph=g, level=level, reference_run=run_ids[ref])
+        for end in (u, v):  # as networkx's add_edge: a node it does not know is added bare
+            if end not in nodes:
+                nodes[end], succ[end] = {}, {}
+        succ[u][v] = _attrs(members, run_ids, outcomes, configs)
+    return BranchGraph(nodes=nodes, succ=succ, level=level, reference_run=run_ids[ref])
 
 
 def _attrs(

@@ -102,15 +102,14 @@ def graph_rows(
             per.setdefault(lab, []).append(o)
     success = {str(k): (sum(per[k]) / len(per[k]) if per.get(k) else None) for k in sorted(set(strat.labels))}
     graph_file = f"graphs/{safe_name(config)}/{safe_name(task)}.json"
-    g = bg.graph
     key = {"config": config, "task_id": task}
-    summary = {
+    summary: dict[str, Any] = {
         **key,
         "level": level,
         "n_runs": len(runs),
-        "n_nodes": g.number_of_nodes(),
-        "n_edges": g.number_of_edges(),
-        "n_branch_points": sum(1 for v in g.nodes if g.out_degree(v) > 1),
+        "n_nodes": len(bg.nodes),
+        "n_edges": sum(len(out) for out in bg.succ.values()),
+        "n_branch_points": sum(1 for out in bg.succ.values() if len(out) > 1),
         "n_strategies": strat.n_strategies,
         "strategy_entropy_bits": strat.entropy_bits,
         "strategy_success": json.dumps(success, sort_keys=True),
