@@ -130,8 +130,10 @@ def test_unloadable_encoding_with_workers_is_one_line(tmp_path: Path):
     assert proc.stderr.startswith("trajdiv: error:")
 
 
-@pytest.mark.parametrize("delay", [0.8, 2.5])
-def test_ctrl_c_ends_the_run_at_once(tmp_path: Path, delay: float):
+@pytest.mark.parametrize("when", ["reading", "statistics"])
+def test_ctrl_c_ends_the_run_at_once(tmp_path: Path, when: str):
+    """Ctrl-C while the files are read (0.8 s in), and once the tables are written (the
+    manifest is there) while the workers compute the statistics."""
     need_realdata()
     proc = subprocess.Popen(
         [
@@ -151,7 +153,14 @@ def test_ctrl_c_ends_the_run_at_once(tmp_path: Path, delay: float):
         text=True,
         start_new_session=True,
     )
-    time.sleep(delay)
+    if when == "reading":
+        time.sleep(0.8)
+    else:
+        deadline = time.perf_counter() + 120
+        while not (tmp_path / "o" / "manifest.json").exists() and proc.poll() is None:
+            if time.perf_counter() > deadline:
+                break
+            time.sleep(0.01)
     sent = time.perf_counter()
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
     try:
