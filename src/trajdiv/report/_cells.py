@@ -32,7 +32,7 @@ from trajdiv.align._abstraction import LEVELS
 from trajdiv.report._layout import ACTION_CHARS
 from trajdiv.tables import step_order
 
-__all__ = ["LEVELS", "group_cells", "read_cells"]
+__all__ = ["group_cells", "read_cells"]
 
 
 def group_cells(steps: Sequence[Mapping[str, Any]], keep_format_errors: bool) -> bytes:

@@ -18,7 +18,8 @@ from typing import Any
 import polars as pl
 
 from trajdiv._text import for_page
-from trajdiv.report._cells import LEVELS, read_cells
+from trajdiv.align._abstraction import LEVELS
+from trajdiv.report._cells import read_cells
 from trajdiv.report._layout import ACTION_CHARS, Layout, compact_json, graph_layout, page_safe
 from trajdiv.tables import spans
 
